@@ -1,0 +1,84 @@
+// IPv4/IPv6 addresses and prefixes as plain values: parse, format, compare,
+// hash, and prefix containment. One type for both families so that routes,
+// joins and kernel entries are family-agnostic everywhere above this file.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mfcd::core {
+
+enum class Family : uint8_t { v4, v6 };
+
+constexpr int full_length(Family f) { return f == Family::v4 ? 32 : 128; }
+std::string_view family_name(Family f);  // "ipv4" / "ipv6"
+
+// An address. For IPv4 only bytes[0..3] are used; the rest stay zero so that
+// comparison and hashing can look at the whole array.
+struct Addr {
+  Family family = Family::v4;
+  std::array<uint8_t, 16> bytes{};
+
+  static std::optional<Addr> parse(std::string_view text);  // "10.0.0.1", "ff05::1"
+  static Addr v4(uint32_t host_order);
+  std::string str() const;                                    // compressed form for IPv6
+  bool is_any() const;                                        // 0.0.0.0 / ::
+  bool is_multicast() const;                                  // 224/4, ff00::/8
+  uint32_t v4_host_order() const;                             // IPv4 only
+  auto operator<=>(const Addr&) const = default;
+  bool operator==(const Addr&) const = default;
+};
+
+// An address with a prefix length. Host bits beyond `len` are always zero
+// (parse() rejects "225.1.1.1/16" style input with host bits set).
+struct Prefix {
+  Addr addr;
+  uint8_t len = 0;
+
+  static Prefix host(const Addr& a) {
+    return Prefix{a, static_cast<uint8_t>(full_length(a.family))};
+  }
+  bool is_host() const { return len == full_length(addr.family); }
+  bool contains(const Addr& a) const;
+  bool contains(const Prefix& p) const;  // p is inside this (same or longer)
+  // "225.1.0.0/16"; the "/LEN" is omitted when the prefix is a single host.
+  std::string str() const;
+  auto operator<=>(const Prefix&) const = default;
+  bool operator==(const Prefix&) const = default;
+};
+
+// Parse "A" or "A/LEN". Returns an error text (no position) on failure, e.g.
+// "invalid address '300.1.1.1'" or "prefix length 33 out of range 0..32" or
+// "host bits set in 225.1.1.1/16 (did you mean 225.1.0.0/16?)".
+struct PrefixParse {
+  std::optional<Prefix> prefix;
+  std::string error;
+};
+PrefixParse parse_prefix(std::string_view text);
+
+// Number of addresses in the prefix, saturating at UINT64_MAX.
+uint64_t prefix_size(const Prefix& p);
+
+struct AddrHash {
+  size_t operator()(const Addr& a) const noexcept;
+};
+
+// A multicast forwarding cache key: one (S,G) pair.
+struct SgKey {
+  Addr source;
+  Addr group;
+  std::string str() const;  // "(10.0.0.1, 225.1.1.1)"
+  auto operator<=>(const SgKey&) const = default;
+  bool operator==(const SgKey&) const = default;
+};
+
+struct SgKeyHash {
+  size_t operator()(const SgKey& k) const noexcept;
+};
+
+}  // namespace mfcd::core

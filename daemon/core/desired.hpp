@@ -1,0 +1,56 @@
+// Intent resolved against the interfaces that exist now: which interfaces
+// need a VIF/MIF, which (S,G) entries belong in the kernel with which OIFs,
+// and what waits for a missing interface. Pure: same inputs, same output.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/intent.hpp"
+#include "core/links.hpp"
+
+namespace mfcd::core {
+
+struct DesiredVif {
+  std::string ifname;
+  int ifindex = 0;
+  int ttl_threshold = 1;
+};
+
+struct DesiredMfc {
+  SgKey key;
+  std::string iif;
+  std::vector<std::string> oifs;  // only interfaces that exist, never the iif
+  RouteKey route;                 // the route this entry realises
+  bool dynamic = false;           // learned from a (*,G) rule (upcall)
+};
+
+enum class RouteState {
+  installed,  // in the kernel (maybe without some OIFs, see missing_oifs)
+  standby,    // another route for the same (S,G) is installed
+  rule,       // (*,G) or range rule: matched on demand, not in the kernel
+  pending,    // inbound interface missing or disabled
+};
+std::string_view route_state_name(RouteState s);
+
+struct RouteStatus {
+  RouteState state = RouteState::pending;
+  std::vector<std::string> missing_oifs;  // named but not present now
+  std::string reason;                     // why pending/standby, for humans
+};
+
+struct Desired {
+  // Interfaces that need a VIF, per family, in order of first use: the order
+  // decides which interface gets VIF 0 on a fresh start.
+  std::vector<DesiredVif> vifs[2];
+  std::unordered_map<SgKey, DesiredMfc, SgKeyHash> mfc;
+  std::unordered_map<RouteKey, RouteStatus, RouteKeyHash> status;
+  std::vector<Diagnostic> warnings;  // e.g. route names a disabled phyint
+};
+
+Desired compute_desired(const Intent& intent, const Links& links);
+
+inline size_t family_index(Family f) { return f == Family::v4 ? 0 : 1; }
+
+}  // namespace mfcd::core

@@ -1,0 +1,23 @@
+// The interfaces that exist right now, as the kernel layer reports them.
+// A plain value so that the core can resolve intent against it without I/O.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mfcd::core {
+
+struct Link {
+  std::string name;
+  int ifindex = 0;
+  bool up = false;
+  bool multicast = false;
+  bool loopback = false;
+  bool operator==(const Link&) const = default;
+};
+
+using Links = std::vector<Link>;
+
+const Link* find_link(const Links& links, const std::string& name);
+
+}  // namespace mfcd::core

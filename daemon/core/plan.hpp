@@ -1,0 +1,76 @@
+// The reconcile step: compare what mfcd has installed in the kernel with what
+// is desired and produce the minimal ordered list of kernel operations.
+// Order matters: VIF adds first (the kernel ignores a TTL for a VIF that does
+// not exist yet), then MFC adds/changes, then MFC deletes, then VIF deletes.
+// Unchanged entries produce no operation at all, so running flows never see
+// a reload. apply() runs a plan through a KernelPort and records in
+// Installed exactly what the kernel accepted.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/desired.hpp"
+#include "core/kernel_port.hpp"
+
+namespace mfcd::core {
+
+struct InstalledVif {
+  std::string ifname;
+  int ifindex = 0;
+  int ttl_threshold = 1;
+  bool operator==(const InstalledVif&) const = default;
+};
+
+struct InstalledMfc {
+  MfcConf conf;
+  RouteKey route;
+  bool dynamic = false;
+};
+
+// What mfcd has put into the kernel, and nothing else.
+struct Installed {
+  std::array<std::array<std::optional<InstalledVif>, kMaxVifs>, 2> vifs;
+  std::unordered_map<SgKey, InstalledMfc, SgKeyHash> mfc;
+
+  std::optional<VifIndex> vif_of(Family f, const std::string& ifname) const;
+  size_t vif_count(Family f) const;
+};
+
+struct Op {
+  enum class Kind { add_vif, add_mfc, del_mfc, del_vif };
+  Kind kind;
+  VifConf vif;       // add_vif, del_vif (family + vif)
+  MfcConf mfc;       // add_mfc; del_mfc uses mfc.key
+  RouteKey route;    // add_mfc: the route it realises
+  bool dynamic = false;
+  std::string str() const;  // "add_mfc 10.0.0.1,225.1.1.1 iif=0 oifs=1,2" for logs/tests
+};
+
+// Something the plan could not do (no free VIF) or the kernel refused.
+struct Failure {
+  std::string what;  // "add_vif a5 (ipv4)" / "add_mfc (10.0.0.1, 225.1.1.1)"
+  Error error;
+  std::optional<RouteKey> route;  // the route affected, when there is one
+  std::string ifname;             // the interface concerned, when there is one
+};
+
+struct Plan {
+  std::vector<Op> ops;
+  std::vector<Failure> failures;  // found while planning (VIF table full)
+  bool empty() const { return ops.empty(); }
+};
+
+Plan make_plan(const Installed& installed, const Desired& desired);
+
+// Runs every op in order. A failed op is reported and skipped; the rest still
+// run, so one bad route never blocks the others.
+std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan& plan);
+
+// Everything installed, torn down: for shutdown.
+Plan make_teardown_plan(const Installed& installed);
+
+}  // namespace mfcd::core
