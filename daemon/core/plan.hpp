@@ -47,7 +47,13 @@ struct Op {
   MfcConf mfc;       // add_mfc; del_mfc uses mfc.key
   RouteKey route;    // add_mfc: the route it realises
   bool dynamic = false;
-  std::string str() const;  // "add_mfc 10.0.0.1,225.1.1.1 iif=0 oifs=1,2" for logs/tests
+  // add_mfc: interface names of mfc.iif and of the OIFs (in VIF order), so
+  // that str() reads like the operator's words, not like VIF numbers.
+  std::string iif_name;
+  std::vector<std::string> oif_names;
+  // "add_vif ipv4 0 a1 ifindex=2 ttl=1", "del_vif ipv4 0 a1",
+  // "add_mfc 10.0.0.1,225.1.1.1 iif=a1 oifs=a2,a3", "del_mfc 10.0.0.1,225.1.1.1"
+  std::string str() const;
 };
 
 // Something the plan could not do (no free VIF) or the kernel refused.
