@@ -1,0 +1,86 @@
+// The method table and the JSON-RPC 2.0 envelope around it: one JSON text in,
+// the reply text out (or nothing for notifications). No I/O here; the
+// daemon's connection code feeds it lines from a LineFramer and writes back
+// what it returns, with a '\n'.
+//
+// Contract (JSON-RPC 2.0, with mfcd's strictness):
+//  - invalid JSON -> -32700 with id null; JSON nested deeper than kMaxDepth
+//    -> -32600 with id null (nothing is executed);
+//  - a request must be an object with jsonrpc "2.0", a string method, params
+//    (if any) an object or array, id (if any) a string, number or null, and
+//    no other members; otherwise -32600 (answered even without an id, as the
+//    request is not a valid notification), with the id if it could be read;
+//  - positional (array) params -> -32602; unknown method -> -32601;
+//  - a handler's ParamError or nlohmann::json exception -> -32602 with data
+//    {param, message}; any other exception -> -32603; nothing escapes;
+//  - a result must be a JSON object, else -32603;
+//  - notifications (valid requests without id) are run and never answered;
+//  - a batch gets an array of the replies in request order; an empty batch
+//    gets one -32600; an all-notification batch gets nothing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rpc/errors.hpp"
+#include "rpc/params.hpp"
+
+namespace mfcd::rpc {
+
+// Who is calling (from SO_PEERCRED). Zero for in-process callers and tests.
+struct CallContext {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int32_t pid = 0;
+};
+
+using HandlerResult = std::variant<nlohmann::json, RpcError>;
+using Handler = std::function<HandlerResult(const nlohmann::json& params, const CallContext& ctx)>;
+
+// Runs before each handler (after the envelope and method name are checked).
+// Returning an error (e.g. -32005 for a read-only caller) skips the handler.
+using Guard =
+    std::function<std::optional<RpcError>(const std::string& method, const CallContext& ctx)>;
+
+// Deeper JSON is refused before it is parsed: nlohmann's copy, compare and
+// dump recurse, and a 1 MiB line of '[' would otherwise reach them.
+constexpr size_t kMaxDepth = 64;
+
+class Dispatcher {
+ public:
+  // Adds or replaces a method.
+  void add(std::string method, Handler handler);
+  bool has(std::string_view method) const;
+  std::vector<std::string> methods() const;  // sorted
+  void set_guard(Guard guard);
+
+  // Handles one complete JSON text (one line, without the newline). Returns
+  // the reply text (single object or batch array, no trailing newline) or
+  // nullopt when nothing must be sent.
+  std::optional<std::string> handle(std::string_view text, const CallContext& ctx);
+
+  // The same for an already-parsed message (object or batch array).
+  std::optional<std::string> handle_json(const nlohmann::json& message, const CallContext& ctx);
+
+ private:
+  std::optional<std::string> handle_one(const nlohmann::json& request, const CallContext& ctx);
+  HandlerResult call(const std::string& method, const nlohmann::json& params,
+                     const CallContext& ctx);
+
+  std::map<std::string, Handler, std::less<>> handlers_;
+  Guard guard_;
+};
+
+// True when no array/object in `text` nests deeper than `max_depth`
+// (brackets inside strings do not count). Linear, no allocation.
+bool depth_within(std::string_view text, size_t max_depth);
+
+}  // namespace mfcd::rpc
