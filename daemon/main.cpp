@@ -1,1 +1,191 @@
-int main() { return 0; }
+// mfcd's entry point: parse the smcrouted-compatible flags, set up logging,
+// check-only mode, going into the background, then hand over to Service.
+// Exit codes follow sysexits.h, as SMCRoute's do (see compat.md).
+#include <fcntl.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "config_files.hpp"
+#include "kernel/netlink.hpp"
+#include "options.hpp"
+#include "service.hpp"
+#include "version.hpp"
+
+namespace {
+
+using mfcd::LogLevel;
+
+// mfcd's levels follow SMCRoute's names. "notice" (the default) is one line
+// per operator-visible event; "info" adds each kernel operation; "debug"
+// adds per-upcall detail.
+spdlog::level::level_enum spd_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::none:
+      return spdlog::level::off;
+    case LogLevel::err:
+      return spdlog::level::err;
+    case LogLevel::notice:
+      return spdlog::level::info;
+    case LogLevel::info:
+      return spdlog::level::debug;
+    case LogLevel::debug:
+      return spdlog::level::trace;
+  }
+  return spdlog::level::info;
+}
+
+void setup_logging(const mfcd::Options& o, bool to_syslog) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (to_syslog) {
+    auto sink =
+        std::make_shared<spdlog::sinks::syslog_sink_mt>(o.identity, LOG_PID, LOG_DAEMON, false);
+    logger = std::make_shared<spdlog::logger>(o.identity, sink);
+    logger->set_pattern("%v");
+  } else {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    logger = std::make_shared<spdlog::logger>(o.identity, sink);
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e " + o.identity + "[%P]: %l: %v");
+  }
+  logger->set_level(spd_level(o.log_level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+// -F: check a config file. Interfaces that do not exist here are warnings,
+// not errors: they may appear later, and the file may be for another host.
+int check_config(const std::string& path) {
+  auto parsed = mfcd::load_config_file(path);
+  size_t errors = 0;
+  for (const auto& d : parsed.diagnostics) {
+    std::cerr << d.str() << "\n";
+    if (!d.warning) ++errors;
+  }
+  if (errors) {
+    std::cerr << path << ": " << errors << " error(s)\n";
+    return EX_CONFIG;
+  }
+  if (auto links = mfcd::kernel::dump_links()) {
+    auto warn_missing = [&](const std::string& name, const mfcd::core::SourcePos& pos) {
+      if (mfcd::core::is_wildcard(name)) return;
+      if (!mfcd::core::find_link(links.value(), name))
+        std::cerr << pos.str() << ": warning: interface " << name << " does not exist (yet)\n";
+    };
+    for (const auto& r : parsed.config.routes) {
+      warn_missing(r.iif, r.pos);
+      for (const auto& oif : r.oifs)
+        warn_missing(oif, r.pos);
+    }
+    for (const auto& j : parsed.config.joins)
+      warn_missing(j.iif, j.pos);
+  }
+  return EX_OK;
+}
+
+// Going into the background: the parent waits until the child reports that
+// it is ready (or why it failed) and exits with that code, so that init
+// scripts see start-up errors in the exit status.
+int daemonize(int* report_fd) {
+  int fds[2];
+  if (::pipe(fds) != 0) return EX_OSERR;
+  pid_t pid = ::fork();
+  if (pid < 0) return EX_OSERR;
+  if (pid > 0) {
+    ::close(fds[1]);
+    unsigned char code = EX_SOFTWARE;
+    ssize_t n = ::read(fds[0], &code, 1);
+    if (n != 1) {
+      int status = 0;
+      ::waitpid(pid, &status, WNOHANG);
+      code = EX_SOFTWARE;
+    }
+    std::_Exit(code);
+  }
+  ::close(fds[0]);
+  ::setsid();
+  if (::chdir("/") != 0) return EX_OSERR;
+  int null = ::open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    if (null > 2) ::close(null);
+  }
+  *report_fd = fds[1];
+  return EX_OK;
+}
+
+void report(int fd, int code) {
+  if (fd < 0) return;
+  auto c = static_cast<unsigned char>(code);
+  (void)!::write(fd, &c, 1);
+  ::close(fd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = mfcd::parse_args(std::vector<std::string>(argv, argv + argc));
+  const auto& o = parsed.options;
+  switch (parsed.action) {
+    case mfcd::ParsedArgs::Action::exit_usage:
+      std::cerr << o.program << ": " << parsed.error << "\n"
+                << "Try '" << o.program << " -h' for more information.\n";
+      return EX_USAGE;
+    case mfcd::ParsedArgs::Action::help:
+      std::cout << mfcd::usage_text(o.program);
+      return EX_OK;
+    case mfcd::ParsedArgs::Action::version:
+      std::cout << o.program << " (mfcd) " << MFCD_VERSION << "\n";
+      return EX_OK;
+    case mfcd::ParsedArgs::Action::run:
+      break;
+  }
+  if (o.check_file) {
+    setup_logging(o, false);
+    return check_config(*o.check_file);
+  }
+  if (o.list_methods) {
+    mfcd::Service service(o);
+    mfcd::register_methods(service);
+    for (const auto& m : service.dispatcher().methods())
+      std::cout << m << "\n";
+    return EX_OK;
+  }
+  if (!o.run_as.empty()) {
+    std::cerr << o.program << ": -p (privilege drop) is not supported by this version yet\n";
+    return EX_USAGE;
+  }
+
+  int report_fd = -1;
+  if (!o.foreground) {
+    if (int rc = daemonize(&report_fd); rc != EX_OK) {
+      std::cerr << o.program << ": cannot go into the background\n";
+      return rc;
+    }
+  }
+  setup_logging(o, o.syslog || !o.foreground);
+
+  int code = EX_OK;
+  {
+    mfcd::Service service(o);
+    if (auto err = service.start()) {
+      spdlog::critical("{}", err->message);
+      if (o.foreground && o.syslog) std::cerr << o.program << ": " << err->message << "\n";
+      service.abort_start();
+      code = err->exit_code;
+      report(report_fd, code);
+    } else {
+      report(report_fd, EX_OK);
+      code = service.run();
+    }
+  }
+  spdlog::shutdown();
+  return code;
+}

@@ -1,0 +1,282 @@
+// The JSON-RPC methods: each turns named params into a core request, calls
+// the service, and shapes the answer as schema/mfcd.openrpc.json says. The
+// list results use SMCRoute's JSON field names (compat.md) so that the
+// client's -j output is a pass-through.
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "rpc/errors.hpp"
+#include "service.hpp"
+#include "version.hpp"
+
+extern const char kOpenRpcDocument[];
+
+namespace mfcd {
+
+namespace {
+
+using nlohmann::json;
+
+int rpc_code(core::Errc code) {
+  switch (code) {
+    case core::Errc::invalid_argument:
+      return rpc::kInvalidParams;
+    case core::Errc::not_found:
+      return rpc::kNotFound;
+    case core::Errc::interface_unknown:
+      return rpc::kUnknownInterface;
+    case core::Errc::vif_table_full:
+      return rpc::kVifTableFull;
+    case core::Errc::kernel:
+      return rpc::kKernelError;
+    case core::Errc::permission:
+      return rpc::kPermissionDenied;
+    case core::Errc::config:
+      return rpc::kConfigError;
+    case core::Errc::conflict:
+      return rpc::kConflict;
+    case core::Errc::limit:
+      return rpc::kLimitExceeded;
+    case core::Errc::internal:
+      break;
+  }
+  return rpc::kInternalError;
+}
+
+rpc::RpcError to_rpc_error(const core::Error& err, json data = json::object()) {
+  if (err.sys_errno != 0) {
+    data["errno"] = err.sys_errno;
+    data["strerror"] = std::strerror(err.sys_errno);
+  }
+  data["message"] = err.message;
+  return rpc::RpcError{rpc_code(err.code), err.message, std::move(data)};
+}
+
+json prefix_or_null(const std::optional<core::Prefix>& p) {
+  return p ? json(p->str()) : json(nullptr);
+}
+
+json key_json(const core::RouteKey& key) {
+  return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
+}
+
+json route_item(const Service& svc, const core::RouteIntent& r) {
+  json item = key_json(r.key);
+  item["oifs"] = r.oifs();
+  item["family"] = std::string(core::family_name(r.key.family()));
+  const core::RouteStatus* st = svc.route_status(r.key);
+  item["state"] = std::string(core::route_state_name(st ? st->state : core::RouteState::pending));
+  item["missing_oifs"] = st ? st->missing_oifs : std::vector<std::string>{};
+  if (st && !st->reason.empty()) item["reason"] = st->reason;
+  json origins = json::array();
+  if (r.from_config()) origins.push_back("config");
+  if (r.from_api()) origins.push_back("api");
+  item["origins"] = origins;
+  item["owners"] = r.api_owners();
+  return item;
+}
+
+std::string vif_name(const core::Installed& inst, core::Family f, core::VifIndex vif) {
+  if (vif < 0 || vif >= core::kMaxVifs) return "?";
+  const auto& v = inst.vifs[core::family_index(f)][static_cast<size_t>(vif)];
+  return v ? v->ifname : "vif" + std::to_string(vif);
+}
+
+json kernel_entry(const Service& svc, const core::InstalledMfc& m, bool detail) {
+  const auto& inst = svc.installed();
+  core::Family f = m.conf.key.group.family;
+  json oifs = json::array();
+  for (int v = 0; v < core::kMaxVifs; ++v)
+    if (m.conf.ttls[static_cast<size_t>(v)] > 0) oifs.push_back(vif_name(inst, f, v));
+  json e = {
+      {"source", m.conf.key.source.str()},           {"group", m.conf.key.group.str()},
+      {"iif", vif_name(inst, f, m.conf.iif)},        {"oifs", oifs},
+      {"family", std::string(core::family_name(f))}, {"type", m.dynamic ? "dynamic" : "static"}};
+  if (detail) {
+    auto c = svc.counters(m.conf.key);
+    e["packets"] = c ? c->packets : 0;
+    e["bytes"] = c ? c->bytes : 0;
+    e["wrong_if"] = c ? c->wrong_if : 0;
+  }
+  return e;
+}
+
+// Parses an address param ("source" / "group", with optional /LEN).
+core::Prefix prefix_param(const std::string& name, const std::string& text) {
+  auto parsed = core::parse_prefix(text);
+  if (!parsed.prefix) throw rpc::ParamError{name, parsed.error};
+  return *parsed.prefix;
+}
+
+core::RouteRequest route_request(const json& params, bool oifs_required) {
+  rpc::Params p(params);
+  core::RouteRequest req;
+  req.key.iif = p.get_string("iif");
+  auto source = p.opt_string("source");
+  req.key.group = prefix_param("group", p.get_string("group"));
+  if (source) {
+    auto s = prefix_param("source", *source);
+    if (!(s.addr.is_any() && s.len == 0) && !(s.addr.is_any() && s.is_host()))
+      req.key.source = s;
+    else if (s.addr.family != req.key.group.addr.family)
+      throw rpc::ParamError{"source", "source and group are of different families"};
+  }
+  if (oifs_required) {
+    req.oifs = p.get_string_array("oifs");
+  } else if (auto oifs = p.opt_string_array("oifs")) {
+    req.oifs = *oifs;
+  }
+  if (auto owner = p.opt_string("owner")) {
+    if (owner->empty() || *owner == core::kConfigOwner)
+      throw rpc::ParamError{"owner", "owner must be a non-empty name other than 'config'"};
+    req.owner = *owner;
+  }
+  p.finish();
+  if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
+  for (const auto& oif : req.oifs)
+    if (oif.empty()) throw rpc::ParamError{"oifs", "interface name is empty"};
+  if (auto ok = core::validate_route_key(req.key); !ok) {
+    const std::string& msg = ok.error().message;
+    throw rpc::ParamError{msg.find("source") != std::string::npos ? "source" : "group", msg};
+  }
+  return req;
+}
+
+rpc::HandlerResult route_result(const Service& svc,
+                                const core::Result<std::optional<core::RouteIntent>>& r,
+                                const core::RouteKey& key) {
+  if (!r) return to_rpc_error(r.error(), key_json(key));
+  const auto& route = r.value();
+  return json{{"route", route ? route_item(svc, *route) : json(nullptr)}};
+}
+
+bool may_change(const rpc::CallContext& ctx) {
+  return ctx.uid == 0;
+}
+
+rpc::RpcError permission_denied(const rpc::CallContext& ctx) {
+  return rpc::RpcError{rpc::kPermissionDenied, "permission denied: only root may change routes",
+                       json{{"uid", ctx.uid}}};
+}
+
+}  // namespace
+
+void register_methods(Service& svc) {
+  auto& d = svc.dispatcher();
+
+  d.add("route.add", [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
+    auto req = route_request(params, true);
+    if (!may_change(ctx)) return permission_denied(ctx);
+    return route_result(svc, svc.route_add(req), req.key);
+  });
+  d.add("route.set", [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
+    auto req = route_request(params, true);
+    if (!may_change(ctx)) return permission_denied(ctx);
+    return route_result(svc, svc.route_set(req), req.key);
+  });
+  d.add("route.remove",
+        [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
+          auto req = route_request(params, false);
+          if (!may_change(ctx)) return permission_denied(ctx);
+          return route_result(svc, svc.route_remove(req), req.key);
+        });
+
+  d.add("route.list", [&svc](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {
+    rpc::Params p(params);
+    bool detail = p.opt_bool("detail", false);
+    p.finish();
+    json asm_rules = json::array(), ssm_rules = json::array(), kernel = json::array();
+    for (const auto* r : svc.intent().routes())
+      (r->key.is_asm() ? asm_rules : ssm_rules).push_back(route_item(svc, *r));
+    std::vector<const core::InstalledMfc*> entries;
+    entries.reserve(svc.installed().mfc.size());
+    for (const auto& [key, m] : svc.installed().mfc)
+      entries.push_back(&m);
+    std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) {
+      return std::tie(a->conf.key.group, a->conf.key.source) <
+             std::tie(b->conf.key.group, b->conf.key.source);
+    });
+    for (const auto* m : entries)
+      kernel.push_back(kernel_entry(svc, *m, detail));
+    return json{{"routes", {{"asm", asm_rules}, {"ssm", ssm_rules}, {"kernel", kernel}}}};
+  });
+
+  d.add("interface.list",
+        [&svc](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {
+          rpc::Params p(params);
+          p.finish();
+          json list = json::array();
+          auto links = svc.links();
+          std::sort(links.begin(), links.end(),
+                    [](const auto& a, const auto& b) { return a.ifindex < b.ifindex; });
+          for (const auto& link : links) {
+            json item = {{"index", link.ifindex},       {"name", link.name},  {"up", link.up},
+                         {"multicast", link.multicast}, {"ttl_threshold", 1}, {"enabled", true}};
+            for (const auto& ph : svc.intent().phyints()) {
+              if (!core::ifname_matches(ph.ifname, link.name)) continue;
+              item["ttl_threshold"] = ph.ttl_threshold;
+              item["enabled"] = ph.enabled;
+            }
+            auto vif = svc.installed().vif_of(core::Family::v4, link.name);
+            auto mif = svc.installed().vif_of(core::Family::v6, link.name);
+            item["vif"] = vif ? json(*vif) : json(nullptr);
+            item["mif"] = mif ? json(*mif) : json(nullptr);
+            list.push_back(item);
+          }
+          return json{{"interfaces", list}};
+        });
+
+  d.add("daemon.status", [&svc](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {
+    rpc::Params p(params);
+    p.finish();
+    const auto& o = svc.options();
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::steady_clock::now() - svc.started())
+                      .count();
+    size_t kernel_v4 = 0, kernel_v6 = 0;
+    for (const auto& [key, m] : svc.installed().mfc)
+      (key.group.family == core::Family::v4 ? kernel_v4 : kernel_v6)++;
+    return json{{"version", MFCD_VERSION},
+                {"identity", o.identity},
+                {"pid", ::getpid()},
+                {"uptime", uptime},
+                {"config_file", o.config_file},
+                {"socket", o.socket_path},
+                {"table", o.table},
+                {"ipv6", svc.has_v6()},
+                {"routes",
+                 {{"configured", svc.intent().route_count()},
+                  {"kernel", kernel_v4 + kernel_v6},
+                  {"kernel_ipv4", kernel_v4},
+                  {"kernel_ipv6", kernel_v6}}},
+                {"vifs",
+                 {{"ipv4", svc.installed().vif_count(core::Family::v4)},
+                  {"ipv6", svc.installed().vif_count(core::Family::v6)}}}};
+  });
+
+  d.add("daemon.version", [](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {
+    rpc::Params p(params);
+    p.finish();
+    return json{{"name", "mfcd"}, {"version", MFCD_VERSION}};
+  });
+
+  d.add("daemon.stop",
+        [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
+          rpc::Params p(params);
+          p.finish();
+          if (!may_change(ctx)) return permission_denied(ctx);
+          svc.request_stop("daemon.stop from pid " + std::to_string(ctx.pid));
+          return json{{"stopping", true}};
+        });
+
+  d.add("rpc.discover", [](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {
+    rpc::Params p(params);
+    p.finish();
+    static const json doc = json::parse(kOpenRpcDocument);
+    return doc;
+  });
+}
+
+}  // namespace mfcd

@@ -1,0 +1,48 @@
+// Command-line options of the daemon. The flags are SMCRoute's (smcrouted),
+// so init scripts keep working; the long options are mfcd's own. The program
+// name decides the defaults: as `smcrouted` the identity is "smcroute" and
+// the paths are SMCRoute's, as `mfcd` they are ours.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mfcd {
+
+enum class LogLevel { none, err, notice, info, debug };
+
+struct Options {
+  std::string program = "mfcd";           // argv[0] basename
+  bool smcroute_names = false;            // invoked as smcrouted
+  std::string identity = "mfcd";          // -i: names config, PID file, socket, log ident
+  std::string config_file;                // -f (default /etc/IDENT.conf)
+  bool config_explicit = false;           // -f given: a missing file is an error
+  std::optional<std::string> check_file;  // -F: check and exit
+  std::string socket_path;                // -u (default /run/IDENT.sock)
+  std::string pid_file;                   // -P (default /run/IDENT.pid)
+  bool foreground = false;                // -n
+  bool syslog = false;                    // -s
+  LogLevel log_level = LogLevel::notice;  // -l
+  uint32_t table = 0;                     // -t
+  unsigned cache_timeout = 60;            // -c
+  unsigned startup_delay = 0;             // -d
+  unsigned mrdisc_interval = 20;          // -m
+  unsigned exit_after = 0;                // -D (tests): exit cleanly after SEC
+  std::string script;                     // -e
+  std::string run_as;                     // -p USER[:GROUP]
+  bool list_methods = false;              // --list-methods (schema test)
+};
+
+struct ParsedArgs {
+  Options options;
+  enum class Action { run, help, version, exit_usage } action = Action::run;
+  std::string error;  // for exit_usage
+};
+
+ParsedArgs parse_args(const std::vector<std::string>& argv);
+std::string usage_text(const std::string& program);
+std::optional<LogLevel> parse_log_level(const std::string& text);
+
+}  // namespace mfcd

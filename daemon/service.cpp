@@ -1,0 +1,448 @@
+// The event loop and the one reconcile step. Every callback here does a
+// bounded amount of work: upcalls are read in budgets, netlink events are
+// coalesced into one sync, and the control socket answers one line at a
+// time. Nothing blocks the loop: the -e script runs through uv_spawn.
+#include "service.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "config_files.hpp"
+#include "sd_notify.hpp"
+#include "version.hpp"
+
+namespace mfcd {
+
+namespace {
+
+constexpr size_t kUpcallBudget = 256;  // upcalls handled per loop callback
+
+template <typename T>
+void close_and_delete(T* handle) {
+  uv_close(reinterpret_cast<uv_handle_t*>(handle),
+           [](uv_handle_t* h) { delete reinterpret_cast<T*>(h); });
+}
+
+void log_diagnostics(const std::vector<core::Diagnostic>& diags) {
+  for (const auto& d : diags) {
+    if (d.warning)
+      spdlog::warn("{}", d.str());
+    else
+      spdlog::error("{}", d.str());
+  }
+}
+
+}  // namespace
+
+struct Service::Handles {
+  uv_signal_t* sighup = nullptr;
+  uv_signal_t* sigint = nullptr;
+  uv_signal_t* sigterm = nullptr;
+  uv_poll_t* upcall[2] = {nullptr, nullptr};
+  uv_poll_t* netlink = nullptr;
+  uv_timer_t* exit_timer = nullptr;
+  uv_idle_t* stopper = nullptr;
+};
+
+Service::Service(Options options)
+    : options_(std::move(options)), handles_(std::make_unique<Handles>()) {}
+
+Service::~Service() {
+  if (loop_ready_) {
+    // Drain close callbacks of anything still open, then release the loop.
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop_) != 0) spdlog::debug("event loop closed with handles still open");
+  }
+}
+
+bool Service::has_v6() const {
+  return mroute_ && mroute_->has_v6();
+}
+
+const core::RouteStatus* Service::route_status(const core::RouteKey& key) const {
+  auto it = last_desired_.status.find(key);
+  return it == last_desired_.status.end() ? nullptr : &it->second;
+}
+
+std::optional<kernel::Counters> Service::counters(const core::SgKey& key) const {
+  if (!mroute_) return std::nullopt;
+  auto c = mroute_->counters(key);
+  if (!c) return std::nullopt;
+  return c.value();
+}
+
+std::optional<StartError> Service::start() {
+  if (options_.startup_delay > 0)
+    std::this_thread::sleep_for(std::chrono::seconds(options_.startup_delay));
+
+  // Read the configuration before touching the kernel, so that a bad file
+  // is refused with nothing changed.
+  core::Config config;
+  struct stat st {};
+  if (!options_.config_explicit && ::stat(options_.config_file.c_str(), &st) != 0) {
+    spdlog::info("no configuration file {}; starting with no routes", options_.config_file);
+  } else {
+    auto parsed = load_config_file(options_.config_file);
+    log_diagnostics(parsed.diagnostics);
+    if (!parsed.ok()) {
+      size_t errors = 0;
+      for (const auto& d : parsed.diagnostics)
+        errors += d.warning ? 0 : 1;
+      return StartError{EX_CONFIG, std::to_string(errors) + " error(s) in " + options_.config_file +
+                                       "; not starting"};
+    }
+    config = std::move(parsed.config);
+  }
+
+  auto opened = kernel::Mroute::open(options_.table);
+  if (auto* err = std::get_if<kernel::OpenError>(&opened)) {
+    int code = EX_OSERR;
+    switch (err->kind) {
+      case kernel::OpenFailure::in_use:
+        code = EX_UNAVAILABLE;
+        break;
+      case kernel::OpenFailure::unsupported:
+        code = EX_PROTOCOL;
+        break;
+      case kernel::OpenFailure::permission:
+        code = EX_NOPERM;
+        break;
+      default:
+        break;
+    }
+    return StartError{code, err->message};
+  }
+  mroute_ = std::move(std::get<std::unique_ptr<kernel::Mroute>>(opened));
+  if (!mroute_->has_v6()) spdlog::warn("IPv6 multicast routing is off: {}", mroute_->v6_note());
+  mroute_->set_rcvbuf(8 << 20);
+
+  auto links = kernel::dump_links();
+  if (!links) return StartError{EX_OSERR, "cannot list interfaces: " + links.error().message};
+  links_ = std::move(links.value());
+  auto monitor = kernel::LinkMonitor::open();
+  if (!monitor) return StartError{EX_OSERR, "cannot watch interfaces: " + monitor.error().message};
+  link_monitor_ = std::move(monitor.value());
+
+  intent_.load_config(config);
+  sync();
+
+  if (uv_loop_init(&loop_) != 0) return StartError{EX_OSERR, "cannot create the event loop"};
+  loop_ready_ = true;
+  loop_.data = this;
+
+  register_methods(*this);
+  rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_);
+  if (auto err = rpc_server_->listen(options_.socket_path); !err.empty())
+    return StartError{EX_OSERR, err};
+
+  auto signal = [this](int signum, uv_signal_cb cb) {
+    auto* h = new uv_signal_t;
+    uv_signal_init(&loop_, h);
+    h->data = this;
+    uv_signal_start(h, cb, signum);
+    return h;
+  };
+  handles_->sighup =
+      signal(SIGHUP, [](uv_signal_t* h, int) { static_cast<Service*>(h->data)->reload(); });
+  auto on_stop_signal = [](uv_signal_t* h, int signum) {
+    static_cast<Service*>(h->data)->request_stop(strsignal(signum));
+  };
+  handles_->sigint = signal(SIGINT, on_stop_signal);
+  handles_->sigterm = signal(SIGTERM, on_stop_signal);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  for (auto family : {core::Family::v4, core::Family::v6}) {
+    int fd = mroute_->fd(family);
+    if (fd < 0) continue;
+    auto* h = new uv_poll_t;
+    uv_poll_init(&loop_, h, fd);
+    h->data = this;
+    uv_poll_start(
+        h, UV_READABLE,
+        family == core::Family::v4
+            ? [](uv_poll_t* p, int,
+                 int) { static_cast<Service*>(p->data)->on_upcalls(core::Family::v4); }
+            : [](uv_poll_t* p, int, int) {
+                static_cast<Service*>(p->data)->on_upcalls(core::Family::v6);
+              });
+    handles_->upcall[core::family_index(family)] = h;
+  }
+  handles_->netlink = new uv_poll_t;
+  uv_poll_init(&loop_, handles_->netlink, link_monitor_->fd());
+  handles_->netlink->data = this;
+  uv_poll_start(handles_->netlink, UV_READABLE,
+                [](uv_poll_t* p, int, int) { static_cast<Service*>(p->data)->on_link_events(); });
+
+  if (options_.exit_after > 0) {
+    handles_->exit_timer = new uv_timer_t;
+    uv_timer_init(&loop_, handles_->exit_timer);
+    handles_->exit_timer->data = this;
+    uv_timer_start(
+        handles_->exit_timer,
+        [](uv_timer_t* t) { static_cast<Service*>(t->data)->request_stop("-D timer expired"); },
+        uint64_t{options_.exit_after} * 1000, 0);
+  }
+
+  if (!write_pid_file())
+    return StartError{EX_OSERR,
+                      "cannot write PID file " + options_.pid_file + ": " + std::strerror(errno)};
+  run_script("reload");
+  spdlog::info("{} {} ready: {} routes, table {}, socket {}", options_.program, MFCD_VERSION,
+               intent_.route_count(), options_.table, options_.socket_path);
+  sd_notify_send("READY=1\nSTATUS=ready");
+  return std::nullopt;
+}
+
+int Service::run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  return EX_OK;
+}
+
+bool Service::write_pid_file() {
+  if (options_.pid_file.empty()) return true;
+  std::string tmp = options_.pid_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    out << ::getpid() << "\n";
+    if (!out.flush()) return false;
+  }
+  // Rename so that a script polling for the file never reads it half-written.
+  if (::rename(tmp.c_str(), options_.pid_file.c_str()) != 0) return false;
+  pid_written_ = true;
+  return true;
+}
+
+std::vector<core::Failure> Service::sync() {
+  auto desired = core::compute_desired(intent_, links_);
+  auto plan = core::make_plan(installed_, desired);
+  for (const auto& op : plan.ops)
+    spdlog::debug("kernel: {}", op.str());
+  auto failures = plan.failures;
+  auto applied = core::apply(*mroute_, installed_, plan);
+  failures.insert(failures.end(), applied.begin(), applied.end());
+
+  std::set<std::string> now;
+  for (const auto& f : failures) {
+    std::string line = f.what + ": " + f.error.message;
+    if (!reported_failures_.count(line)) spdlog::error("{}", line);
+    now.insert(std::move(line));
+  }
+  reported_failures_ = std::move(now);
+  for (const auto& w : desired.warnings) {
+    std::string line = w.str();
+    if (!reported_failures_.count(line)) spdlog::warn("{}", line);
+    reported_failures_.insert(std::move(line));
+  }
+  last_desired_ = std::move(desired);
+  return failures;
+}
+
+core::Result<std::optional<core::RouteIntent>> Service::commit_route_change(
+    const core::RouteKey& key, const std::optional<core::RouteIntent>& before) {
+  auto failures = sync();
+  const core::RouteIntent* now = intent_.find_route(key);
+  std::vector<std::string> ifnames{key.iif};
+  if (now) {
+    auto oifs = now->oifs();
+    ifnames.insert(ifnames.end(), oifs.begin(), oifs.end());
+  }
+  for (const auto& f : failures) {
+    bool mine = (f.route && *f.route == key) ||
+                (!f.route && !f.ifname.empty() &&
+                 std::find(ifnames.begin(), ifnames.end(), f.ifname) != ifnames.end());
+    if (!mine) continue;
+    // The kernel refused: put the intent back so the running state stays
+    // exactly as it was, and report why.
+    intent_.restore_route(key, before);
+    sync();
+    core::Error err = f.error;
+    if (!f.ifname.empty() && err.message.find(f.ifname) == std::string::npos)
+      err.message = f.ifname + ": " + err.message;
+    return err;
+  }
+  if (!now) return std::optional<core::RouteIntent>{};
+  return std::optional<core::RouteIntent>{*now};
+}
+
+namespace {
+std::optional<core::RouteIntent> snapshot(const core::Intent& intent, const core::RouteKey& key) {
+  const auto* r = intent.find_route(key);
+  if (!r) return std::nullopt;
+  return *r;
+}
+}  // namespace
+
+core::Result<std::optional<core::RouteIntent>> Service::route_add(const core::RouteRequest& req) {
+  auto before = snapshot(intent_, req.key);
+  intent_.add_route(req);
+  auto result = commit_route_change(req.key, before);
+  if (result) spdlog::info("route {} added by {}", req.key.str(), req.owner);
+  return result;
+}
+
+core::Result<std::optional<core::RouteIntent>> Service::route_set(const core::RouteRequest& req) {
+  auto before = snapshot(intent_, req.key);
+  intent_.set_route(req);
+  auto result = commit_route_change(req.key, before);
+  if (result) spdlog::info("route {} set by {}", req.key.str(), req.owner);
+  return result;
+}
+
+core::Result<std::optional<core::RouteIntent>> Service::route_remove(
+    const core::RouteRequest& req) {
+  auto before = snapshot(intent_, req.key);
+  auto removed = intent_.remove_route(req);
+  if (!removed) return removed.error();
+  auto result = commit_route_change(req.key, before);
+  if (result) spdlog::info("route {} removed by {}", req.key.str(), req.owner);
+  return result;
+}
+
+void Service::reload() {
+  if (stopping_) return;
+  spdlog::info("reloading {}", options_.config_file);
+  sd_notify_reloading();
+  auto parsed = load_config_file(options_.config_file);
+  log_diagnostics(parsed.diagnostics);
+  if (!parsed.ok()) {
+    spdlog::error("reload of {} refused: configuration has errors; nothing changed",
+                  options_.config_file);
+  } else {
+    intent_.load_config(parsed.config);
+    sync();
+    run_script("reload");
+  }
+  sd_notify_send("READY=1\nSTATUS=ready");
+}
+
+void Service::on_upcalls(core::Family family) {
+  bool more = false;
+  auto upcalls = mroute_->read_upcalls(family, kUpcallBudget, &more);
+  for (const auto& u : upcalls) {
+    spdlog::trace("upcall {} vif {} ({}, {})",
+                  u.type == kernel::UpcallType::nocache    ? "nocache"
+                  : u.type == kernel::UpcallType::wrongvif ? "wrongvif"
+                                                           : "wholepkt",
+                  u.vif, u.source.str(), u.group.str());
+  }
+  // With `more` set the socket is still readable and libuv calls us again on
+  // the next loop turn, after the other handles had their share.
+}
+
+void Service::forget_vifs_of(int ifindex) {
+  // The kernel removes a VIF by itself when its interface is unregistered;
+  // forget it so the planner neither deletes it again nor reuses a stale one.
+  for (auto& family_vifs : installed_.vifs)
+    for (auto& vif : family_vifs)
+      if (vif && vif->ifindex == ifindex) vif.reset();
+}
+
+void Service::on_link_events() {
+  bool resync = false;
+  auto events = link_monitor_->read_events(&resync);
+  bool changed = false;
+  for (const auto& ev : events) {
+    auto it = std::find_if(links_.begin(), links_.end(),
+                           [&](const core::Link& l) { return l.ifindex == ev.link.ifindex; });
+    if (ev.kind == kernel::LinkEvent::Kind::removed) {
+      if (it != links_.end()) {
+        spdlog::info("interface {} (index {}) removed", it->name, it->ifindex);
+        links_.erase(it);
+        forget_vifs_of(ev.link.ifindex);
+        changed = true;
+      }
+    } else if (it == links_.end()) {
+      spdlog::info("interface {} (index {}) appeared", ev.link.name, ev.link.ifindex);
+      links_.push_back(ev.link);
+      changed = true;
+    } else if (!(*it == ev.link)) {
+      *it = ev.link;
+      changed = true;
+    }
+  }
+  if (resync) {
+    spdlog::warn("netlink overrun; re-reading the interface list");
+    if (auto all = kernel::dump_links()) {
+      for (const auto& old : links_) {
+        bool still = std::any_of(all->begin(), all->end(),
+                                 [&](const core::Link& l) { return l.ifindex == old.ifindex; });
+        if (!still) forget_vifs_of(old.ifindex);
+      }
+      links_ = std::move(all.value());
+      changed = true;
+    }
+  }
+  if (changed && !stopping_) sync();
+}
+
+void Service::run_script(const std::string& argument) {
+  if (options_.script.empty() || !loop_ready_) return;
+  auto* child = new uv_process_t;
+  std::string file = options_.script;
+  std::string arg = argument;
+  char* args[] = {file.data(), arg.data(), nullptr};
+  uv_process_options_t opts{};
+  opts.file = file.c_str();
+  opts.args = args;
+  opts.exit_cb = [](uv_process_t* p, int64_t status, int signal) {
+    if (status != 0 || signal != 0)
+      spdlog::warn("script exited with status {} signal {}", status, signal);
+    close_and_delete(p);
+  };
+  if (int rc = uv_spawn(&loop_, child, &opts); rc != 0) {
+    spdlog::error("cannot run script {}: {}", options_.script, uv_strerror(rc));
+    close_and_delete(child);
+  }
+}
+
+void Service::request_stop(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  spdlog::info("stopping: {}", why);
+  sd_notify_send("STOPPING=1");
+  // Defer to an idle callback so that a reply queued by the current handler
+  // (daemon.stop) goes out before the control socket closes.
+  handles_->stopper = new uv_idle_t;
+  uv_idle_init(&loop_, handles_->stopper);
+  handles_->stopper->data = this;
+  uv_idle_start(handles_->stopper, [](uv_idle_t* h) {
+    uv_idle_stop(h);
+    static_cast<Service*>(h->data)->teardown();
+  });
+}
+
+void Service::teardown() {
+  if (!mroute_) return;
+  auto failures = core::apply(*mroute_, installed_, core::make_teardown_plan(installed_));
+  for (const auto& f : failures)
+    spdlog::warn("{}: {}", f.what, f.error.message);
+  if (rpc_server_) rpc_server_->close();
+  if (!loop_ready_) {
+    mroute_.reset();
+    return;
+  }
+  auto& h = *handles_;
+  for (auto* s : {h.sighup, h.sigint, h.sigterm})
+    if (s) close_and_delete(s);
+  for (auto* p : {h.upcall[0], h.upcall[1], h.netlink})
+    if (p) close_and_delete(p);
+  if (h.exit_timer) close_and_delete(h.exit_timer);
+  if (h.stopper) close_and_delete(h.stopper);
+  h = Handles{};
+  if (pid_written_) ::unlink(options_.pid_file.c_str());
+  pid_written_ = false;
+  // Closing the sockets makes the kernel drop anything left behind.
+  mroute_.reset();
+  link_monitor_.reset();
+}
+
+}  // namespace mfcd

@@ -1,0 +1,105 @@
+// The service: owns the libuv loop and every handle on it, and wires the
+// kernel (mroute sockets, netlink), the control socket and signals to the
+// pure core. All state changes funnel through one step, sync(): compute the
+// desired state from intent and links, plan the difference against what is
+// installed, apply it. Startup, reload, API calls and interface changes are
+// that same step with different inputs.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/desired.hpp"
+#include "core/intent.hpp"
+#include "core/plan.hpp"
+#include "kernel/mroute.hpp"
+#include "kernel/netlink.hpp"
+#include "options.hpp"
+#include "rpc/dispatcher.hpp"
+#include "rpc_server.hpp"
+
+namespace mfcd {
+
+// Why start() failed, with the sysexits code to exit with.
+struct StartError {
+  int exit_code;
+  std::string message;
+};
+
+class Service {
+ public:
+  explicit Service(Options options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Opens the kernel sockets, loads the config, installs it, listens on the
+  // control socket. On success the daemon is ready (PID file written).
+  std::optional<StartError> start();
+  // After a failed start(): undo whatever start() already did.
+  void abort_start() { teardown(); }
+  // Runs the loop until stop; returns the process exit code.
+  int run();
+  // Tear everything down at the next loop turn (after queued replies).
+  void request_stop(const std::string& why);
+
+  // --- operations for the RPC methods -------------------------------------
+  // Change a route and wait until the kernel holds it. On a kernel refusal
+  // the route is put back as it was and the error says why.
+  core::Result<std::optional<core::RouteIntent>> route_add(const core::RouteRequest& req);
+  core::Result<std::optional<core::RouteIntent>> route_set(const core::RouteRequest& req);
+  core::Result<std::optional<core::RouteIntent>> route_remove(const core::RouteRequest& req);
+
+  const Options& options() const { return options_; }
+  const core::Intent& intent() const { return intent_; }
+  const core::Installed& installed() const { return installed_; }
+  const core::Links& links() const { return links_; }
+  const core::RouteStatus* route_status(const core::RouteKey& key) const;
+  std::optional<kernel::Counters> counters(const core::SgKey& key) const;
+  std::chrono::steady_clock::time_point started() const { return started_; }
+  bool has_v6() const;
+  rpc::Dispatcher& dispatcher() { return dispatcher_; }
+
+ private:
+  struct Handles;
+
+  std::vector<core::Failure> sync();
+  core::Result<std::optional<core::RouteIntent>> commit_route_change(
+      const core::RouteKey& key, const std::optional<core::RouteIntent>& before);
+  void reload();
+  void on_upcalls(core::Family family);
+  void on_link_events();
+  void forget_vifs_of(int ifindex);
+  void teardown();
+  void run_script(const std::string& argument);
+  bool write_pid_file();
+
+  Options options_;
+  std::unique_ptr<kernel::Mroute> mroute_;
+  std::unique_ptr<kernel::LinkMonitor> link_monitor_;
+  core::Links links_;
+  core::Intent intent_;
+  core::Installed installed_;
+  core::Desired last_desired_;
+  std::set<std::string> reported_failures_;  // log each persistent failure once
+  rpc::Dispatcher dispatcher_;
+  std::unique_ptr<RpcServer> rpc_server_;
+  std::unique_ptr<Handles> handles_;
+  uv_loop_t loop_{};
+  bool loop_ready_ = false;
+  bool stopping_ = false;
+  bool pid_written_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+// Registers every JSON-RPC method on the service's dispatcher (methods.cpp).
+void register_methods(Service& service);
+
+}  // namespace mfcd
