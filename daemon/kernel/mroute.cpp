@@ -1,0 +1,367 @@
+// The mroute sockets: how mfcd's VIFs and MFC entries reach the kernel.
+//
+// The kernel ties a multicast routing table to the socket that ran MRT_INIT
+// on it: only that socket may change the table, the table's upcalls arrive on
+// it, and closing it removes everything it installed. So an Mroute is little
+// more than two file descriptors and a translation of core's plain values
+// into the kernel's structures (vifctl, mfcctl, mif6ctl, mf6cctl). Each method
+// is exactly one setsockopt or ioctl, and reports the errno it got together
+// with the operation's name so a user reading the message knows what failed.
+#include "kernel/mroute.hpp"
+
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kernel/linux_mroute.hpp"
+
+namespace mfcd::kernel {
+namespace {
+
+using core::Errc;
+using core::Family;
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+core::Error kernel_error(const std::string& what, int err) {
+  return core::make_error(Errc::kernel, what + ": " + errno_text(err), err);
+}
+
+std::string addr_text(const core::Addr& a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  const int af = a.family == Family::v4 ? AF_INET : AF_INET6;
+  if (inet_ntop(af, a.bytes.data(), buf, sizeof buf) == nullptr) return "?";
+  return buf;
+}
+
+// Same shape as core::SgKey::str(), kept local so that messages do not depend
+// on anything but this file.
+std::string sg_text(const core::SgKey& key) {
+  return "(" + addr_text(key.source) + ", " + addr_text(key.group) + ")";
+}
+
+std::string vif_text(const core::VifConf& vif) {
+  std::string name = vif.ifname.empty() ? "vif " + std::to_string(vif.vif) : vif.ifname;
+  return name + " (ifindex " + std::to_string(vif.ifindex) + ")";
+}
+
+in_addr in4(const core::Addr& a) {
+  in_addr out{};
+  std::memcpy(&out, a.bytes.data(), sizeof out);
+  return out;
+}
+
+sockaddr_in6 in6(const core::Addr& a) {
+  sockaddr_in6 out{};
+  out.sin6_family = AF_INET6;
+  std::memcpy(&out.sin6_addr, a.bytes.data(), sizeof out.sin6_addr);
+  return out;
+}
+
+OpenFailure classify(int err) {
+  switch (err) {
+    case EADDRINUSE:
+      return OpenFailure::in_use;
+    case EPERM:
+    case EACCES:
+      return OpenFailure::permission;
+    case ENOPROTOOPT:  // no CONFIG_IP_MROUTE(6) / no multiple tables
+    case EOPNOTSUPP:
+    case EAFNOSUPPORT:  // IPv6 disabled at boot
+    case EPROTONOSUPPORT:
+      return OpenFailure::unsupported;
+    default:
+      return OpenFailure::os;
+  }
+}
+
+OpenError open_error(const std::string& what, int err) {
+  std::string message = what + ": " + errno_text(err);
+  if (err == EADDRINUSE) message += " (another multicast routing daemon holds this table)";
+  return OpenError{classify(err), std::move(message)};
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+// Opens one family's socket and claims the table. On failure returns the
+// error and leaves no descriptor open.
+std::variant<int, OpenError> open_family(Family family, uint32_t table) {
+  const bool v4 = family == Family::v4;
+  const int proto = v4 ? int{IPPROTO_IGMP} : int{IPPROTO_ICMPV6};
+  const int fd = ::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+  if (fd < 0) {
+    return open_error(v4 ? "socket(AF_INET, SOCK_RAW, IPPROTO_IGMP)"
+                         : "socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)",
+                      errno);
+  }
+  auto fail = [fd](const std::string& what) {
+    const int err = errno;
+    ::close(fd);
+    return open_error(what, err);
+  };
+  if (!v4) {
+    // mfcd speaks no MLD: block every ICMPv6 type so that only upcalls (which
+    // bypass the filter) are queued on this socket.
+    icmp6_filter filter{};
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    if (::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0) {
+      return fail("ICMP6_FILTER");
+    }
+  }
+  const int level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+  // Table 0 is ours for "the default table": leaving MRT_TABLE unset selects
+  // RT_TABLE_DEFAULT (253) and works on kernels without multiple tables too.
+  // MRT_TABLE must come before MRT_INIT; afterwards it fails with EBUSY.
+  if (table != 0) {
+    const uint32_t id = table;
+    if (::setsockopt(fd, level, v4 ? MRT_TABLE : MRT6_TABLE, &id, sizeof id) < 0) {
+      return fail(std::string(v4 ? "MRT_TABLE " : "MRT6_TABLE ") + std::to_string(table));
+    }
+  }
+  const int one = 1;
+  if (::setsockopt(fd, level, v4 ? MRT_INIT : MRT6_INIT, &one, sizeof one) < 0) {
+    return fail(v4 ? "MRT_INIT" : "MRT6_INIT");
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<Mroute>, OpenError> Mroute::open(uint32_t table) {
+  auto r4 = open_family(Family::v4, table);
+  if (auto* e = std::get_if<OpenError>(&r4)) return std::move(*e);
+  int fd4 = std::get<int>(r4);
+
+  int fd6 = -1;
+  std::string note;
+  auto r6 = open_family(Family::v6, table);
+  if (auto* e = std::get_if<OpenError>(&r6)) {
+    if (e->kind != OpenFailure::unsupported) {
+      ::close(fd4);
+      return std::move(*e);
+    }
+    note = "IPv6 multicast routing unavailable: " + e->message;
+  } else {
+    fd6 = std::get<int>(r6);
+  }
+  return std::unique_ptr<Mroute>(new Mroute(fd4, fd6, table, std::move(note)));
+}
+
+Mroute::Mroute(int fd4, int fd6, uint32_t table, std::string v6_note)
+    : fd4_(fd4), fd6_(fd6), table_(table), v6_note_(std::move(v6_note)) {}
+
+Mroute::~Mroute() {
+  close_fd(fd4_);
+  close_fd(fd6_);
+}
+
+int Mroute::fd(Family f) const {
+  return f == Family::v4 ? fd4_ : fd6_;
+}
+
+namespace {
+
+core::Error v6_off(const std::string& what, const std::string& note) {
+  return core::make_error(Errc::kernel, what + ": IPv6 multicast routing is off (" + note + ")",
+                          EAFNOSUPPORT);
+}
+
+std::optional<core::Error> check_vif(const std::string& what, core::VifIndex vif) {
+  if (vif < 0 || vif >= core::kMaxVifs) {
+    return core::make_error(Errc::invalid_argument,
+                            what + ": VIF " + std::to_string(vif) + " out of range 0..31");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+core::Result<void> Mroute::add_vif(const core::VifConf& vif) {
+  const bool v4 = vif.family == Family::v4;
+  const std::string what = std::string(v4 ? "MRT_ADD_VIF " : "MRT6_ADD_MIF ") + vif_text(vif);
+  if (auto e = check_vif(what, vif.vif)) return *e;
+  if (vif.ttl_threshold < 1 || vif.ttl_threshold > 255) {
+    return core::make_error(
+        Errc::invalid_argument,
+        what + ": TTL threshold " + std::to_string(vif.ttl_threshold) + " out of range 1..255");
+  }
+  if (v4) {
+    vifctl vc{};
+    vc.vifc_vifi = static_cast<vifi_t>(vif.vif);
+    vc.vifc_flags = VIFF_USE_IFINDEX;
+    vc.vifc_threshold = static_cast<unsigned char>(vif.ttl_threshold);
+    vc.vifc_lcl_ifindex = vif.ifindex;
+    if (::setsockopt(fd4_, IPPROTO_IP, MRT_ADD_VIF, &vc, sizeof vc) < 0) {
+      return kernel_error(what, errno);
+    }
+    return {};
+  }
+  if (fd6_ < 0) return v6_off(what, v6_note_);
+  if (vif.ifindex <= 0 || vif.ifindex > 0xffff) {
+    // mif6ctl carries the ifindex in 16 bits.
+    return core::make_error(Errc::invalid_argument, what + ": ifindex does not fit a MIF");
+  }
+  mif6ctl mc{};
+  mc.mif6c_mifi = static_cast<mifi_t>(vif.vif);
+  mc.mif6c_flags = 0;
+  // Stored by the kernel but not used for forwarding: IPv6 has no thresholds.
+  mc.vifc_threshold = static_cast<unsigned char>(vif.ttl_threshold);
+  mc.mif6c_pifi = static_cast<__u16>(vif.ifindex);
+  if (::setsockopt(fd6_, IPPROTO_IPV6, MRT6_ADD_MIF, &mc, sizeof mc) < 0) {
+    return kernel_error(what, errno);
+  }
+  return {};
+}
+
+core::Result<void> Mroute::del_vif(Family family, core::VifIndex vif) {
+  const bool v4 = family == Family::v4;
+  const std::string what =
+      std::string(v4 ? "MRT_DEL_VIF vif " : "MRT6_DEL_MIF mif ") + std::to_string(vif);
+  if (auto e = check_vif(what, vif)) return *e;
+  if (v4) {
+    vifctl vc{};  // the kernel wants the whole structure, only vifc_vifi counts
+    vc.vifc_vifi = static_cast<vifi_t>(vif);
+    if (::setsockopt(fd4_, IPPROTO_IP, MRT_DEL_VIF, &vc, sizeof vc) < 0) {
+      return kernel_error(what, errno);
+    }
+    return {};
+  }
+  if (fd6_ < 0) return v6_off(what, v6_note_);
+  const mifi_t mif = static_cast<mifi_t>(vif);
+  if (::setsockopt(fd6_, IPPROTO_IPV6, MRT6_DEL_MIF, &mif, sizeof mif) < 0) {
+    return kernel_error(what, errno);
+  }
+  return {};
+}
+
+namespace {
+
+std::optional<core::Error> check_key(const std::string& what, const core::SgKey& key) {
+  if (key.source.family != key.group.family) {
+    return core::make_error(Errc::invalid_argument, what + ": source and group families differ");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+core::Result<void> Mroute::add_mfc(const core::MfcConf& mfc) {
+  const bool v4 = mfc.key.group.family == Family::v4;
+  const std::string what = std::string(v4 ? "MRT_ADD_MFC " : "MRT6_ADD_MFC ") + sg_text(mfc.key);
+  if (auto e = check_key(what, mfc.key)) return *e;
+  if (auto e = check_vif(what + " iif", mfc.iif)) return *e;
+  if (v4) {
+    mfcctl mc{};
+    mc.mfcc_origin = in4(mfc.key.source);
+    mc.mfcc_mcastgrp = in4(mfc.key.group);
+    mc.mfcc_parent = static_cast<vifi_t>(mfc.iif);
+    static_assert(sizeof mc.mfcc_ttls == core::kMaxVifs);
+    std::memcpy(mc.mfcc_ttls, mfc.ttls.data(), sizeof mc.mfcc_ttls);
+    if (::setsockopt(fd4_, IPPROTO_IP, MRT_ADD_MFC, &mc, sizeof mc) < 0) {
+      return kernel_error(what, errno);
+    }
+    return {};
+  }
+  if (fd6_ < 0) return v6_off(what, v6_note_);
+  mf6cctl mc{};
+  mc.mf6cc_origin = in6(mfc.key.source);
+  mc.mf6cc_mcastgrp = in6(mfc.key.group);
+  mc.mf6cc_parent = static_cast<mifi_t>(mfc.iif);
+  // IPv6 has no per-OIF TTL threshold: the kernel takes a bitmap of OIFs and
+  // forwards whenever the hop limit allows. Any ttls[mif] > 0 turns the MIF on.
+  for (int mif = 0; mif < core::kMaxVifs; ++mif) {
+    if (mfc.ttls[static_cast<size_t>(mif)] > 0) {
+      mc.mf6cc_ifset.ifs_bits[mif / NIFBITS] |= if_mask{1} << (mif % NIFBITS);
+    }
+  }
+  if (::setsockopt(fd6_, IPPROTO_IPV6, MRT6_ADD_MFC, &mc, sizeof mc) < 0) {
+    return kernel_error(what, errno);
+  }
+  return {};
+}
+
+core::Result<void> Mroute::del_mfc(const core::SgKey& key) {
+  const bool v4 = key.group.family == Family::v4;
+  const std::string what = std::string(v4 ? "MRT_DEL_MFC " : "MRT6_DEL_MFC ") + sg_text(key);
+  if (auto e = check_key(what, key)) return *e;
+  if (v4) {
+    mfcctl mc{};
+    mc.mfcc_origin = in4(key.source);
+    mc.mfcc_mcastgrp = in4(key.group);
+    if (::setsockopt(fd4_, IPPROTO_IP, MRT_DEL_MFC, &mc, sizeof mc) < 0) {
+      return kernel_error(what, errno);
+    }
+    return {};
+  }
+  if (fd6_ < 0) return v6_off(what, v6_note_);
+  mf6cctl mc{};
+  mc.mf6cc_origin = in6(key.source);
+  mc.mf6cc_mcastgrp = in6(key.group);
+  if (::setsockopt(fd6_, IPPROTO_IPV6, MRT6_DEL_MFC, &mc, sizeof mc) < 0) {
+    return kernel_error(what, errno);
+  }
+  return {};
+}
+
+core::Result<Counters> Mroute::counters(const core::SgKey& key) const {
+  const bool v4 = key.group.family == Family::v4;
+  const std::string what = std::string(v4 ? "SIOCGETSGCNT " : "SIOCGETSGCNT_IN6 ") + sg_text(key);
+  if (auto e = check_key(what, key)) return *e;
+  if (v4) {
+    sioc_sg_req req{};
+    req.src = in4(key.source);
+    req.grp = in4(key.group);
+    if (::ioctl(fd4_, SIOCGETSGCNT, &req) < 0) return kernel_error(what, errno);
+    return Counters{req.pktcnt, req.bytecnt, req.wrong_if};
+  }
+  if (fd6_ < 0) return v6_off(what, v6_note_);
+  sioc_sg_req6 req{};
+  req.src = in6(key.source);
+  req.grp = in6(key.group);
+  if (::ioctl(fd6_, SIOCGETSGCNT_IN6, &req) < 0) return kernel_error(what, errno);
+  return Counters{req.pktcnt, req.bytecnt, req.wrong_if};
+}
+
+std::vector<Upcall> Mroute::read_upcalls(Family f, size_t budget, bool* more) {
+  std::vector<Upcall> out;
+  if (more != nullptr) *more = false;
+  const int fd = this->fd(f);
+  if (fd < 0) return out;
+  // An upcall is 20 (IPv4) or 40 (IPv6) bytes at the front of the message;
+  // longer datagrams (WHOLEPKT, real IGMP) are simply truncated.
+  uint8_t buf[512];
+  for (size_t n = 0; n < budget;) {
+    const ssize_t got = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return out;  // EAGAIN: drained. Anything else: nothing more to read now.
+    }
+    ++n;
+    const auto len = static_cast<size_t>(got);
+    auto up = f == Family::v4 ? parse_upcall_v4(buf, len) : parse_upcall_v6(buf, len);
+    if (up) out.push_back(*up);
+  }
+  if (more != nullptr) *more = true;
+  return out;
+}
+
+void Mroute::set_rcvbuf(int bytes) {
+  for (int fd : {fd4_, fd6_}) {
+    if (fd < 0) continue;
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0) {
+      // Without CAP_NET_ADMIN the kernel caps this at net.core.rmem_max.
+      (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    }
+  }
+}
+
+}  // namespace mfcd::kernel

@@ -1,0 +1,118 @@
+// The kernel's multicast routing tables, IPv4 and IPv6, behind core::KernelPort.
+//
+// An Mroute owns one IPv4 mroute socket (raw IGMP) and, when the kernel has
+// it, one IPv6 mroute socket (raw ICMPv6). Whoever holds those sockets owns
+// the table: every VIF and MFC entry made through them lives exactly as long
+// as the Mroute does, so there is nothing to flush on startup or exit.
+//
+// One call is one syscall: no retries, no policy, no logging. Failures come
+// back as core::Error with Errc::kernel, the errno and a message naming the
+// operation, e.g. "MRT_ADD_VIF a1 (ifindex 5): Address already in use".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/addr.hpp"
+#include "core/kernel_port.hpp"
+#include "core/result.hpp"
+
+namespace mfcd::kernel {
+
+// Why open() failed, in the shape the daemon needs to pick its exit code.
+enum class OpenFailure {
+  none,
+  in_use,       // EADDRINUSE: another daemon holds the table (exit 69)
+  unsupported,  // the kernel has no multicast routing (or no such table support) (exit 76)
+  permission,   // EPERM/EACCES (exit 77)
+  os,           // anything else (exit 71)
+};
+
+struct OpenError {
+  OpenFailure kind = OpenFailure::none;
+  std::string message;
+};
+
+struct Counters {
+  uint64_t packets = 0, bytes = 0, wrong_if = 0;
+};
+
+enum class UpcallType { nocache, wrongvif, wholepkt };
+
+// One message from the kernel's forwarding path: a packet arrived for an
+// (S,G) the kernel has no entry for (nocache), or on the wrong VIF (wrongvif).
+struct Upcall {
+  core::Family family = core::Family::v4;
+  UpcallType type = UpcallType::nocache;
+  core::VifIndex vif = 0;
+  core::Addr source, group;
+};
+
+class Mroute final : public core::KernelPort {
+ public:
+  // Opens the IPv4 mroute socket (MRT_TABLE, then MRT_INIT) and the IPv6 one
+  // (MRT6_TABLE, then MRT6_INIT). Table 0 means the kernel's default table
+  // (RT_TABLE_DEFAULT, 253): MRT_TABLE is then not set at all; any other id is
+  // passed to MRT_TABLE. IPv4 is required. If IPv6 multicast routing is not
+  // available, IPv6 is switched off and v6_note() says why; if another daemon
+  // holds the IPv6 table, open() fails with in_use like for IPv4.
+  static std::variant<std::unique_ptr<Mroute>, OpenError> open(uint32_t table);
+
+  Mroute(const Mroute&) = delete;
+  Mroute& operator=(const Mroute&) = delete;
+  // Closes both sockets; the kernel then drops every VIF and entry they made.
+  ~Mroute() override;
+
+  int fd(core::Family f) const;  // -1 if that family is not open
+  bool has_v6() const { return fd6_ >= 0; }
+  std::string v6_note() const { return v6_note_; }
+  uint32_t table() const { return table_; }
+
+  // IPv4: MRT_ADD_VIF with VIFF_USE_IFINDEX. IPv6: MRT6_ADD_MIF (mif6ctl,
+  // pifi = ifindex, no flags). Adding a VIF index or ifindex already in use
+  // fails with EADDRINUSE.
+  core::Result<void> add_vif(const core::VifConf& vif) override;
+  core::Result<void> del_vif(core::Family family, core::VifIndex vif) override;
+  // MRT_ADD_MFC / MRT6_ADD_MFC. Updates an existing (S,G) in place. For IPv6
+  // the kernel has no per-OIF TTL: an OIF is on when ttls[mif] > 0 and the
+  // threshold value itself only matters for IPv4.
+  core::Result<void> add_mfc(const core::MfcConf& mfc) override;
+  // A missing entry fails with ENOENT.
+  core::Result<void> del_mfc(const core::SgKey& key) override;
+  // SIOCGETSGCNT / SIOCGETSGCNT_IN6. A missing entry fails with EADDRNOTAVAIL.
+  core::Result<Counters> counters(const core::SgKey& key) const;
+
+  // Reads what is queued on the family's socket without blocking and returns
+  // the upcalls among it. At most `budget` messages are read per call so one
+  // loop callback does bounded work; *more is set to true when the budget was
+  // hit (call again later), false when the queue was drained. Real IGMP /
+  // ICMPv6 packets count against the budget and are skipped.
+  std::vector<Upcall> read_upcalls(core::Family f, size_t budget, bool* more);
+
+  // Raises the receive buffer of both sockets so that upcall bursts fit:
+  // SO_RCVBUFFORCE (needs CAP_NET_ADMIN, passes rmem_max), else SO_RCVBUF.
+  void set_rcvbuf(int bytes);
+
+ private:
+  Mroute(int fd4, int fd6, uint32_t table, std::string v6_note);
+
+  int fd4_ = -1;
+  int fd6_ = -1;
+  uint32_t table_ = 0;
+  std::string v6_note_;
+};
+
+// Pure parsers of one message read from a mroute socket (see
+// /work/shared/kernel-notes.md). They return nullopt for anything that is not
+// an upcall mfcd acts on: real IGMP / ICMPv6 packets, short reads, unknown
+// types. `data` for IPv4 starts at the IP header (raw sockets deliver it);
+// for IPv6 it starts at the ICMPv6 payload.
+std::optional<Upcall> parse_upcall_v4(const uint8_t* data, size_t len);
+std::optional<Upcall> parse_upcall_v6(const uint8_t* data, size_t len);
+
+}  // namespace mfcd::kernel

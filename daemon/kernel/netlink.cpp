@@ -1,0 +1,233 @@
+// Interfaces from rtnetlink, parsed with libmnl.
+//
+// A link is reported by its ifinfomsg (index and flags) plus the IFLA_IFNAME
+// attribute; that is all the core needs to resolve phyints. Requests (the
+// dump and single lookups) go over a short-lived socket of their own so they
+// never mix with the monitor's multicast stream. The monitor only listens to
+// AF_UNSPEC link messages: bridge (AF_BRIDGE) messages describe port state,
+// and a bridge port's RTM_DELLINK does not mean the interface is gone.
+#include "kernel/netlink.hpp"
+
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+namespace mfcd::kernel {
+namespace {
+
+using core::Errc;
+
+constexpr size_t kBufSize = 64 * 1024;  // comfortably above MNL_SOCKET_DUMP_SIZE
+constexpr int kDumpTries = 5;           // a dump interrupted by changes is retried
+
+core::Error nl_error(const std::string& what, int err) {
+  return core::make_error(Errc::kernel, what + ": " + std::strerror(err), err);
+}
+
+struct Socket {
+  mnl_socket* sock = nullptr;
+  ~Socket() {
+    if (sock != nullptr) mnl_socket_close(sock);
+  }
+};
+
+int name_attr_cb(const nlattr* attr, void* data) {
+  if (mnl_attr_get_type(attr) == IFLA_IFNAME && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) {
+    *static_cast<const char**>(data) = mnl_attr_get_str(attr);
+  }
+  return MNL_CB_OK;
+}
+
+// Parses one RTM_NEWLINK / RTM_DELLINK; nullopt for other families or
+// malformed messages.
+std::optional<core::Link> parse_link(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ifinfomsg))) return std::nullopt;
+  const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+  if (ifm->ifi_family != AF_UNSPEC) return std::nullopt;
+  const char* name = nullptr;
+  if (mnl_attr_parse(nlh, sizeof(ifinfomsg), name_attr_cb, &name) < 0 || name == nullptr) {
+    return std::nullopt;
+  }
+  core::Link link;
+  link.name = name;
+  link.ifindex = ifm->ifi_index;
+  link.up = (ifm->ifi_flags & IFF_UP) != 0;
+  link.multicast = (ifm->ifi_flags & IFF_MULTICAST) != 0;
+  link.loopback = (ifm->ifi_flags & IFF_LOOPBACK) != 0;
+  return link;
+}
+
+int collect_link_cb(const nlmsghdr* nlh, void* data) {
+  if (nlh->nlmsg_type == RTM_NEWLINK) {
+    if (auto link = parse_link(nlh)) static_cast<core::Links*>(data)->push_back(std::move(*link));
+  }
+  return MNL_CB_OK;
+}
+
+// Sends one RTM_GETLINK request on a fresh socket and feeds every reply to
+// collect_link_cb until the kernel says done (dump) or acks (single get).
+core::Result<void> request_links(const std::string& what, uint16_t flags, int ifindex,
+                                 core::Links* out) {
+  Socket s;
+  s.sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+  if (s.sock == nullptr) return nl_error(what + ": socket", errno);
+  if (mnl_socket_bind(s.sock, 0, MNL_SOCKET_AUTOPID) < 0) return nl_error(what + ": bind", errno);
+
+  std::vector<char> buf(kBufSize);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETLINK;
+  nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+  const auto seq = static_cast<uint32_t>(std::time(nullptr));
+  nlh->nlmsg_seq = seq;
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = ifindex;
+  if (mnl_socket_sendto(s.sock, nlh, nlh->nlmsg_len) < 0) return nl_error(what + ": send", errno);
+
+  const unsigned int portid = mnl_socket_get_portid(s.sock);
+  for (;;) {
+    const ssize_t got = mnl_socket_recvfrom(s.sock, buf.data(), buf.size());
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return nl_error(what + ": recv", errno);
+    }
+    const int ret =
+        mnl_cb_run(buf.data(), static_cast<size_t>(got), seq, portid, collect_link_cb, out);
+    if (ret < 0) return nl_error(what, errno);  // EINTR here: the dump was interrupted
+    if (ret == MNL_CB_STOP) return {};
+  }
+}
+
+}  // namespace
+
+core::Result<core::Links> dump_links() {
+  core::Error last;
+  for (int attempt = 0; attempt < kDumpTries; ++attempt) {
+    core::Links links;
+    auto r = request_links("RTM_GETLINK dump", NLM_F_DUMP, 0, &links);
+    if (r) return links;
+    last = r.error();
+    // NLM_F_DUMP_INTR: links changed during the dump, which is then
+    // inconsistent. Ask again.
+    if (last.sys_errno != EINTR) break;
+  }
+  return last;
+}
+
+core::Result<std::optional<core::Link>> get_link(int ifindex) {
+  core::Links links;
+  auto r =
+      request_links("RTM_GETLINK ifindex " + std::to_string(ifindex), NLM_F_ACK, ifindex, &links);
+  if (!r) {
+    if (r.error().sys_errno == ENODEV) return std::optional<core::Link>{};
+    return r.error();
+  }
+  if (links.empty()) return std::optional<core::Link>{};
+  return std::optional<core::Link>{links.front()};
+}
+
+core::Result<std::unique_ptr<LinkMonitor>> LinkMonitor::open() {
+  Socket s;
+  s.sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (s.sock == nullptr) return nl_error("netlink link monitor: socket", errno);
+  const unsigned int groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  if (mnl_socket_bind(s.sock, groups, MNL_SOCKET_AUTOPID) < 0) {
+    return nl_error("netlink link monitor: bind", errno);
+  }
+  std::unique_ptr<LinkMonitor> monitor(new LinkMonitor(s.sock));
+  s.sock = nullptr;
+  return monitor;
+}
+
+LinkMonitor::~LinkMonitor() {
+  if (sock_ != nullptr) mnl_socket_close(sock_);
+}
+
+int LinkMonitor::fd() const {
+  return mnl_socket_get_fd(sock_);
+}
+
+namespace {
+
+struct EventContext {
+  std::vector<LinkEvent>* events;
+  bool* resync;
+};
+
+int event_cb(const nlmsghdr* nlh, void* data) {
+  auto* ctx = static_cast<EventContext*>(data);
+  switch (nlh->nlmsg_type) {
+    case RTM_NEWLINK:
+    case RTM_DELLINK:
+      if (auto link = parse_link(nlh)) {
+        const auto kind = nlh->nlmsg_type == RTM_NEWLINK ? LinkEvent::Kind::added_or_changed
+                                                         : LinkEvent::Kind::removed;
+        ctx->events->push_back(LinkEvent{kind, std::move(*link)});
+      }
+      break;
+    case RTM_NEWADDR:
+    case RTM_DELADDR: {
+      if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ifaddrmsg))) break;
+      const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
+      const int ifindex = static_cast<int>(ifa->ifa_index);
+      // A burst of address changes on one link (IPv6 brings several) needs
+      // one look-up, not one each.
+      if (!ctx->events->empty()) {
+        const LinkEvent& last = ctx->events->back();
+        if (last.kind == LinkEvent::Kind::added_or_changed && last.link.ifindex == ifindex) break;
+      }
+      auto link = get_link(ifindex);
+      if (!link) {
+        *ctx->resync = true;  // could not learn the link's state: start over
+      } else if (*link) {
+        ctx->events->push_back(LinkEvent{LinkEvent::Kind::added_or_changed, std::move(**link)});
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return MNL_CB_OK;
+}
+
+}  // namespace
+
+std::vector<LinkEvent> LinkMonitor::read_events(bool* resync) {
+  std::vector<LinkEvent> events;
+  bool lost = false;
+  EventContext ctx{&events, &lost};
+  std::vector<char> buf(kBufSize);
+  for (;;) {
+    const ssize_t got = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        // The socket overran and the kernel dropped messages; keep draining
+        // what is left, the caller re-dumps afterwards anyway.
+        lost = true;
+        continue;
+      }
+      break;  // EAGAIN: drained
+    }
+    // Multicast notifications carry pid 0 and seq 0; 0/0 here accepts them.
+    (void)mnl_cb_run(buf.data(), static_cast<size_t>(got), 0, 0, event_cb, &ctx);
+  }
+  if (resync != nullptr) *resync = lost;
+  return events;
+}
+
+void LinkMonitor::set_rcvbuf(int bytes) {
+  const int fd = mnl_socket_get_fd(sock_);
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0) {
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+}
+
+}  // namespace mfcd::kernel

@@ -1,0 +1,61 @@
+// Which interfaces exist, and when that changes: rtnetlink via libmnl.
+//
+// dump_links() answers "what is there now" for startup and resyncs;
+// LinkMonitor reports changes as they happen so the daemon can re-resolve its
+// intent (a phyint appearing, going down or vanishing). Neither logs; errors
+// come back as core::Error with Errc::kernel and the errno.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/links.hpp"
+#include "core/result.hpp"
+
+struct mnl_socket;
+
+namespace mfcd::kernel {
+
+// RTM_GETLINK dump of the current network namespace: name, ifindex, up
+// (IFF_UP), multicast (IFF_MULTICAST), loopback (IFF_LOOPBACK). In ifindex
+// order, as the kernel reports them.
+core::Result<core::Links> dump_links();
+
+// One link by ifindex (RTM_GETLINK); nullopt if it does not exist (ENODEV).
+core::Result<std::optional<core::Link>> get_link(int ifindex);
+
+struct LinkEvent {
+  enum class Kind { added_or_changed, removed } kind = Kind::added_or_changed;
+  core::Link link;
+};
+
+// Subscribed to RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR.
+// The socket is non-blocking; poll fd() for readability.
+class LinkMonitor {
+ public:
+  static core::Result<std::unique_ptr<LinkMonitor>> open();
+  LinkMonitor(const LinkMonitor&) = delete;
+  LinkMonitor& operator=(const LinkMonitor&) = delete;
+  ~LinkMonitor();
+
+  int fd() const;
+
+  // Reads every queued message without blocking and returns the link events
+  // among them, in order. An address added to or removed from an interface
+  // is reported as added_or_changed for that interface (looked up again by
+  // ifindex), so the caller re-resolves it. If the kernel dropped messages
+  // because the socket overran (ENOBUFS), *resync is set to true: events were
+  // lost and the caller must call dump_links() again.
+  std::vector<LinkEvent> read_events(bool* resync);
+
+  // Raises the receive buffer (SO_RCVBUFFORCE, else SO_RCVBUF) so a burst of
+  // link changes does not overrun the socket.
+  void set_rcvbuf(int bytes);
+
+ private:
+  explicit LinkMonitor(mnl_socket* sock) : sock_(sock) {}
+  mnl_socket* sock_ = nullptr;
+};
+
+}  // namespace mfcd::kernel
