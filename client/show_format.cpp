@@ -1,0 +1,231 @@
+// Rendering of the show tables. Column widths are computed over every row
+// first (long interface names, IPv6 addresses) so that the columns stay
+// aligned, but never shrink below smcroutectl's widths, so that short rows
+// come out byte for byte as smcroutectl's do. Routes share one width over
+// all three sections so the sections line up with each other too.
+#include "client/show_format.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace mfcd::client {
+namespace {
+
+using nlohmann::json;
+
+std::string ljust(const std::string& s, size_t width) {
+  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+
+std::string rjust(const std::string& s, size_t width) {
+  return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
+}
+
+// A number, or "N/A" for null, or the text itself.
+std::string cell(const json& v) {
+  if (v.is_null()) return "N/A";
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+std::string section_title(const std::string& title, const ShowStyle& style) {
+  switch (style.headings) {
+    case Headings::none:
+      return {};
+    case Headings::plain:
+      return std::string(std::max(kRulerWidth, title.size()), '_') + "\n" + title + "\n";
+    case Headings::terminal:
+      return "\033[1m\033[4m" + title + "\033[0m\n";
+  }
+  return {};
+}
+
+std::string column_header(const std::string& header, const ShowStyle& style) {
+  const size_t width = std::max(kRulerWidth, header.size());
+  switch (style.headings) {
+    case Headings::none:
+      return {};
+    case Headings::plain: {
+      const std::string ruler(width, '=');
+      return ruler + "\n" + header + "\n" + ruler + "\n";
+    }
+    case Headings::terminal:
+      return "\033[7m" + ljust(header, width) + "\033[0m\n";
+  }
+  return {};
+}
+
+// Drops a "/LEN" that covers the whole address, so "10.0.0.1/32" reads as
+// "10.0.0.1".
+std::string prefix_text(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return text;
+  const bool v6 = text.find(':') != std::string::npos;
+  const std::string len = text.substr(slash + 1);
+  if ((v6 && len == "128") || (!v6 && len == "32")) return text.substr(0, slash);
+  return text;
+}
+
+std::string source_text(const json& source) {
+  if (source.is_null()) return "*";
+  const std::string s = prefix_text(source.get<std::string>());
+  if (s == "0.0.0.0" || s == "::" || s == "*") return "*";
+  return s;
+}
+
+const json& list_or_empty(const json& obj, const char* key) {
+  static const json kEmpty = json::array();
+  if (!obj.is_object()) return kEmpty;
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return kEmpty;
+  if (!it->is_array()) throw std::runtime_error(std::string("'") + key + "' is not an array");
+  return *it;
+}
+
+const json& field(const json& item, const char* key) {
+  static const json kNull;
+  const auto it = item.find(key);
+  return it == item.end() ? kNull : *it;
+}
+
+std::string oif_list(const json& item) {
+  std::string out;
+  for (const auto& oif : list_or_empty(item, "oifs"))
+    out += " " + oif.get<std::string>();
+  return out;
+}
+
+// The group table: one "(S, G)  IIF" row per membership.
+std::string membership_section(const std::string& title, const json& entries,
+                               const ShowStyle& style) {
+  size_t sg_width = kSgWidth;
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& e : entries) {
+    rows.emplace_back(sg_text(field(e, "source"), field(e, "group")),
+                      field(e, "iif").get<std::string>());
+    sg_width = std::max(sg_width, rows.back().first.size());
+  }
+  std::string out = section_title(title, style);
+  out += column_header(ljust("GROUP (S,G)", sg_width) + " IIF", style);
+  for (const auto& [sg, iif] : rows)
+    out += ljust(sg, sg_width) + " " + iif + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string sg_text(const json& source, const json& group) {
+  return "(" + source_text(source) + ", " + prefix_text(group.get<std::string>()) + ")";
+}
+
+std::string format_interfaces(const json& result, const ShowStyle& style) {
+  const json& list = list_or_empty(result, "interfaces");
+  size_t name_width = 6;
+  for (const auto& i : list) {
+    name_width = std::max(name_width, field(i, "name").get<std::string>().size());
+  }
+  std::string out = column_header(" INDEX " + ljust("PHYINT", name_width) + "  VIF  MIF", style);
+  for (const auto& i : list) {
+    out += rjust(cell(field(i, "index")), 6) + " " +
+           ljust(field(i, "name").get<std::string>(), name_width) + " " +
+           rjust(cell(field(i, "vif")), 4) + " " + rjust(cell(field(i, "mif")), 4) + "\n";
+  }
+  return out;
+}
+
+std::string format_groups(const json& result, const ShowStyle& style) {
+  const json& groups = result.at("groups");
+  std::string out;
+  const json& conf = list_or_empty(groups, "conf");
+  if (!conf.empty()) out += membership_section("Group Memberships Table", conf, style);
+  if (style.detail) {
+    const json& kernel = list_or_empty(groups, "kernel");
+    if (!kernel.empty()) {
+      out += membership_section("Kernel Group Membership Table", kernel, style);
+    }
+  }
+  return out;
+}
+
+std::string format_routes(const json& result, const ShowStyle& style) {
+  const json& routes = result.at("routes");
+  struct Section {
+    const char* title;
+    const json& items;
+  };
+  const Section sections[] = {
+      {"(*,G) Template Rules", list_or_empty(routes, "asm")},
+      {"(S,G) Rules", list_or_empty(routes, "ssm")},
+      {"Kernel MFC Table", list_or_empty(routes, "kernel")},
+  };
+
+  size_t sg_width = kSgWidth;
+  size_t iif_width = 3;
+  for (const auto& s : sections) {
+    for (const auto& r : s.items) {
+      sg_width = std::max(sg_width, sg_text(field(r, "source"), field(r, "group")).size());
+      iif_width = std::max(iif_width, field(r, "iif").get<std::string>().size());
+    }
+  }
+
+  std::string header = ljust("ROUTE (S,G)", sg_width) + " " + ljust("IIF", iif_width);
+  if (style.detail) header += " " + rjust("PACKETS", 10) + " " + rjust("BYTES", 10);
+  header += "  OIFS";
+
+  std::string out;
+  for (const auto& s : sections) {
+    if (s.items.empty()) continue;
+    out += section_title(s.title, style);
+    out += column_header(header, style);
+    for (const auto& r : s.items) {
+      std::string row = ljust(sg_text(field(r, "source"), field(r, "group")), sg_width) + " " +
+                        ljust(field(r, "iif").get<std::string>(), iif_width);
+      if (style.detail) {
+        // Rules have no counters of their own; only kernel entries do.
+        const json& packets = field(r, "packets");
+        const json& bytes = field(r, "bytes");
+        row += " " + rjust(packets.is_null() ? "-" : cell(packets), 10) + " " +
+               rjust(bytes.is_null() ? "-" : cell(bytes), 10);
+      }
+      row += " " + oif_list(r);
+      out += row + "\n";
+    }
+  }
+  return out;
+}
+
+std::string format_pending(const json& result, const ShowStyle& style) {
+  const json& list = list_or_empty(result, "pending");
+  if (list.empty()) return "No pending routes or groups\n";
+  std::string out;
+  if (style.headings != Headings::none) out += "PENDING ROUTES AND GROUPS\n";
+  for (const auto& p : list) {
+    const json& kind_field = field(p, "kind");
+    const bool has_oifs = p.contains("oifs");
+    const std::string kind =
+        kind_field.is_string() ? kind_field.get<std::string>() : (has_oifs ? "mroute" : "mgroup");
+    std::string line = ljust(kind, 7) + " from " + field(p, "iif").get<std::string>();
+    const json& source = field(p, "source");
+    if (source_text(source) != "*") line += " source " + source_text(source);
+    line += " group " + prefix_text(field(p, "group").get<std::string>());
+    if (kind == "mroute" && !list_or_empty(p, "oifs").empty()) line += " to" + oif_list(p);
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string format_show(ShowWhat what, const json& result, const ShowStyle& style) {
+  switch (what) {
+    case ShowWhat::interfaces:
+      return format_interfaces(result, style);
+    case ShowWhat::groups:
+      return format_groups(result, style);
+    case ShowWhat::pending:
+      return format_pending(result, style);
+    case ShowWhat::routes:
+      return format_routes(result, style);
+  }
+  return {};
+}
+
+}  // namespace mfcd::client

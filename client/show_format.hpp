@@ -1,0 +1,40 @@
+// The text of `mfcctl show ...`: the daemon's *.list results rendered as
+// smcroutectl prints them, because scripts parse that text (see
+// /work/shared/show-format.md). Pure functions from a result object to a
+// string; a result of the wrong shape throws (nlohmann::json::exception or
+// std::runtime_error), which the caller reports as a malformed reply.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "client/cli.hpp"
+
+namespace mfcd::client {
+
+enum class Headings {
+  terminal,  // reverse/underline escape codes (stdout is a TTY, no -p)
+  plain,     // rulers of '_' and '=' (-p, or stdout is not a TTY)
+  none,      // -t
+};
+
+struct ShowStyle {
+  Headings headings = Headings::plain;
+  bool detail = false;  // -d
+};
+
+inline constexpr size_t kRulerWidth = 79;
+inline constexpr size_t kSgWidth = 42;
+
+std::string format_interfaces(const nlohmann::json& result, const ShowStyle& style);
+std::string format_groups(const nlohmann::json& result, const ShowStyle& style);
+std::string format_routes(const nlohmann::json& result, const ShowStyle& style);
+std::string format_pending(const nlohmann::json& result, const ShowStyle& style);
+std::string format_show(ShowWhat what, const nlohmann::json& result, const ShowStyle& style);
+
+// "(S, G)" as smcroutectl writes it: "*" for no source, "/LEN" only when the
+// prefix is shorter than the address.
+std::string sg_text(const nlohmann::json& source, const nlohmann::json& group);
+
+}  // namespace mfcd::client

@@ -1,0 +1,128 @@
+// Talking to mfcd over its UNIX socket. The framing is one JSON text per
+// line, so a request is written with a trailing newline and the reply is
+// everything up to the first newline (or up to EOF, should the daemon close
+// without one). Every blocking step waits in poll() against one deadline so
+// that the whole call, not each step, is bounded.
+#include "client/transport.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace mfcd::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Exchange fail(Exchange::Status status, std::string error) {
+  Exchange e;
+  e.status = status;
+  e.error = std::move(error);
+  return e;
+}
+
+// Waits until `fd` is ready for `events` or the deadline passes.
+// Returns false on timeout.
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(left));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return true;  // let the following call report the error
+  }
+}
+
+}  // namespace
+
+Exchange exchange(const std::string& socket_path, const std::string& request,
+                  std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    return fail(Exchange::Status::cannot_connect, "socket path too long");
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+
+  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (sock.get() < 0) return fail(Exchange::Status::cannot_connect, std::strerror(errno));
+
+  if (::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) < 0) {
+    // A UNIX connect only blocks when the listen backlog is full.
+    if (errno != EAGAIN && errno != EINPROGRESS) {
+      return fail(Exchange::Status::cannot_connect, std::strerror(errno));
+    }
+    if (!wait_for(sock.get(), POLLOUT, deadline)) {
+      return fail(Exchange::Status::timeout, "timed out connecting");
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ::getsockopt(sock.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return fail(Exchange::Status::cannot_connect, std::strerror(err));
+  }
+
+  std::string out = request;
+  if (out.empty() || out.back() != '\n') out.push_back('\n');
+  size_t sent = 0;
+  while (sent < out.size()) {
+    if (!wait_for(sock.get(), POLLOUT, deadline)) {
+      return fail(Exchange::Status::timeout, "timed out sending the request");
+    }
+    const ssize_t n = ::send(sock.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return fail(Exchange::Status::io_error, std::strerror(errno));
+    }
+    sent += static_cast<size_t>(n);
+  }
+
+  std::string in;
+  char buf[65536];
+  for (;;) {
+    if (!wait_for(sock.get(), POLLIN, deadline)) {
+      return fail(Exchange::Status::timeout, "timed out waiting for the reply");
+    }
+    const ssize_t n = ::recv(sock.get(), buf, sizeof(buf), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return fail(Exchange::Status::io_error, std::strerror(errno));
+    }
+    if (n == 0) break;
+    in.append(buf, static_cast<size_t>(n));
+    if (const auto nl = in.find('\n'); nl != std::string::npos) {
+      in.resize(nl);
+      Exchange e;
+      e.reply = std::move(in);
+      return e;
+    }
+  }
+  if (in.empty()) return fail(Exchange::Status::no_reply, "the daemon closed the connection");
+  Exchange e;
+  e.reply = std::move(in);
+  return e;
+}
+
+}  // namespace mfcd::client

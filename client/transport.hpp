@@ -1,0 +1,37 @@
+// The one place mfcctl touches a socket: connect to the daemon's UNIX stream
+// socket, send one request line, read one reply line. Plain POSIX calls with
+// poll() deadlines, because a command-line tool needs no event loop and must
+// never hang a shell script when the daemon is wedged.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace mfcd::client {
+
+struct Exchange {
+  enum class Status {
+    ok,              // reply holds one line (without its '\n')
+    cannot_connect,  // socket missing, refused, or not permitted
+    timeout,         // no complete reply before the deadline
+    io_error,        // write/read failed after connecting
+    no_reply,        // the daemon closed without sending anything
+  };
+  Status status = Status::ok;
+  std::string reply;
+  std::string error;  // human text for everything but ok, e.g. "No such file or directory"
+};
+
+inline constexpr std::chrono::milliseconds kReplyTimeout{10'000};
+
+// Sends `request` (a '\n' is appended when missing) and waits for one reply
+// line. The whole exchange shares one deadline.
+Exchange exchange(const std::string& socket_path, const std::string& request,
+                  std::chrono::milliseconds timeout = kReplyTimeout);
+
+// What run() uses to reach the daemon; tests pass a fake.
+using Transport =
+    std::function<Exchange(const std::string& socket_path, const std::string& request)>;
+
+}  // namespace mfcd::client

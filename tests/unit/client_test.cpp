@@ -1,0 +1,792 @@
+// mfcctl's grammar, its requests and its text output, checked without a
+// daemon: run() is driven with a fake transport that records each request
+// and answers with canned replies. Expected text is written out in full so
+// that a change to what scripts parse shows up as a failing test.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "client/app.hpp"
+#include "client/cli.hpp"
+#include "client/show_format.hpp"
+
+using mfcd::client::AddrKind;
+using mfcd::client::Command;
+using mfcd::client::Exchange;
+using mfcd::client::Headings;
+using mfcd::client::Kind;
+using mfcd::client::ShowStyle;
+using mfcd::client::ShowWhat;
+using nlohmann::json;
+namespace mc = mfcd::client;
+
+namespace {
+
+mc::Options options(std::vector<std::string> args, std::string program = "mfcctl") {
+  auto p = mc::parse_options(args, program);
+  REQUIRE_MESSAGE(p.options.has_value(), p.error);
+  return *p.options;
+}
+
+std::string option_error(std::vector<std::string> args) {
+  auto p = mc::parse_options(args, "mfcctl");
+  REQUIRE_FALSE(p.options.has_value());
+  return p.error;
+}
+
+Command command(std::vector<std::string> words, bool detail = false) {
+  auto p = mc::parse_command(words, detail);
+  REQUIRE_MESSAGE(p.command.has_value(), p.error);
+  return *p.command;
+}
+
+std::string command_error(std::vector<std::string> words) {
+  auto p = mc::parse_command(words, false);
+  REQUIRE_FALSE(p.command.has_value());
+  return p.error;
+}
+
+const std::string kUnderscores(79, '_');
+const std::string kEquals(79, '=');
+
+// A daemon in a test: answers each request with the reply the test chose
+// (by method), and remembers what it was sent.
+struct FakeDaemon {
+  std::vector<std::string> requests;
+  std::vector<std::string> sockets;
+  std::function<json(const json& request)> answer;
+  Exchange::Status status = Exchange::Status::ok;
+  std::string raw_reply;  // when set, sent verbatim
+
+  mc::Transport transport() {
+    return [this](const std::string& socket, const std::string& request) {
+      sockets.push_back(socket);
+      requests.push_back(request);
+      Exchange e;
+      e.status = status;
+      if (status != Exchange::Status::ok) {
+        e.error = "No such file or directory";
+        return e;
+      }
+      if (!raw_reply.empty()) {
+        e.reply = raw_reply;
+        return e;
+      }
+      const json req = json::parse(request);
+      if (req.is_array()) {
+        json replies = json::array();
+        for (const auto& r : req)
+          replies.push_back(reply_to(r));
+        e.reply = replies.dump();
+      } else {
+        e.reply = reply_to(req).dump();
+      }
+      return e;
+    };
+  }
+
+  json reply_to(const json& req) {
+    json body = answer ? answer(req) : json{{"result", json::object()}};
+    body["jsonrpc"] = "2.0";
+    body["id"] = req["id"];
+    return body;
+  }
+};
+
+struct Invocation {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Invocation invoke(FakeDaemon& daemon, std::vector<std::string> argv, std::string in = "",
+                  bool tty = false) {
+  std::istringstream input(in);
+  std::ostringstream out, err;
+  mc::Io io{input, out, err, tty};
+  Invocation r;
+  r.code = mc::run(argv, io, daemon.transport());
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+json ok(json result) {
+  return json{{"result", std::move(result)}};
+}
+json fail(int code, std::string message, json data = nullptr) {
+  json e{{"code", code}, {"message", std::move(message)}};
+  if (!data.is_null()) e["data"] = std::move(data);
+  return json{{"error", e}};
+}
+
+}  // namespace
+
+TEST_CASE("options: combined short options and their argument") {
+  auto o = options({"-pu", "/tmp/x.sock", "show", "groups"});
+  CHECK(o.plain);
+  CHECK(o.socket == "/tmp/x.sock");
+  CHECK(o.words == std::vector<std::string>{"show", "groups"});
+
+  o = options({"-pdu", "/tmp/y.sock"});
+  CHECK(o.plain);
+  CHECK(o.detail);
+  CHECK(o.socket == "/tmp/y.sock");
+  CHECK(o.words.empty());
+
+  o = options({"-dp", "-u/tmp/glued.sock", "-bjt"});
+  CHECK(o.detail);
+  CHECK(o.plain);
+  CHECK(o.batch);
+  CHECK(o.json);
+  CHECK(o.no_headings);
+  CHECK(o.socket == "/tmp/glued.sock");
+
+  // Options after the command, as getopt permutes them.
+  o = options({"show", "-d", "routes", "-p"});
+  CHECK(o.detail);
+  CHECK(o.plain);
+  CHECK(o.words == std::vector<std::string>{"show", "routes"});
+}
+
+TEST_CASE("options: socket defaults by program name, -i and -u") {
+  CHECK(options({}).socket == "/run/mfcd.sock");
+  CHECK(options({}, "/usr/sbin/smcroutectl").socket == "/run/smcroute.sock");
+  CHECK(options({"-i", "r2"}).socket == "/run/r2.sock");
+  CHECK(options({"-ir3"}, "smcroutectl").socket == "/run/r3.sock");
+  CHECK(options({"-u", "/tmp/a.sock", "-i", "r2"}).socket == "/tmp/a.sock");
+  CHECK(options({"-i", "r2", "-u", "/tmp/a.sock"}).socket == "/tmp/a.sock");
+}
+
+TEST_CASE("options: long forms") {
+  auto o = options(
+      {"--socket=/tmp/s.sock", "--json", "--detail", "--plain", "--no-headings", "--batch"});
+  CHECK(o.socket == "/tmp/s.sock");
+  CHECK(o.json);
+  CHECK(o.detail);
+  CHECK(o.plain);
+  CHECK(o.no_headings);
+  CHECK(o.batch);
+  CHECK(options({"--socket", "/tmp/t.sock"}).socket == "/tmp/t.sock");
+  CHECK(options({"--ident=r9"}).socket == "/run/r9.sock");
+  CHECK(options({"--help"}).help);
+  CHECK(options({"--version"}).version);
+  CHECK(options({"-h"}).help);
+  CHECK(options({"-v"}).version);
+  CHECK(options({"--", "-x"}).words == std::vector<std::string>{"-x"});
+  CHECK(options({"reload", "-n"}).words == std::vector<std::string>{"reload", "-n"});
+}
+
+TEST_CASE("options: errors") {
+  CHECK(option_error({"-x"}) == "unknown option '-x'");
+  CHECK(option_error({"-pu"}) == "option '-u' needs an argument");
+  CHECK(option_error({"-i"}) == "option '-i' needs an argument");
+  CHECK(option_error({"--socket"}) == "option '--socket' needs an argument");
+  CHECK(option_error({"--frobnicate"}) == "unknown option '--frobnicate'");
+  CHECK(option_error({"--json=1"}) == "unknown option '--json=1'");
+}
+
+TEST_CASE("commands: prefixes and ambiguity") {
+  CHECK(mc::match_command("s").name == "show");
+  CHECK(mc::match_command("a").name == "add");
+  CHECK(mc::match_command("d").name == "del");
+  CHECK(mc::match_command("rel").name == "reload");
+  CHECK(mc::match_command("rem").name == "remove");
+  CHECK(mc::match_command("res").name == "restart");
+  CHECK(mc::match_command("k").name == "kill");
+  CHECK(mc::match_command("v").name == "version");
+  CHECK(mc::match_command("r").error == "ambiguous command 'r': could be reload, remove, restart");
+  CHECK(mc::match_command("re").error ==
+        "ambiguous command 're': could be reload, remove, restart");
+  CHECK(mc::match_command("bogus").error == "unknown command 'bogus'");
+  CHECK(command_error({"r"}) == "ambiguous command 'r': could be reload, remove, restart");
+}
+
+TEST_CASE("commands: show and its subcommands") {
+  auto c = command({});
+  CHECK(c.kind == Kind::show);
+  CHECK(c.method == "route.list");
+  CHECK(c.params == json::object());
+  CHECK(command({}, true).params == json{{"detail", true}});
+
+  CHECK(command({"s", "g"}).method == "group.list");
+  CHECK(command({"show", "gr"}).show == ShowWhat::groups);
+  CHECK(command({"show", "group"}).method == "group.list");
+  CHECK(command({"show", "int"}).method == "interface.list");
+  CHECK(command({"show", "int"}).show == ShowWhat::interfaces);
+  CHECK(command({"show", "pending"}).method == "pending.list");
+  CHECK(command({"show", "ro"}).method == "route.list");
+  CHECK(command({"show", "kernel"}).show == ShowWhat::routes);
+  CHECK(command({"show"}, true).params == json{{"detail", true}});
+  CHECK(command({"show", "groups"}, true).params == json::object());
+  CHECK(command_error({"show", "routes", "extra"}) == "show: unexpected argument 'extra'");
+}
+
+TEST_CASE("commands: add with and without source, ranges, IPv6") {
+  auto c = command({"add", "eth0", "192.0.2.1", "225.1.1.1", "eth1", "eth2"});
+  CHECK(c.kind == Kind::add);
+  CHECK(c.method == "route.add");
+  CHECK(c.params == json{{"iif", "eth0"},
+                         {"source", "192.0.2.1"},
+                         {"group", "225.1.1.1"},
+                         {"oifs", {"eth1", "eth2"}},
+                         {"owner", "mfcctl"}});
+
+  c = command({"a", "eth0", "225.1.2.0/24", "eth1"});
+  CHECK(c.params ==
+        json{{"iif", "eth0"}, {"group", "225.1.2.0/24"}, {"oifs", {"eth1"}}, {"owner", "mfcctl"}});
+
+  c = command({"add", "a1", "198.51.100.0/24", "225.1.1.1", "a2"});
+  CHECK(c.params["source"] == "198.51.100.0/24");
+
+  c = command({"add", "a1", "2001:db8::1", "ff05::114", "a2"});
+  CHECK(c.params["source"] == "2001:db8::1");
+  CHECK(c.params["group"] == "ff05::114");
+
+  c = command({"add", "a1", "ff04::111", "a2", "a3"});
+  CHECK_FALSE(c.params.contains("source"));
+  CHECK(c.params["oifs"] == json{"a2", "a3"});
+
+  // 0.0.0.0 is a source spelling of (*,G); the daemon decides what it means.
+  c = command({"add", "a1", "0.0.0.0", "225.1.1.1", "a2"});
+  CHECK(c.params["source"] == "0.0.0.0");
+}
+
+TEST_CASE("commands: add usage errors") {
+  CHECK(command_error({"add"}) ==
+        "add: missing inbound interface (usage: add IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF...])");
+  CHECK(command_error({"add", "eth0"}) ==
+        "add: missing group address (usage: add IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF...])");
+  CHECK(command_error({"add", "eth0", "225.1.1.1"}) ==
+        "add: missing outbound interface (usage: add IIF [SOURCE[/LEN]] GROUP[/LEN] OIF "
+        "[OIF...])");
+  CHECK(command_error({"add", "eth0", "192.0.2.1", "225.1.1.1"})
+            .rfind("add: missing outbound interface", 0) == 0);
+  CHECK(command_error({"add", "225.1.1.1", "eth0", "eth1"})
+            .rfind("add: '225.1.1.1' is an address, expected the inbound interface first", 0) == 0);
+  CHECK(command_error({"add", "eth0", "225.1.1.1", "225.1.1.2", "eth1"})
+            .rfind("add: unexpected address '225.1.1.2' where an outbound interface belongs", 0) ==
+        0);
+  CHECK(
+      command_error({"add", "eth0", "eth1", "225.1.1.1"}).rfind("add: missing group address", 0) ==
+      0);
+}
+
+TEST_CASE("commands: remove, del, join, leave") {
+  auto c = command({"remove", "eth0", "192.0.2.1", "225.1.1.1"});
+  CHECK(c.method == "route.remove");
+  CHECK(
+      c.params ==
+      json{{"iif", "eth0"}, {"source", "192.0.2.1"}, {"group", "225.1.1.1"}, {"owner", "mfcctl"}});
+  c = command({"del", "eth0", "225.1.1.1", "eth2"});
+  CHECK(c.kind == Kind::remove);
+  CHECK(c.params ==
+        json{{"iif", "eth0"}, {"group", "225.1.1.1"}, {"oifs", {"eth2"}}, {"owner", "mfcctl"}});
+
+  c = command({"join", "eth0", "225.1.1.1"});
+  CHECK(c.method == "group.join");
+  CHECK(c.params == json{{"iif", "eth0"}, {"group", "225.1.1.1"}, {"owner", "mfcctl"}});
+  c = command({"j", "eth0", "192.0.2.9", "232.1.1.1"});
+  CHECK(
+      c.params ==
+      json{{"iif", "eth0"}, {"source", "192.0.2.9"}, {"group", "232.1.1.1"}, {"owner", "mfcctl"}});
+  c = command({"leave", "eth0", "fc00::2", "ff04::111"});
+  CHECK(c.method == "group.leave");
+  CHECK(c.params ==
+        json{{"iif", "eth0"}, {"source", "fc00::2"}, {"group", "ff04::111"}, {"owner", "mfcctl"}});
+
+  CHECK(command_error({"join", "eth0", "225.1.1.1", "eth1"}) == "join: unexpected argument 'eth1'");
+  CHECK(command_error({"leave", "eth0"}).rfind("leave: missing group address", 0) == 0);
+  CHECK(command_error({"remove"}).rfind("remove: missing inbound interface", 0) == 0);
+}
+
+TEST_CASE("commands: flush, reload, kill, version, help") {
+  CHECK(command({"flush"}).method == "cache.flush");
+  CHECK(command({"reload"}).method == "config.reload");
+  CHECK(command({"reload"}).params == json::object());
+  CHECK(command({"restart"}).method == "config.reload");
+  auto c = command({"reload", "-n"});
+  CHECK(c.dry_run);
+  CHECK(c.params == json{{"dry_run", true}});
+  CHECK(command({"kill"}).method == "daemon.stop");
+  CHECK(command({"version"}).method == "daemon.version");
+  CHECK(command({"help"}).kind == Kind::help);
+  CHECK(command({"help"}).method.empty());
+  CHECK(command_error({"flush", "now"}) == "flush: unexpected argument 'now'");
+  CHECK(command_error({"show", "-n"}) == "show: unexpected option '-n'");
+  CHECK(command_error({"reload", "x"}) == "reload: unexpected argument 'x'");
+}
+
+TEST_CASE("addresses: unicast, multicast, not an address") {
+  CHECK(mc::classify_address("192.0.2.1") == AddrKind::unicast);
+  CHECK(mc::classify_address("192.0.2.0/24") == AddrKind::unicast);
+  CHECK(mc::classify_address("224.0.0.1") == AddrKind::multicast);
+  CHECK(mc::classify_address("239.255.255.255") == AddrKind::multicast);
+  CHECK(mc::classify_address("240.0.0.1") == AddrKind::unicast);
+  CHECK(mc::classify_address("225.1.0.0/16") == AddrKind::multicast);
+  CHECK(mc::classify_address("ff02::1") == AddrKind::multicast);
+  CHECK(mc::classify_address("2001:db8::/32") == AddrKind::unicast);
+  CHECK(mc::classify_address("::") == AddrKind::unicast);
+  CHECK(mc::classify_address("eth0") == AddrKind::none);
+  CHECK(mc::classify_address("br0.100") == AddrKind::none);
+  CHECK(mc::classify_address("eth+") == AddrKind::none);
+  CHECK(mc::classify_address("") == AddrKind::none);
+}
+
+TEST_CASE("batch: lines, comments and blanks") {
+  std::istringstream in(
+      "# routes for the lab\n"
+      "\n"
+      "add a1 192.0.2.1 225.1.1.1 a2   # first\n"
+      "   \t\n"
+      "join a1 225.3.3.3\n");
+  const auto lines = mc::read_batch(in);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].line == 3);
+  CHECK(lines[0].words == std::vector<std::string>{"add", "a1", "192.0.2.1", "225.1.1.1", "a2"});
+  CHECK(lines[1].line == 5);
+  CHECK(lines[1].words == std::vector<std::string>{"join", "a1", "225.3.3.3"});
+}
+
+// ---- show formatting ----
+
+TEST_CASE("show interfaces: plain, with N/A and long names") {
+  const json result = {{"interfaces",
+                        {{{"index", 1}, {"name", "lo"}, {"vif", nullptr}, {"mif", nullptr}},
+                         {{"index", 2}, {"name", "a1"}, {"vif", 0}, {"mif", 0}},
+                         {{"index", 13}, {"name", "a2"}, {"vif", 1}, {"mif", nullptr}}}}};
+  CHECK(mc::format_interfaces(result, ShowStyle{Headings::plain, false}) ==
+        kEquals + "\n" + " INDEX PHYINT  VIF  MIF\n" + kEquals + "\n" +
+            "     1 lo      N/A  N/A\n"
+            "     2 a1        0    0\n"
+            "    13 a2        1  N/A\n");
+
+  const json wide = {{"interfaces",
+                      {{{"index", 2}, {"name", "a1"}, {"vif", 0}, {"mif", 0}},
+                       {{"index", 7}, {"name", "verylongif0"}, {"vif", 12}, {"mif", 3}}}}};
+  CHECK(mc::format_interfaces(wide, ShowStyle{Headings::none, false}) ==
+        "     2 a1             0    0\n"
+        "     7 verylongif0   12    3\n");
+  CHECK(mc::format_interfaces(wide, ShowStyle{Headings::plain, false})
+            .find(" INDEX PHYINT       VIF  MIF\n") != std::string::npos);
+}
+
+TEST_CASE("show groups: (S,G) and (*,G), empty prints nothing") {
+  const json result = {
+      {"groups",
+       {{"conf",
+         {{{"source", "10.0.0.11"}, {"group", "225.1.1.1"}, {"iif", "a1"}},
+          {{"source", nullptr}, {"group", "225.2.2.2"}, {"iif", "a2"}},
+          {{"source", "fc00::2"}, {"group", "ff04::111"}, {"iif", "a3"}},
+          {{"source", "198.51.100.0/24"}, {"group", "232.1.1.1/32"}, {"iif", "a1"}}}},
+        {"kernel", json::array()}}}};
+  CHECK(mc::format_groups(result, ShowStyle{Headings::plain, false}) ==
+        kUnderscores + "\n" + "Group Memberships Table\n" + kEquals + "\n" +
+            "GROUP (S,G)                                IIF\n" + kEquals + "\n" +
+            "(10.0.0.11, 225.1.1.1)                     a1\n"
+            "(*, 225.2.2.2)                             a2\n"
+            "(fc00::2, ff04::111)                       a3\n"
+            "(198.51.100.0/24, 232.1.1.1)               a1\n");
+
+  // What batch.sh compares: the line with all whitespace removed.
+  const std::string text = mc::format_groups(result, ShowStyle{Headings::none, false});
+  std::string squeezed;
+  for (char ch : text.substr(0, text.find('\n'))) {
+    if (ch != ' ') squeezed += ch;
+  }
+  CHECK(squeezed == "(10.0.0.11,225.1.1.1)a1");
+
+  const json none = {{"groups", {{"conf", json::array()}, {"kernel", json::array()}}}};
+  CHECK(mc::format_groups(none, ShowStyle{Headings::plain, false}).empty());
+}
+
+TEST_CASE("show groups -d adds the kernel memberships") {
+  const json result = {
+      {"groups",
+       {{"conf", {{{"source", nullptr}, {"group", "225.2.2.2"}, {"iif", "a2"}}}},
+        {"kernel", {{{"source", nullptr}, {"group", "225.2.2.2"}, {"iif", "a2"}}}}}}};
+  CHECK(mc::format_groups(result, ShowStyle{Headings::none, true}) ==
+        "(*, 225.2.2.2)                             a2\n"
+        "(*, 225.2.2.2)                             a2\n");
+  const std::string plain = mc::format_groups(result, ShowStyle{Headings::plain, true});
+  CHECK(plain.find("\nKernel Group Membership Table\n") != std::string::npos);
+}
+
+namespace {
+const json kRoutes = {{"routes",
+                       {{"asm",
+                         {{{"iif", "a1"},
+                           {"source", nullptr},
+                           {"group", "225.1.2.0/24"},
+                           {"oifs", {"a2"}},
+                           {"state", "rule"}}}},
+                        {"ssm",
+                         {{{"iif", "a1"},
+                           {"source", "10.0.0.5"},
+                           {"group", "225.4.4.4"},
+                           {"oifs", {"a2", "a3"}},
+                           {"state", "installed"}}}},
+                        {"kernel",
+                         {{{"iif", "a1"},
+                           {"source", "10.0.0.5"},
+                           {"group", "225.4.4.4"},
+                           {"oifs", {"a2", "a3"}},
+                           {"type", "static"},
+                           {"packets", 10},
+                           {"bytes", 1000}},
+                          {{"iif", "a1"},
+                           {"source", "10.0.0.9"},
+                           {"group", "225.1.2.3"},
+                           {"oifs", {"a2"}},
+                           {"type", "dynamic"},
+                           {"packets", 1234567},
+                           {"bytes", 987654321}}}}}}};
+}  // namespace
+
+TEST_CASE("show routes: three sections, plain") {
+  const std::string header = "ROUTE (S,G)                                IIF  OIFS";
+  const std::string head = kEquals + "\n" + header + "\n" + kEquals + "\n";
+  CHECK(mc::format_routes(kRoutes, ShowStyle{Headings::plain, false}) ==
+        kUnderscores + "\n(*,G) Template Rules\n" + head +
+            "(*, 225.1.2.0/24)                          a1   a2\n" + kUnderscores +
+            "\n(S,G) Rules\n" + head + "(10.0.0.5, 225.4.4.4)                      a1   a2 a3\n" +
+            kUnderscores + "\nKernel MFC Table\n" + head +
+            "(10.0.0.5, 225.4.4.4)                      a1   a2 a3\n"
+            "(10.0.0.9, 225.1.2.3)                      a1   a2\n");
+}
+
+TEST_CASE("show routes -d: counters between IIF and OIFS") {
+  CHECK(mc::format_routes(kRoutes, ShowStyle{Headings::none, true}) ==
+        "(*, 225.1.2.0/24)                          a1           -          -  a2\n"
+        "(10.0.0.5, 225.4.4.4)                      a1           -          -  a2 a3\n"
+        "(10.0.0.5, 225.4.4.4)                      a1          10       1000  a2 a3\n"
+        "(10.0.0.9, 225.1.2.3)                      a1     1234567  987654321  a2\n");
+  CHECK(
+      mc::format_routes(kRoutes, ShowStyle{Headings::plain, true})
+          .find("\nROUTE (S,G)                                IIF    PACKETS      BYTES  OIFS\n") !=
+      std::string::npos);
+}
+
+TEST_CASE("show routes: empty sections are left out, empty table prints nothing") {
+  json only_kernel = kRoutes;
+  only_kernel["routes"]["asm"] = json::array();
+  only_kernel["routes"]["ssm"] = json::array();
+  const std::string text = mc::format_routes(only_kernel, ShowStyle{Headings::plain, false});
+  CHECK(text.find("Rules") == std::string::npos);
+  CHECK(text.find("Kernel MFC Table") != std::string::npos);
+
+  const json empty = {
+      {"routes", {{"asm", json::array()}, {"ssm", json::array()}, {"kernel", json::array()}}}};
+  CHECK(mc::format_routes(empty, ShowStyle{Headings::plain, false}).empty());
+}
+
+TEST_CASE("show routes: long names and IPv6 widen the columns and stay aligned") {
+  const json result = {
+      {"routes",
+       {{"asm", json::array()},
+        {"ssm",
+         {{{"iif", "a1"}, {"source", "10.0.0.5"}, {"group", "225.4.4.4"}, {"oifs", {"a2"}}},
+          {{"iif", "longname12"},
+           {"source", "2001:db8:1234:5678:9abc:def0:1234:5678"},
+           {"group", "ff05::1:2:3"},
+           {"oifs", {"a2", "veth-recv-1"}}}}},
+        {"kernel", json::array()}}}};
+  // "(2001:db8:1234:5678:9abc:def0:1234:5678, ff05::1:2:3)" is 53 wide.
+  const std::string pad53(53, ' ');
+  CHECK(mc::format_routes(result, ShowStyle{Headings::plain, false}) ==
+        kUnderscores + "\n(S,G) Rules\n" + kEquals + "\n" + "ROUTE (S,G)" + std::string(42, ' ') +
+            " IIF         OIFS\n" + kEquals + "\n" + "(10.0.0.5, 225.4.4.4)" +
+            std::string(32, ' ') + " a1          a2\n" +
+            "(2001:db8:1234:5678:9abc:def0:1234:5678, ff05::1:2:3) longname12  a2 veth-recv-1\n");
+}
+
+TEST_CASE("show headings: rulers grow with a long header, -t drops them, TTY uses escapes") {
+  const json result = {{"routes",
+                        {{"asm", json::array()},
+                         {"ssm",
+                          {{{"iif", "an-interface-with-a-very-long-name"},
+                            {"source", "10.0.0.5"},
+                            {"group", "225.4.4.4"},
+                            {"oifs", {"a2"}}}}},
+                         {"kernel", json::array()}}}};
+  const std::string text = mc::format_routes(result, ShowStyle{Headings::plain, true});
+  const std::string header = "ROUTE (S,G)" + std::string(31, ' ') + " IIF" + std::string(31, ' ') +
+                             "    PACKETS      BYTES  OIFS";
+  CHECK(header.size() > 79);
+  CHECK(text.find(std::string(header.size(), '=') + "\n" + header + "\n") != std::string::npos);
+
+  const std::string tty = mc::format_routes(kRoutes, ShowStyle{Headings::terminal, false});
+  CHECK(tty.find("\033[") != std::string::npos);
+  CHECK(tty.find(kEquals) == std::string::npos);
+  CHECK(tty.find("(*,G) Template Rules") != std::string::npos);
+
+  const std::string bare = mc::format_routes(kRoutes, ShowStyle{Headings::none, false});
+  CHECK(bare.find("ROUTE") == std::string::npos);
+  CHECK(bare.find("Rules") == std::string::npos);
+}
+
+TEST_CASE("show pending: empty and non-empty") {
+  CHECK(mc::format_pending(json{{"pending", json::array()}}, ShowStyle{}) ==
+        "No pending routes or groups\n");
+  const json result = {
+      {"pending",
+       {{{"kind", "mroute"},
+         {"iif", "a1"},
+         {"source", nullptr},
+         {"group", "225.1.2.3"},
+         {"oifs", {"a2"}}},
+        {{"kind", "mroute"},
+         {"iif", "a2"},
+         {"source", "10.0.0.1"},
+         {"group", "225.7.8.9"},
+         {"oifs", {"a3", "a4"}}},
+        {{"kind", "mgroup"}, {"iif", "a1"}, {"source", nullptr}, {"group", "225.4.5.6"}}}}};
+  CHECK(mc::format_pending(result, ShowStyle{Headings::plain, false}) ==
+        "PENDING ROUTES AND GROUPS\n"
+        "mroute  from a1 group 225.1.2.3 to a2\n"
+        "mroute  from a2 source 10.0.0.1 group 225.7.8.9 to a3 a4\n"
+        "mgroup  from a1 group 225.4.5.6\n");
+}
+
+TEST_CASE("show: a result of the wrong shape throws") {
+  CHECK_THROWS(mc::format_routes(json{{"routes", {{"asm", 5}}}}, ShowStyle{}));
+  CHECK_THROWS(mc::format_interfaces(json{{"interfaces", {{{"index", 1}}}}}, ShowStyle{}));
+  CHECK_THROWS(mc::format_groups(json::object(), ShowStyle{}));
+}
+
+// ---- whole invocations against a fake daemon ----
+
+TEST_CASE("run: show groups -pu SOCK, the way batch.sh calls it") {
+  FakeDaemon d;
+  d.answer = [](const json&) {
+    return ok({{"groups",
+                {{"conf", {{{"source", nullptr}, {"group", "225.2.2.2"}, {"iif", "a2"}}}},
+                 {"kernel", json::array()}}}});
+  };
+  auto r = invoke(d, {"smcroutectl", "-pu", "/tmp/s.sock", "show", "groups"});
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(d.sockets == std::vector<std::string>{"/tmp/s.sock"});
+  CHECK(json::parse(d.requests.at(0)) ==
+        json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "group.list"}, {"params", json::object()}});
+  CHECK(r.out.find("\n(*, 225.2.2.2)                             a2\n") != std::string::npos);
+}
+
+TEST_CASE("run: no command means show routes; not a TTY means plain headings") {
+  FakeDaemon d;
+  d.answer = [](const json&) { return ok(kRoutes); };
+  auto r = invoke(d, {"mfcctl", "-d"});
+  CHECK(r.code == 0);
+  CHECK(json::parse(d.requests.at(0))["params"] == json{{"detail", true}});
+  CHECK(r.out.rfind(kUnderscores + "\n(*,G) Template Rules\n", 0) == 0);
+  CHECK(r.out.find('\033') == std::string::npos);
+
+  auto tty = invoke(d, {"mfcctl"}, "", true);
+  CHECK(tty.out.find('\033') != std::string::npos);
+  auto tty_plain = invoke(d, {"mfcctl", "-p"}, "", true);
+  CHECK(tty_plain.out.find('\033') == std::string::npos);
+}
+
+TEST_CASE("run: -j show prints exactly the result object") {
+  FakeDaemon d;
+  d.answer = [](const json&) { return ok(kRoutes); };
+  auto r = invoke(d, {"mfcctl", "-j", "show"});
+  CHECK(r.code == 0);
+  CHECK(r.out == kRoutes.dump(2) + "\n");
+}
+
+TEST_CASE("run: -j on other commands prints the raw reply") {
+  FakeDaemon d;
+  d.answer = [](const json&) { return ok({{"route", nullptr}}); };
+  auto r = invoke(d, {"mfcctl", "-j", "del", "a1", "225.1.1.1"});
+  CHECK(r.code == 0);
+  CHECK(json::parse(r.out) ==
+        json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", {{"route", nullptr}}}});
+}
+
+TEST_CASE("run: a successful add is silent and carries the owner") {
+  FakeDaemon d;
+  d.answer = [](const json&) { return ok({{"route", json::object()}}); };
+  auto r = invoke(d, {"mfcctl", "add", "a1", "192.0.2.1", "225.1.1.1", "a2"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.empty());
+  CHECK(json::parse(d.requests.at(0))["params"]["owner"] == "mfcctl");
+}
+
+TEST_CASE("run: daemon errors are plain text with their detail, exit 1") {
+  FakeDaemon d;
+  d.answer = [](const json&) { return fail(-32001, "Unknown interface", {{"interface", "eth9"}}); };
+  auto r = invoke(d, {"mfcctl", "add", "eth9", "225.1.1.1", "a2"});
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err == "mfcctl: Unknown interface (interface eth9)\n");
+
+  d.answer = [](const json&) {
+    return fail(-32004, "Configuration errors",
+                {{"errors",
+                  {{{"file", "/etc/mfcd.conf"}, {"line", 3}, {"column", 7}, {"message", "bad"}},
+                   {{"file", "/etc/mfcd.d/x.conf"},
+                    {"line", 1},
+                    {"column", 1},
+                    {"message", "unknown directive 'foo'"}}}}});
+  };
+  r = invoke(d, {"mfcctl", "reload"});
+  CHECK(r.code == 1);
+  CHECK(r.err ==
+        "mfcctl: Configuration errors\n"
+        "mfcctl: /etc/mfcd.conf:3:7: bad\n"
+        "mfcctl: /etc/mfcd.d/x.conf:1:1: unknown directive 'foo'\n");
+
+  d.answer = [](const json&) { return fail(-32601, "Method not found"); };
+  r = invoke(d, {"mfcctl", "flush"});
+  CHECK(r.code == 1);
+  CHECK(r.err == "mfcctl: Method not found (cache.flush is not supported by this daemon)\n");
+
+  d.answer = [](const json&) {
+    return fail(
+        -32000, "Kernel refused",
+        {{"op", "add_mfc (10.0.0.1, 225.1.1.1)"}, {"errno", 22}, {"strerror", "Invalid argument"}});
+  };
+  r = invoke(d, {"mfcctl", "add", "a1", "10.0.0.1", "225.1.1.1", "a2"});
+  CHECK(r.err == "mfcctl: Kernel refused (add_mfc (10.0.0.1, 225.1.1.1): Invalid argument)\n");
+
+  d.answer = [](const json&) {
+    return fail(-32602, "Invalid params", {{"param", "group"}, {"message", "not multicast"}});
+  };
+  // One address is the group, whatever it is; the daemon judges it.
+  r = invoke(d, {"mfcctl", "join", "a1", "10.0.0.1"});
+  CHECK(r.code == 1);
+  CHECK(json::parse(d.requests.back())["params"]["group"] == "10.0.0.1");
+  CHECK(r.err == "mfcctl: Invalid params (parameter 'group': not multicast)\n");
+
+  // -j: the error reply on stdout as well, the message on stderr.
+  r = invoke(d, {"mfcctl", "-j", "join", "a1", "192.0.2.1", "10.0.0.1"});
+  CHECK(json::parse(r.out)["error"]["code"] == -32602);
+  CHECK_FALSE(r.err.empty());
+}
+
+TEST_CASE("run: exit codes for usage, no daemon, bad replies") {
+  FakeDaemon d;
+  auto r = invoke(d, {"mfcctl", "re"});
+  CHECK(r.code == 64);
+  CHECK(r.err ==
+        "mfcctl: ambiguous command 're': could be reload, remove, restart\nTry 'mfcctl help'.\n");
+  CHECK(d.requests.empty());
+
+  r = invoke(d, {"mfcctl", "-q"});
+  CHECK(r.code == 64);
+
+  d.status = Exchange::Status::cannot_connect;
+  r = invoke(d, {"smcroutectl", "show"});
+  CHECK(r.code == 69);
+  CHECK(r.err.find("/run/smcroute.sock") != std::string::npos);
+  CHECK(r.err.find("running") != std::string::npos);
+
+  d.status = Exchange::Status::timeout;
+  r = invoke(d, {"mfcctl", "show"});
+  CHECK(r.code == 69);
+  CHECK(r.err.find("within 10 s") != std::string::npos);
+
+  d.status = Exchange::Status::ok;
+  d.raw_reply = "this is not json";
+  r = invoke(d, {"mfcctl", "show"});
+  CHECK(r.code == 70);
+  d.raw_reply = R"({"jsonrpc":"2.0","id":1})";
+  r = invoke(d, {"mfcctl", "show"});
+  CHECK(r.code == 70);
+  d.raw_reply = R"({"jsonrpc":"2.0","id":1,"result":{"routes":{"asm":3}}})";
+  r = invoke(d, {"mfcctl", "show"});
+  CHECK(r.code == 70);
+}
+
+TEST_CASE("run: help, -v and version") {
+  FakeDaemon d;
+  auto r = invoke(d, {"mfcctl", "help"});
+  CHECK(r.code == 0);
+  CHECK(r.out.rfind("Usage: mfcctl ", 0) == 0);
+  CHECK(d.requests.empty());
+  r = invoke(d, {"mfcctl", "-v"});
+  CHECK(r.out.rfind("mfcctl ", 0) == 0);
+  CHECK(d.requests.empty());
+
+  d.answer = [](const json&) { return ok({{"name", "mfcd"}, {"version", "0.1.0"}}); };
+  r = invoke(d, {"mfcctl", "ver"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("\nmfcd 0.1.0\n") != std::string::npos);
+  CHECK(json::parse(d.requests.at(0))["method"] == "daemon.version");
+}
+
+TEST_CASE("run: reload -n prints the planned changes") {
+  FakeDaemon d;
+  d.answer = [](const json& req) {
+    CHECK(req["params"] == json{{"dry_run", true}});
+    return ok({{"changes", {"add_mfc (10.0.0.1, 225.1.1.1) iif=a1 oifs=a2", "del_vif a9"}}});
+  };
+  auto r = invoke(d, {"mfcctl", "reload", "-n"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "add_mfc (10.0.0.1, 225.1.1.1) iif=a1 oifs=a2\ndel_vif a9\n");
+  CHECK(mc::format_reload_plan(json{{"changes", json::array()}}) == "No changes\n");
+  CHECK(mc::format_reload_plan(json{{"changed", 2}}) == "2 changes\n");
+}
+
+TEST_CASE("run: -b sends one batch and reports failures per line") {
+  FakeDaemon d;
+  d.answer = [](const json& req) {
+    if (req["params"].value("iif", "") == "eth9") {
+      return fail(-32001, "Unknown interface", {{"interface", "eth9"}});
+    }
+    return ok({{"route", json::object()}});
+  };
+  auto r = invoke(d, {"mfcctl", "-b", "-u", "/tmp/b.sock"},
+                  "# batch\n"
+                  "add a1 192.0.2.1 225.1.1.1 a2\n"
+                  "add eth9 225.1.1.2 a2\n"
+                  "\n"
+                  "bogus\n"
+                  "join a1 225.3.3.3\n");
+  CHECK(r.code == 1);
+  REQUIRE(d.requests.size() == 1);
+  const json batch = json::parse(d.requests[0]);
+  REQUIRE(batch.is_array());
+  REQUIRE(batch.size() == 3);
+  CHECK(batch[0]["id"] == 2);
+  CHECK(batch[0]["method"] == "route.add");
+  CHECK(batch[1]["id"] == 3);
+  CHECK(batch[2]["id"] == 6);
+  CHECK(batch[2]["method"] == "group.join");
+  CHECK(r.err ==
+        "mfcctl: line 5: unknown command 'bogus'\n"
+        "mfcctl: line 3: Unknown interface (interface eth9)\n");
+
+  FakeDaemon good;
+  r = invoke(good, {"mfcctl", "-b"}, "join a1 225.3.3.3\nleave a1 225.3.3.3\n");
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(json::parse(good.requests.at(0)).size() == 2);
+
+  FakeDaemon idle;
+  r = invoke(idle, {"mfcctl", "-b"}, "# nothing\n\n");
+  CHECK(r.code == 0);
+  CHECK(idle.requests.empty());
+}
+
+TEST_CASE("run: -b with show lines prints their tables in line order") {
+  FakeDaemon d;
+  d.answer = [](const json& req) {
+    if (req["method"] == "pending.list") return ok({{"pending", json::array()}});
+    return ok({{"route", json::object()}});
+  };
+  auto r = invoke(d, {"mfcctl", "-bp"}, "add a1 225.1.1.1 a2\nshow pending\n");
+  CHECK(r.code == 0);
+  CHECK(r.out == "No pending routes or groups\n");
+}
+
+TEST_CASE("run: -b when the daemon refuses the whole batch") {
+  FakeDaemon d;
+  d.raw_reply =
+      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}})";
+  auto r = invoke(d, {"mfcctl", "-b"}, "join a1 225.3.3.3\n");
+  CHECK(r.code == 1);
+  CHECK(r.err == "mfcctl: Invalid Request\n");
+}
