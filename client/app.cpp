@@ -250,47 +250,56 @@ std::vector<std::string> describe_error(const rpc::RpcError& error, const std::s
   const json& d = error.data;
 
   auto mentioned = [&](const std::string& s) { return first.find(s) != std::string::npos; };
+  // A detail the message already says is left out: the daemon often puts
+  // the same text in both.
+  auto add = [&](const std::string& detail, const std::string& key) {
+    if (!detail.empty() && !mentioned(key)) details.push_back(detail);
+  };
 
   if (error.code == rpc::kMethodNotFound) {
-    details.push_back(method + " is not supported by this daemon");
+    add(method + " is not supported by this daemon", method);
   }
   if (d.is_object()) {
+    const auto str = [&](const char* key) { return d.contains(key) ? text_of(d[key]) : ""; };
     if (d.contains("param")) {
-      std::string p = "parameter '" + text_of(d["param"]) + "'";
-      if (d.contains("message")) p += ": " + text_of(d["message"]);
-      details.push_back(p);
-    } else if (d.contains("message") && !mentioned(text_of(d["message"]))) {
-      details.push_back(text_of(d["message"]));
+      std::string p = "parameter '" + str("param") + "'";
+      if (d.contains("message")) p += ": " + str("message");
+      add(p, d.contains("message") ? str("message") : str("param"));
+    } else if (d.contains("message")) {
+      add(str("message"), str("message"));
     }
-    if (d.contains("interface") && !mentioned(text_of(d["interface"]))) {
-      details.push_back("interface " + text_of(d["interface"]));
-    }
-    if (d.contains("op") || d.contains("strerror")) {
-      std::string k;
-      if (d.contains("op")) k = text_of(d["op"]);
-      if (d.contains("strerror")) k += (k.empty() ? "" : ": ") + text_of(d["strerror"]);
-      if (!mentioned(k)) details.push_back(k);
+    if (d.contains("interface")) add("interface " + str("interface"), str("interface"));
+    {
+      std::string k;  // "add_mfc (S, G): Invalid argument"
+      if (d.contains("op") && !mentioned(str("op"))) k = str("op");
+      if (d.contains("strerror") && !mentioned(str("strerror"))) {
+        k += (k.empty() ? "" : ": ") + str("strerror");
+      }
+      add(k, "\n");  // never in a one-line message
     }
     if (d.contains("what")) {
-      std::string w = text_of(d["what"]);
-      if (d.contains("iif")) w += " from " + text_of(d["iif"]);
-      if (d.contains("group")) {
-        w += " " + sg_text(d.contains("source") ? d["source"] : json(), d["group"]);
+      std::string w = str("what");
+      std::string key = w;
+      if (d.contains("iif")) w += " from " + str("iif");
+      if (d.contains("group") && d["group"].is_string() &&
+          (!d.contains("source") || d["source"].is_null() || d["source"].is_string())) {
+        key = sg_text(d.contains("source") ? d["source"] : json(), d["group"]);
+        w += " " + key;
       }
-      details.push_back(w);
+      add(w, key);
     }
     if (d.contains("limit")) {
-      std::string l = "limit " + text_of(d["limit"]);
-      if (d.contains("value")) l += " = " + text_of(d["value"]);
-      details.push_back(l);
+      std::string l = "limit " + str("limit");
+      if (d.contains("value")) l += " = " + str("value");
+      add(l, l);
     }
-    if (d.contains("uid")) details.push_back("uid " + text_of(d["uid"]));
+    if (d.contains("uid")) add("uid " + str("uid"), "uid " + str("uid"));
     if (d.contains("errors") && d["errors"].is_array()) {
       for (const auto& e : d["errors"])
         more.push_back(config_error_text(e));
     }
-  } else if (d.is_string() && !mentioned(d.get<std::string>())) {
-    details.push_back(d.get<std::string>());
+  } else if (d.is_string()) {
+    add(d.get<std::string>(), d.get<std::string>());
   }
 
   if (!details.empty()) {

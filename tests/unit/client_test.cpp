@@ -790,3 +790,33 @@ TEST_CASE("run: -b when the daemon refuses the whole batch") {
   CHECK(r.code == 1);
   CHECK(r.err == "mfcctl: Invalid Request\n");
 }
+
+TEST_CASE("errors: details the message already says are not repeated") {
+  using mfcd::rpc::RpcError;
+  CHECK(
+      mc::describe_error(RpcError{-32601, "Method not found: group.list", nullptr}, "group.list") ==
+      std::vector<std::string>{"Method not found: group.list"});
+  CHECK(mc::describe_error(
+            RpcError{-32602,
+                     "Invalid params: group: prefix length 33 out of range 0..32",
+                     {{"param", "group"}, {"message", "prefix length 33 out of range 0..32"}}},
+            "route.add") ==
+        std::vector<std::string>{"Invalid params: group: prefix length 33 out of range 0..32"});
+  CHECK(mc::describe_error(RpcError{-32001,
+                                    "unknown interface eth9",
+                                    {{"interface", "eth9"}, {"message", "unknown interface eth9"}}},
+                           "route.add") == std::vector<std::string>{"unknown interface eth9"});
+  CHECK(
+      mc::describe_error(
+          RpcError{
+              -32003,
+              "Not found",
+              {{"what", "route"}, {"iif", "a1"}, {"source", "192.0.2.7"}, {"group", "225.9.9.9"}}},
+          "route.remove") ==
+      std::vector<std::string>{"Not found (route from a1 (192.0.2.7, 225.9.9.9))"});
+  CHECK(mc::describe_error(
+            RpcError{-32006, "Limit exceeded", {{"limit", "clients"}, {"value", 64}}},
+            "route.list") == std::vector<std::string>{"Limit exceeded (limit clients = 64)"});
+  CHECK(mc::describe_error(RpcError{-32005, "", {{"uid", 1000}}}, "route.add") ==
+        std::vector<std::string>{"error -32005 (uid 1000)"});
+}
