@@ -1,0 +1,249 @@
+// Intent is a keyed set of routes, each held by one or more owners. A route
+// exists while at least one owner holds a share of it; its OIF set is the
+// union of the shares. The config is just one more owner ("config"), which is
+// what lets a reload replace the file's routes while leaving what API clients
+// asked for alone. Every mutation is proportional to the route it touches,
+// except load_config, which by nature looks at every route once.
+#include "core/intent.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace mfcd::core {
+
+namespace {
+
+// 0.0.0.0 and :: as a source mean "any source": the same route as no source.
+RouteKey normalized(RouteKey key) {
+  if (key.source && key.source->len == 0 && key.source->addr.is_any()) key.source.reset();
+  if (key.source && key.source->is_host() && key.source->addr.is_any()) key.source.reset();
+  return key;
+}
+
+void merge_into(std::vector<std::string>& share, const std::vector<std::string>& oifs) {
+  for (const auto& oif : oifs) {
+    if (std::find(share.begin(), share.end(), oif) == share.end()) share.push_back(oif);
+  }
+}
+
+std::vector<std::string> deduplicated(const std::vector<std::string>& oifs) {
+  std::vector<std::string> out;
+  merge_into(out, oifs);
+  return out;
+}
+
+void hash_combine(size_t& seed, size_t value) {
+  seed ^= value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+}
+
+// True when every bit after `len` is zero.
+bool host_bits_clear(const Prefix& p) {
+  const int full = full_length(p.addr.family);
+  for (int bit = p.len; bit < full; ++bit) {
+    if (p.addr.bytes[bit / 8] & (0x80 >> (bit % 8))) return false;
+  }
+  return true;
+}
+
+Result<void> check_prefix(const Prefix& p, const char* what) {
+  const int full = full_length(p.addr.family);
+  if (p.len > full) {
+    return make_error(Errc::invalid_argument, std::string(what) + " prefix length " +
+                                                  std::to_string(p.len) + " out of range 0.." +
+                                                  std::to_string(full));
+  }
+  if (!host_bits_clear(p)) {
+    return make_error(Errc::invalid_argument,
+                      std::string(what) + " " + p.addr.str() + "/" + std::to_string(p.len) +
+                          " has host bits set beyond /" + std::to_string(p.len));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string RouteKey::str() const {
+  return iif + " (" + (source ? source->str() : std::string("*")) + ", " + group.str() + ")";
+}
+
+size_t RouteKeyHash::operator()(const RouteKey& k) const noexcept {
+  size_t seed = std::hash<std::string>{}(k.iif);
+  hash_combine(seed, AddrHash{}(k.group.addr));
+  hash_combine(seed, k.group.len);
+  if (k.source) {
+    hash_combine(seed, AddrHash{}(k.source->addr));
+    hash_combine(seed, k.source->len);
+  } else {
+    hash_combine(seed, 0xa5a5);
+  }
+  return seed;
+}
+
+std::vector<std::string> RouteIntent::oifs() const {
+  // The config's share comes first, then API owners by name: a stable order
+  // that does not depend on which client happened to call first.
+  std::vector<std::string> out;
+  if (auto it = shares.find(kConfigOwner); it != shares.end()) merge_into(out, it->second);
+  for (const auto& [owner, share] : shares) {
+    if (owner != kConfigOwner) merge_into(out, share);
+  }
+  return out;
+}
+
+bool RouteIntent::from_api() const {
+  return shares.size() > (from_config() ? 1U : 0U);
+}
+
+std::vector<std::string> RouteIntent::api_owners() const {
+  std::vector<std::string> out;
+  for (const auto& [owner, share] : shares) {
+    if (owner != kConfigOwner) out.push_back(owner);
+  }
+  return out;
+}
+
+Result<void> validate_route_key(const RouteKey& key) {
+  if (key.iif.empty()) return make_error(Errc::invalid_argument, "inbound interface missing");
+  if (auto ok = check_prefix(key.group, "group"); !ok) return ok;
+  const int mcast_len = key.group.addr.family == Family::v4 ? 4 : 8;
+  if (!key.group.addr.is_multicast() || key.group.len < mcast_len) {
+    return make_error(Errc::invalid_argument, "group " + key.group.str() +
+                                                  " is not a multicast address" +
+                                                  (key.group.addr.is_multicast() ? " range" : ""));
+  }
+  if (!key.source) return {};
+  if (key.source->addr.family != key.group.addr.family) {
+    return make_error(Errc::invalid_argument, "source " + key.source->str() + " and group " +
+                                                  key.group.str() +
+                                                  " are not the same address family");
+  }
+  if (auto ok = check_prefix(*key.source, "source"); !ok) return ok;
+  if (key.source->addr.is_multicast()) {
+    return make_error(Errc::invalid_argument,
+                      "source " + key.source->str() + " is a multicast address, not a sender");
+  }
+  return {};
+}
+
+void Intent::load_config(const Config& config) {
+  // Drop every config share first, then add the new ones: a route that the
+  // file still names keeps its seq (and so its place in ties and VIF order).
+  std::vector<RouteKey> orphans;
+  for (auto& [key, route] : routes_) {
+    if (route.shares.erase(kConfigOwner) != 0) route.pos.reset();
+    if (route.shares.empty()) orphans.push_back(key);
+  }
+  std::unordered_set<RouteKey, RouteKeyHash> named;
+  named.reserve(config.routes.size());
+  for (const auto& conf : config.routes) {
+    const RouteKey key = normalized(RouteKey{conf.iif, conf.source, conf.group});
+    RouteIntent& route = route_for(key);
+    auto& share = route.shares[kConfigOwner];
+    merge_into(share, conf.oifs);
+    if (!route.pos) route.pos = conf.pos;
+    named.insert(key);
+  }
+  for (const auto& key : orphans) {
+    if (!named.count(key)) routes_.erase(key);
+  }
+  phyints_ = config.phyints;
+  joins_ = config.joins;
+  ++generation_;
+}
+
+RouteIntent& Intent::route_for(const RouteKey& key) {
+  auto [it, inserted] = routes_.try_emplace(key);
+  if (inserted) {
+    it->second.key = key;
+    it->second.seq = next_seq_++;
+  }
+  return it->second;
+}
+
+void Intent::erase_if_unowned(const RouteKey& key) {
+  auto it = routes_.find(key);
+  if (it != routes_.end() && it->second.shares.empty()) routes_.erase(it);
+}
+
+const RouteIntent& Intent::add_route(const RouteRequest& req) {
+  RouteIntent& route = route_for(normalized(req.key));
+  merge_into(route.shares[req.owner], req.oifs);
+  ++generation_;
+  return route;
+}
+
+const RouteIntent& Intent::set_route(const RouteRequest& req) {
+  RouteIntent& route = route_for(normalized(req.key));
+  route.shares[req.owner] = deduplicated(req.oifs);
+  ++generation_;
+  return route;
+}
+
+Result<std::optional<RouteIntent>> Intent::remove_route(const RouteRequest& req) {
+  const RouteKey key = normalized(req.key);
+  auto it = routes_.find(key);
+  if (it == routes_.end()) return make_error(Errc::not_found, "no route " + key.str());
+  RouteIntent& route = it->second;
+
+  auto share = route.shares.find(req.owner);
+  if (share == route.shares.end()) share = route.shares.find(kConfigOwner);
+  if (share == route.shares.end()) {
+    std::string owners;
+    for (const auto& [owner, oifs] : route.shares)
+      owners += (owners.empty() ? "" : ", ") + owner;
+    return make_error(Errc::not_found, "route " + key.str() + " is not held by owner '" +
+                                           req.owner + "' (held by " + owners + ")");
+  }
+
+  if (req.oifs.empty()) {
+    if (share->first == kConfigOwner) route.pos.reset();
+    route.shares.erase(share);
+  } else {
+    auto& oifs = share->second;
+    const auto old_size = oifs.size();
+    std::erase_if(oifs, [&](const std::string& oif) {
+      return std::find(req.oifs.begin(), req.oifs.end(), oif) != req.oifs.end();
+    });
+    if (oifs.size() == old_size) {
+      std::string asked;
+      for (const auto& oif : req.oifs)
+        asked += (asked.empty() ? "" : ", ") + oif;
+      return make_error(Errc::not_found, "route " + key.str() + " has no outbound interface " +
+                                             asked + " from owner '" + share->first + "'");
+    }
+  }
+  ++generation_;
+  if (route.shares.empty()) {
+    routes_.erase(it);
+    return std::optional<RouteIntent>{};
+  }
+  return std::optional<RouteIntent>{route};
+}
+
+void Intent::restore_route(const RouteKey& key, const std::optional<RouteIntent>& before) {
+  const RouteKey k = normalized(key);
+  if (before) {
+    routes_.insert_or_assign(k, *before);
+  } else {
+    routes_.erase(k);
+  }
+  erase_if_unowned(k);
+  ++generation_;
+}
+
+const RouteIntent* Intent::find_route(const RouteKey& key) const {
+  auto it = routes_.find(normalized(key));
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
+std::vector<const RouteIntent*> Intent::routes() const {
+  std::vector<const RouteIntent*> out;
+  out.reserve(routes_.size());
+  for (const auto& [key, route] : routes_)
+    out.push_back(&route);
+  std::sort(out.begin(), out.end(),
+            [](const RouteIntent* a, const RouteIntent* b) { return a->seq < b->seq; });
+  return out;
+}
+
+}  // namespace mfcd::core
