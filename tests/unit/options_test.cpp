@@ -1,0 +1,87 @@
+// The daemon's flags: SMCRoute's spelling, bundling, identity-derived paths,
+// and clear errors for bad values.
+#include <doctest/doctest.h>
+
+#include "options.hpp"
+
+using mfcd::LogLevel;
+using mfcd::parse_args;
+using Action = mfcd::ParsedArgs::Action;
+
+TEST_CASE("defaults follow the program name") {
+  auto ours = parse_args({"/usr/sbin/mfcd"});
+  CHECK(ours.action == Action::run);
+  CHECK(ours.options.config_file == "/etc/mfcd.conf");
+  CHECK(ours.options.socket_path == "/run/mfcd.sock");
+  CHECK(ours.options.pid_file == "/run/mfcd.pid");
+  CHECK(ours.options.cache_timeout == 60);
+  CHECK(ours.options.log_level == LogLevel::notice);
+
+  auto theirs = parse_args({"/usr/sbin/smcrouted"});
+  CHECK(theirs.options.smcroute_names);
+  CHECK(theirs.options.config_file == "/etc/smcroute.conf");
+  CHECK(theirs.options.socket_path == "/run/smcroute.sock");
+  CHECK(theirs.options.pid_file == "/run/smcroute.pid");
+}
+
+TEST_CASE("identity names config, socket and PID file; explicit paths win") {
+  auto a = parse_args({"mfcd", "-i", "r2"});
+  CHECK(a.options.identity == "r2");
+  CHECK(a.options.config_file == "/etc/r2.conf");
+  CHECK(a.options.socket_path == "/run/r2.sock");
+  CHECK(a.options.pid_file == "/run/r2.pid");
+
+  auto b =
+      parse_args({"mfcd", "-I", "r3", "-u", "/tmp/x.sock", "-P", "/tmp/x.pid", "-f", "/tmp/c"});
+  CHECK(b.options.config_file == "/tmp/c");
+  CHECK(b.options.config_explicit);
+  CHECK(b.options.socket_path == "/tmp/x.sock");
+  CHECK(b.options.pid_file == "/tmp/x.pid");
+}
+
+TEST_CASE("short flags bundle and take attached or separate values") {
+  auto a = parse_args({"mfcd", "-ns", "-ldebug", "-t", "123", "-c0", "-N"});
+  CHECK(a.action == Action::run);
+  CHECK(a.options.foreground);
+  CHECK(a.options.syslog);
+  CHECK(a.options.log_level == LogLevel::debug);
+  CHECK(a.options.table == 123);
+  CHECK(a.options.cache_timeout == 0);
+
+  auto b = parse_args({"mfcd", "-nF", "/etc/x.conf"});
+  REQUIRE(b.options.check_file.has_value());
+  CHECK(*b.options.check_file == "/etc/x.conf");
+}
+
+TEST_CASE("long options") {
+  auto a =
+      parse_args({"mfcd", "--foreground", "--config=/tmp/a", "--socket", "/tmp/s", "--table=7"});
+  CHECK(a.options.foreground);
+  CHECK(a.options.config_file == "/tmp/a");
+  CHECK(a.options.socket_path == "/tmp/s");
+  CHECK(a.options.table == 7);
+  CHECK(parse_args({"mfcd", "--version"}).action == Action::version);
+  CHECK(parse_args({"mfcd", "-h"}).action == Action::help);
+}
+
+TEST_CASE("bad flags are usage errors that say what is wrong") {
+  auto unknown = parse_args({"mfcd", "-x"});
+  CHECK(unknown.action == Action::exit_usage);
+  CHECK(unknown.error == "unknown option '-x'");
+
+  auto level = parse_args({"mfcd", "-l", "loud"});
+  CHECK(level.action == Action::exit_usage);
+  CHECK(level.error == "invalid log level 'loud': expected none, err, notice, info or debug");
+
+  auto table = parse_args({"mfcd", "-t", "abc"});
+  CHECK(table.error == "invalid number 'abc' for -t");
+
+  auto missing = parse_args({"mfcd", "-f"});
+  CHECK(missing.error == "option '-f' needs a value");
+
+  auto mrdisc = parse_args({"mfcd", "-m", "2"});
+  CHECK(mrdisc.error == "mrdisc interval must be 4..180 seconds, got 2");
+
+  auto stray = parse_args({"mfcd", "extra"});
+  CHECK(stray.error == "unexpected argument 'extra'");
+}
