@@ -278,14 +278,15 @@ class Parser {
 
   // Parses an address or prefix token for `role` ("source" / "group").
   std::optional<Prefix> parse_addr_token(Cursor& c, const Token& t, std::string_view role) {
-    const std::string_view addr_part = t.text.substr(0, t.text.find('/'));
-    if (!Addr::parse(addr_part)) {
-      fail(c, &t, quoted(addr_part) + " is not a valid address");
-      return std::nullopt;
-    }
     PrefixParse p = parse_prefix(t.text);
     if (!p.prefix) {
-      fail(c, &t, std::move(p.error));
+      // Reword a bad address the config way; length errors read fine as is.
+      const std::string_view addr_part = t.text.substr(0, t.text.find('/'));
+      if (!Addr::parse(addr_part)) {
+        fail(c, &t, quoted(addr_part) + " is not a valid address");
+      } else {
+        fail(c, &t, std::move(p.error));
+      }
       return std::nullopt;
     }
     const Prefix& pre = *p.prefix;
@@ -294,12 +295,13 @@ class Parser {
         fail(c, &t, "group " + pre.str() + " is not a multicast address");
         return std::nullopt;
       }
-      const Prefix all_groups =
-          *parse_prefix(pre.addr.family == Family::v4 ? "224.0.0.0/4" : "ff00::/8").prefix;
-      if (!all_groups.contains(pre)) {
+      // Inside 224.0.0.0/4 or ff00::/8 exactly when the multicast bits are
+      // all within the prefix length.
+      const bool v4 = pre.addr.family == Family::v4;
+      if (pre.len < (v4 ? 4 : 8)) {
         fail(c, &t,
              "group range " + pre.str() + " reaches outside the multicast range " +
-                 all_groups.str());
+                 (v4 ? "224.0.0.0/4" : "ff00::/8"));
         return std::nullopt;
       }
     } else if (pre.addr.is_multicast()) {
@@ -328,10 +330,14 @@ class Parser {
     const Token* from_kw = nullptr;
     std::optional<Prefix> source;
     std::optional<Prefix> group;
-    std::string context = "after " + quoted(keyword);
+    // Where the parse stands, for "expected X <context>" messages. Kept as a
+    // view of a literal: this runs once per token of every route line.
+    std::string_view context = is_route       ? "after 'mroute'"
+                               : needs_source ? "after 'ssmgroup'"
+                                              : "after 'mgroup'";
 
     // The first clause still missing, in the order the grammar writes them.
-    const auto first_missing = [&]() -> std::string {
+    const auto first_missing = [&]() -> std::string_view {
       if (!from_kw) return "'from'";
       if (needs_source && !source_kw) return "'source'";
       if (!group_kw) return "'group'";
@@ -344,7 +350,9 @@ class Parser {
       const Token* t = c.take();
       if (!t) {
         if (first_missing() != "end of line") {
-          return fail(c, t, "expected " + first_missing() + " " + context + ", got end of line");
+          return fail(c, t,
+                      "expected " + std::string(first_missing()) + " " + std::string(context) +
+                          ", got end of line");
         }
         break;
       }
@@ -381,7 +389,8 @@ class Parser {
         to_kw = t;
       } else {
         return fail(c, t,
-                    "expected " + first_missing() + " " + context + ", got " + quoted(t->text));
+                    "expected " + std::string(first_missing()) + " " + std::string(context) +
+                        ", got " + quoted(t->text));
       }
     }
 
@@ -402,7 +411,7 @@ class Parser {
 
     std::vector<std::string> oifs;
     if (to_kw) {
-      const std::string iif = from_value ? std::string(from_value->text) : std::string();
+      const std::string_view iif = from_value ? from_value->text : std::string_view();
       bool dropped_iif = false;
       if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
       while (const Token* t = c.take()) {
