@@ -1,0 +1,373 @@
+// The planner diffs two keyed sets, Installed and Desired, and emits only the
+// difference. VIF numbers are handed out so that they stay put: an interface
+// that already has a VIF keeps it for as long as it exists, a new interface
+// takes the lowest index that is neither in use nor being released by this
+// same plan (so a reload never makes two interfaces share a number in one
+// kernel listing), and VIFs nobody needs are deleted last, after every entry
+// has stopped pointing at them. Entries are compared as complete kernel
+// structures: equal means no syscall, different means one ADD (the kernel
+// replaces in place), gone means one DEL. The work is one hash lookup per
+// entry on each side, plus sorting only the operations actually produced.
+#include "core/plan.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace mfcd::core {
+
+namespace {
+
+constexpr Family kFamilies[2] = {Family::v4, Family::v6};
+
+std::string sg_text(const SgKey& key) {
+  return key.source.str() + "," + key.group.str();
+}
+
+std::string vif_word(Family f) {
+  return f == Family::v4 ? "VIF" : "MIF";
+}
+
+Op vif_op(Op::Kind kind, Family family, VifIndex vif, const std::string& ifname, int ifindex,
+          int ttl) {
+  Op op{};
+  op.kind = kind;
+  op.vif = VifConf{family, vif, ifindex, ttl, ifname};
+  return op;
+}
+
+Op del_mfc_op(const SgKey& key, const InstalledMfc& installed) {
+  Op op{};
+  op.kind = Op::Kind::del_mfc;
+  op.mfc.key = key;
+  op.route = installed.route;
+  op.dynamic = installed.dynamic;
+  return op;
+}
+
+// Sorts through an index so that the (large) ops move once, not log n times.
+void sort_by_key(std::vector<Op>& ops) {
+  std::vector<size_t> order(ops.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return ops[a].mfc.key < ops[b].mfc.key; });
+  std::vector<Op> sorted;
+  sorted.reserve(ops.size());
+  for (size_t i : order)
+    sorted.push_back(std::move(ops[i]));
+  ops = std::move(sorted);
+}
+
+uint8_t clamp_ttl(int ttl) {
+  return static_cast<uint8_t>(std::clamp(ttl, 1, 255));
+}
+
+// The VIF an interface will have once the plan has run.
+struct PlannedVif {
+  VifIndex vif = 0;
+  int ttl_threshold = 1;
+};
+
+// One family's VIF decisions.
+struct VifPlan {
+  std::unordered_map<std::string, PlannedVif> by_name;
+  std::array<std::string, kMaxVifs> names;
+  uint32_t recreated = 0;  // bit per VIF that is deleted and added again
+  std::unordered_map<std::string, Error> unavailable;  // interface -> why no VIF
+};
+
+void plan_vifs(Family family, const Installed& installed, const Desired& desired, Plan& plan,
+               std::vector<Op>& early_dels, std::vector<Op>& adds, std::vector<Op>& late_dels,
+               VifPlan& out) {
+  const size_t fi = family_index(family);
+  const auto& slots = installed.vifs[fi];
+  std::unordered_map<std::string, const DesiredVif*> wanted;
+  wanted.reserve(desired.vifs[fi].size());
+  for (const auto& dv : desired.vifs[fi])
+    wanted.emplace(dv.ifname, &dv);
+
+  // Every installed index is off limits for new interfaces in this plan,
+  // whether it is kept, re-created or released.
+  std::array<bool, kMaxVifs> busy{};
+  std::unordered_map<int, size_t> released_by_ifindex;  // ifindex -> late_dels position
+  for (VifIndex i = 0; i < kMaxVifs; ++i) {
+    if (!slots[i]) continue;
+    busy[i] = true;
+    const InstalledVif& iv = *slots[i];
+    auto w = wanted.find(iv.ifname);
+    if (w == wanted.end() || out.by_name.count(iv.ifname)) {
+      released_by_ifindex[iv.ifindex] = late_dels.size();
+      late_dels.push_back(
+          vif_op(Op::Kind::del_vif, family, i, iv.ifname, iv.ifindex, iv.ttl_threshold));
+      continue;
+    }
+    const DesiredVif& dv = *w->second;
+    out.by_name[dv.ifname] = PlannedVif{i, dv.ttl_threshold};
+    out.names[i] = dv.ifname;
+    if (dv.ifindex != iv.ifindex || dv.ttl_threshold != iv.ttl_threshold) {
+      // Re-created interface (new ifindex) or new threshold: the kernel
+      // cannot change a VIF, so delete and add it at the same index.
+      early_dels.push_back(
+          vif_op(Op::Kind::del_vif, family, i, iv.ifname, iv.ifindex, iv.ttl_threshold));
+      adds.push_back(vif_op(Op::Kind::add_vif, family, i, dv.ifname, dv.ifindex, dv.ttl_threshold));
+      out.recreated |= 1U << i;
+    }
+  }
+
+  VifIndex next = 0;
+  for (const auto& dv : desired.vifs[fi]) {
+    if (out.by_name.count(dv.ifname)) continue;
+    while (next < kMaxVifs && busy[next])
+      ++next;
+    if (next == kMaxVifs) {
+      Error error =
+          make_error(Errc::vif_table_full, "no free " + vif_word(family) + " for " + dv.ifname +
+                                               ": all " + std::to_string(kMaxVifs) + " " +
+                                               std::string(family_name(family)) + " " +
+                                               vif_word(family) + "s are in use");
+      plan.failures.push_back(
+          Failure{"add_vif " + dv.ifname + " (" + std::string(family_name(family)) + ")", error,
+                  std::nullopt, dv.ifname});
+      out.unavailable.emplace(dv.ifname, std::move(error));
+      continue;
+    }
+    // A renamed interface keeps its ifindex; the kernel refuses a second VIF
+    // on the same ifindex, so the old VIF must go before this add.
+    if (auto r = released_by_ifindex.find(dv.ifindex); r != released_by_ifindex.end()) {
+      early_dels.push_back(late_dels[r->second]);
+      late_dels[r->second].vif.vif = -1;  // dropped below
+      released_by_ifindex.erase(r);
+    }
+    busy[next] = true;
+    out.by_name[dv.ifname] = PlannedVif{next, dv.ttl_threshold};
+    out.names[next] = dv.ifname;
+    adds.push_back(
+        vif_op(Op::Kind::add_vif, family, next, dv.ifname, dv.ifindex, dv.ttl_threshold));
+  }
+  std::erase_if(late_dels, [](const Op& op) { return op.vif.vif < 0; });
+}
+
+}  // namespace
+
+std::optional<VifIndex> Installed::vif_of(Family f, const std::string& ifname) const {
+  const auto& slots = vifs[family_index(f)];
+  for (VifIndex i = 0; i < kMaxVifs; ++i) {
+    if (slots[i] && slots[i]->ifname == ifname) return i;
+  }
+  return std::nullopt;
+}
+
+size_t Installed::vif_count(Family f) const {
+  const auto& slots = vifs[family_index(f)];
+  return static_cast<size_t>(
+      std::count_if(slots.begin(), slots.end(), [](const auto& s) { return s.has_value(); }));
+}
+
+std::string Op::str() const {
+  switch (kind) {
+    case Kind::add_vif:
+      return "add_vif " + std::string(family_name(vif.family)) + " " + std::to_string(vif.vif) +
+             " " + vif.ifname + " ifindex=" + std::to_string(vif.ifindex) +
+             " ttl=" + std::to_string(vif.ttl_threshold);
+    case Kind::del_vif:
+      return "del_vif " + std::string(family_name(vif.family)) + " " + std::to_string(vif.vif) +
+             " " + vif.ifname;
+    case Kind::add_mfc: {
+      // OIFs in VIF order (the kernel's order), ":TTL" only when not 1.
+      std::string out = "add_mfc " + sg_text(mfc.key) +
+                        " iif=" + (iif_name.empty() ? "#" + std::to_string(mfc.iif) : iif_name) +
+                        " oifs=";
+      size_t named = 0;
+      for (VifIndex i = 0; i < kMaxVifs; ++i) {
+        if (!mfc.ttls[i]) continue;
+        if (named != 0) out += ",";
+        out += named < oif_names.size() ? oif_names[named] : "#" + std::to_string(i);
+        if (mfc.ttls[i] != 1) out += ":" + std::to_string(mfc.ttls[i]);
+        ++named;
+      }
+      if (dynamic) out += " dynamic";
+      return out;
+    }
+    case Kind::del_mfc:
+      return "del_mfc " + sg_text(mfc.key);
+  }
+  return "?";
+}
+
+Plan make_plan(const Installed& installed, const Desired& desired) {
+  Plan plan;
+  std::vector<Op> early_vif_dels, vif_adds, mfc_adds, mfc_dels, vif_dels;
+  std::array<VifPlan, 2> vifs;
+  for (Family f : kFamilies) {
+    plan_vifs(f, installed, desired, plan, early_vif_dels, vif_adds, vif_dels,
+              vifs[family_index(f)]);
+  }
+
+  for (const auto& [key, want] : desired.mfc) {
+    const VifPlan& vp = vifs[family_index(key.group.family)];
+    MfcConf conf;
+    conf.key = key;
+
+    // Every interface of the entry must have a VIF, or the entry is not
+    // written at all: a half-built entry would forward to the wrong set.
+    const std::string* lacking = nullptr;
+    uint32_t used = 0;  // bit per VIF the entry refers to
+    auto vif_for = [&](const std::string& name) -> const PlannedVif* {
+      auto it = vp.by_name.find(name);
+      if (it == vp.by_name.end()) {
+        if (!lacking) lacking = &name;
+        return nullptr;
+      }
+      used |= 1U << it->second.vif;
+      return &it->second;
+    };
+    if (const PlannedVif* iif = vif_for(want.iif)) conf.iif = iif->vif;
+    for (const auto& oif : want.oifs) {
+      if (const PlannedVif* v = vif_for(oif)) conf.ttls[v->vif] = clamp_ttl(v->ttl_threshold);
+    }
+    if (lacking) {
+      auto why = vp.unavailable.find(*lacking);
+      Error error = why != vp.unavailable.end()
+                        ? why->second
+                        : make_error(Errc::internal, "no VIF planned for " + *lacking);
+      error.message = "route " + want.route.str() + " not installed: " + error.message;
+      plan.failures.push_back(
+          Failure{"add_mfc " + key.str(), std::move(error), want.route, *lacking});
+      continue;  // an installed entry stays as it was
+    }
+
+    // A re-created VIF vanished from the kernel's copy of every entry that
+    // used it, so those entries are written again even if unchanged here.
+    auto have = installed.mfc.find(key);
+    if (have != installed.mfc.end() && have->second.conf == conf &&
+        have->second.dynamic == want.dynamic && (used & vp.recreated) == 0 &&
+        have->second.route == want.route) {
+      continue;
+    }
+    Op op{};
+    op.kind = Op::Kind::add_mfc;
+    op.mfc = conf;
+    op.route = want.route;
+    op.dynamic = want.dynamic;
+    op.iif_name = want.iif;
+    for (VifIndex i = 0; i < kMaxVifs; ++i) {
+      if (conf.ttls[i]) op.oif_names.push_back(vp.names[i]);
+    }
+    mfc_adds.push_back(std::move(op));
+  }
+
+  for (const auto& [key, have] : installed.mfc) {
+    if (!desired.mfc.count(key)) mfc_dels.push_back(del_mfc_op(key, have));
+  }
+
+  sort_by_key(mfc_adds);
+  sort_by_key(mfc_dels);
+  plan.ops.reserve(early_vif_dels.size() + vif_adds.size() + mfc_adds.size() + mfc_dels.size() +
+                   vif_dels.size());
+  for (auto* list : {&early_vif_dels, &vif_adds, &mfc_adds, &mfc_dels, &vif_dels}) {
+    std::move(list->begin(), list->end(), std::back_inserter(plan.ops));
+  }
+  return plan;
+}
+
+std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan& plan) {
+  std::vector<Failure> failures;
+  // Why a VIF is unusable in this run, so that entries needing it are
+  // skipped with the real cause instead of being sent to the kernel.
+  std::array<std::array<std::optional<Error>, kMaxVifs>, 2> broken;
+
+  auto vif_failed = [&](const Op& op, Error error) {
+    const std::string what = (op.kind == Op::Kind::add_vif ? "add_vif " : "del_vif ") +
+                             op.vif.ifname + " (" + std::string(family_name(op.vif.family)) + ")";
+    broken[family_index(op.vif.family)][op.vif.vif] = error;
+    failures.push_back(Failure{what, std::move(error), std::nullopt, op.vif.ifname});
+  };
+
+  for (const Op& op : plan.ops) {
+    switch (op.kind) {
+      case Op::Kind::add_vif: {
+        auto& slot = installed.vifs[family_index(op.vif.family)][op.vif.vif];
+        if (slot) {
+          vif_failed(op, make_error(Errc::internal, vif_word(op.vif.family) + " " +
+                                                        std::to_string(op.vif.vif) +
+                                                        " is still held by " + slot->ifname));
+          break;
+        }
+        if (auto r = kernel.add_vif(op.vif); !r) {
+          vif_failed(op, r.error());
+          break;
+        }
+        slot = InstalledVif{op.vif.ifname, op.vif.ifindex, op.vif.ttl_threshold};
+        broken[family_index(op.vif.family)][op.vif.vif].reset();
+        break;
+      }
+      case Op::Kind::del_vif: {
+        auto r = kernel.del_vif(op.vif.family, op.vif.vif);
+        // EADDRNOTAVAIL: the kernel already dropped it (its device went away).
+        if (!r && r.error().sys_errno != EADDRNOTAVAIL) {
+          vif_failed(op, r.error());
+          break;
+        }
+        installed.vifs[family_index(op.vif.family)][op.vif.vif].reset();
+        break;
+      }
+      case Op::Kind::add_mfc: {
+        const auto fi = family_index(op.mfc.key.group.family);
+        std::optional<Error> skip;
+        for (VifIndex i = 0; i < kMaxVifs && !skip; ++i) {
+          if (i != op.mfc.iif && !op.mfc.ttls[i]) continue;
+          if (broken[fi][i]) {
+            skip = *broken[fi][i];
+          } else if (!installed.vifs[fi][i]) {
+            skip = make_error(Errc::internal, vif_word(op.mfc.key.group.family) + " " +
+                                                  std::to_string(i) + " is not installed");
+          }
+        }
+        if (skip) {
+          skip->message = "route " + op.route.str() + " not installed: " + skip->message;
+          failures.push_back(
+              Failure{"add_mfc " + op.mfc.key.str(), std::move(*skip), op.route, op.iif_name});
+          break;
+        }
+        if (auto r = kernel.add_mfc(op.mfc); !r) {
+          failures.push_back(
+              Failure{"add_mfc " + op.mfc.key.str(), r.error(), op.route, op.iif_name});
+          break;
+        }
+        installed.mfc.insert_or_assign(op.mfc.key, InstalledMfc{op.mfc, op.route, op.dynamic});
+        break;
+      }
+      case Op::Kind::del_mfc: {
+        auto r = kernel.del_mfc(op.mfc.key);
+        // ENOENT: not in the kernel any more, which is what we wanted.
+        if (!r && r.error().sys_errno != ENOENT) {
+          failures.push_back(Failure{"del_mfc " + op.mfc.key.str(), r.error(), op.route, ""});
+          break;
+        }
+        installed.mfc.erase(op.mfc.key);
+        break;
+      }
+    }
+  }
+  return failures;
+}
+
+Plan make_teardown_plan(const Installed& installed) {
+  Plan plan;
+  plan.ops.reserve(installed.mfc.size() + 2 * kMaxVifs);
+  for (const auto& [key, have] : installed.mfc)
+    plan.ops.push_back(del_mfc_op(key, have));
+  sort_by_key(plan.ops);
+  for (Family f : kFamilies) {
+    const auto& slots = installed.vifs[family_index(f)];
+    for (VifIndex i = 0; i < kMaxVifs; ++i) {
+      if (slots[i]) {
+        plan.ops.push_back(vif_op(Op::Kind::del_vif, f, i, slots[i]->ifname, slots[i]->ifindex,
+                                  slots[i]->ttl_threshold));
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace mfcd::core
