@@ -58,8 +58,13 @@
 #include <vector>
 
 #include "core/addr.hpp"
+#include "core/config.hpp"
+#include "core/desired.hpp"
+#include "core/intent.hpp"
 #include "core/kernel_port.hpp"
+#include "core/plan.hpp"
 #include "kernel/mroute.hpp"
+#include "kernel/netlink.hpp"
 
 extern char** environ;
 
@@ -388,6 +393,78 @@ MfcdTimes run_mfcd(const Options& opt, const fs::path& dir, const fs::path& conf
   return t;
 }
 
+// mfcd's start-up, step by step, in this process: the same core calls
+// Service::start() makes, each timed on its own, so that a gap between mfcd
+// and the floor can be pinned on a function. The steps after the plan run
+// against the real kernel through kernel::Mroute.
+struct PhaseTimes {
+  double parse_ms = 0;     // core::parse_config_file (file read included)
+  double intent_ms = 0;    // core::Intent::load_config
+  double desired_ms = 0;   // core::compute_desired
+  double plan_ms = 0;      // core::make_plan against an empty Installed
+  double op_str_ms = 0;    // core::Op::str() for every op (Service::sync's debug line)
+  double apply_ms = 0;     // core::apply to the kernel (the floor's syscalls + bookkeeping)
+  double teardown_ms = 0;  // make_teardown_plan + apply (Service::teardown)
+};
+
+PhaseTimes run_phases(const fs::path& conf, int n) {
+  using namespace mfcd;
+  PhaseTimes t;
+  core::FileSystem files;
+  files.read = [](const std::string& path) -> core::Result<std::string> {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  files.glob = [](const std::string&) { return std::vector<std::string>{}; };
+
+  auto t0 = Clock::now();
+  const core::ParseResult parsed = core::parse_config_file(conf.string(), files);
+  t.parse_ms = ms_between(t0, Clock::now());
+  if (!parsed.ok()) die("phases: the generated config does not parse");
+
+  auto links = kernel::dump_links();
+  if (!links) die("dump_links: " + links.error().message);
+
+  core::Intent intent;
+  t0 = Clock::now();
+  intent.load_config(parsed.config);
+  t.intent_ms = ms_between(t0, Clock::now());
+
+  t0 = Clock::now();
+  const core::Desired desired = core::compute_desired(intent, links.value());
+  t.desired_ms = ms_between(t0, Clock::now());
+
+  core::Installed installed;
+  t0 = Clock::now();
+  const core::Plan plan = core::make_plan(installed, desired);
+  t.plan_ms = ms_between(t0, Clock::now());
+
+  size_t chars = 0;
+  t0 = Clock::now();
+  for (const core::Op& op : plan.ops)
+    chars += op.str().size();
+  t.op_str_ms = ms_between(t0, Clock::now());
+  if (chars == 0) die("phases: empty plan");
+
+  auto opened = kernel::Mroute::open(0);
+  if (auto* err = std::get_if<kernel::OpenError>(&opened)) die("Mroute::open: " + err->message);
+  auto mroute = std::move(std::get<std::unique_ptr<kernel::Mroute>>(opened));
+  t0 = Clock::now();
+  auto failures = core::apply(*mroute, installed, plan);
+  t.apply_ms = ms_between(t0, Clock::now());
+  if (!failures.empty()) die("phases: apply: " + failures.front().error.message);
+  if (kernel_entries() != n) die("phases: kernel does not hold all entries");
+
+  t0 = Clock::now();
+  failures = core::apply(*mroute, installed, core::make_teardown_plan(installed));
+  t.teardown_ms = ms_between(t0, Clock::now());
+  mroute.reset();
+  wait_empty(Clock::now(), 10);
+  return t;
+}
+
 std::vector<int> parse_sizes(const std::string& text) {
   std::vector<int> out;
   std::stringstream ss(text);
@@ -459,6 +536,7 @@ struct Row {
   double raw_ms = 0, raw_close_ms = 0, mroute_ms = 0;
   double ready_ms = 0, proc_ms = 0, exit_ms = 0, empty_ms = 0;
   long hwm_kb = 0;
+  PhaseTimes phases;
 };
 
 }  // namespace
@@ -490,6 +568,7 @@ int main(int argc, char** argv) {
     write_config(conf, n);
     std::vector<double> raw, raw_close, mr, ready, proc, exit_ms, empty;
     std::vector<double> hwm;
+    std::vector<PhaseTimes> ph;
     for (int r = 0; r < opt.reps; ++r) {
       const FloorTimes f = floor_raw(n, ifindex, opt.timeout_s);
       raw.push_back(f.add_ms);
@@ -505,6 +584,8 @@ int main(int argc, char** argv) {
     }
     for (int r = 0; r < opt.reps; ++r)
       proc.push_back(run_mfcd(opt, dir, conf, n, true).proc_ms);
+    for (int r = 0; r < opt.reps; ++r)
+      ph.push_back(run_phases(conf, n));
     Row row;
     row.n = n;
     row.raw_ms = median(raw);
@@ -515,6 +596,16 @@ int main(int argc, char** argv) {
     row.exit_ms = median(exit_ms);
     row.empty_ms = median(empty);
     row.hwm_kb = static_cast<long>(median(hwm));
+    auto med = [&](double PhaseTimes::*field) {
+      std::vector<double> v;
+      for (const PhaseTimes& p : ph)
+        v.push_back(p.*field);
+      return median(v);
+    };
+    row.phases = {med(&PhaseTimes::parse_ms),   med(&PhaseTimes::intent_ms),
+                  med(&PhaseTimes::desired_ms), med(&PhaseTimes::plan_ms),
+                  med(&PhaseTimes::op_str_ms),  med(&PhaseTimes::apply_ms),
+                  med(&PhaseTimes::teardown_ms)};
     rows.push_back(row);
   }
 
@@ -534,6 +625,23 @@ int main(int argc, char** argv) {
       "(mfcd->pid / ->proc: spawn until the PID file / until /proc lists all N; ratio = mfcd /\n"
       " raw floor; exit / empty: SIGTERM until the process is gone / the table is empty;\n"
       " floor close: close() of the floor's socket holding N entries until the table is empty)\n");
+
+  std::printf("\nwhere mfcd's time goes (the core's start-up steps timed in this process, ms):\n");
+  std::printf("%8s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "N", "parse", "intent", "desired",
+              "plan", "Op::str", "apply", "sum", "floor", "teardown");
+  for (const Row& r : rows) {
+    const PhaseTimes& p = r.phases;
+    const double sum =
+        p.parse_ms + p.intent_ms + p.desired_ms + p.plan_ms + p.op_str_ms + p.apply_ms;
+    std::printf("%8d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", r.n, p.parse_ms,
+                p.intent_ms, p.desired_ms, p.plan_ms, p.op_str_ms, p.apply_ms, sum, r.raw_ms,
+                p.teardown_ms);
+  }
+  std::printf(
+      "(parse: core::parse_config_file; intent: Intent::load_config; desired: compute_desired;\n"
+      " plan: make_plan; Op::str: the debug line Service::sync builds for every op; apply:\n"
+      " core::apply into the kernel via Mroute; sum: all of these; teardown: make_teardown_plan\n"
+      " + apply, what Service::teardown does on SIGTERM)\n");
 
   // Verdicts. The 1.3x target is at 10,000 routes; linearity compares the
   // per-route cost at the largest N with the smallest, with and without
