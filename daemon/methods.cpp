@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "config_files.hpp"
 #include "rpc/errors.hpp"
 #include "service.hpp"
 #include "version.hpp"
@@ -62,11 +63,10 @@ json key_json(const core::RouteKey& key) {
   return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
 }
 
-json route_item(const Service& svc, const core::RouteIntent& r) {
+json route_item(const core::RouteIntent& r, const core::RouteStatus* st) {
   json item = key_json(r.key);
   item["oifs"] = r.oifs();
   item["family"] = std::string(core::family_name(r.key.family()));
-  const core::RouteStatus* st = svc.route_status(r.key);
   item["state"] = std::string(core::route_state_name(st ? st->state : core::RouteState::pending));
   item["missing_oifs"] = st ? st->missing_oifs : std::vector<std::string>{};
   if (st && !st->reason.empty()) item["reason"] = st->reason;
@@ -76,6 +76,22 @@ json route_item(const Service& svc, const core::RouteIntent& r) {
   item["origins"] = origins;
   item["owners"] = r.api_owners();
   return item;
+}
+
+json route_item(const Service& svc, const core::RouteIntent& r) {
+  return route_item(r, svc.route_status(r.key));
+}
+
+json diagnostic_json(const core::Diagnostic& d) {
+  return {
+      {"file", d.pos.file}, {"line", d.pos.line}, {"column", d.pos.column}, {"message", d.message}};
+}
+
+json change_list(const std::vector<RouteChange>& changes) {
+  json list = json::array();
+  for (const auto& c : changes)
+    list.push_back(route_item(c.route, &c.status));
+  return list;
 }
 
 std::string vif_name(const core::Installed& inst, core::Family f, core::VifIndex vif) {
@@ -147,7 +163,24 @@ core::RouteRequest route_request(const json& params, bool oifs_required) {
 rpc::HandlerResult route_result(const Service& svc,
                                 const core::Result<std::optional<core::RouteIntent>>& r,
                                 const core::RouteKey& key) {
-  if (!r) return to_rpc_error(r.error(), key_json(key));
+  if (!r) {
+    // data carries what the schema promises for each code: which route,
+    // which kernel operation, which interface.
+    json data = key_json(key);
+    data["what"] = "route";
+    if (const auto& f = svc.last_failure()) {
+      data["op"] = f->what;
+      if (!f->ifname.empty()) data["interface"] = f->ifname;
+    }
+    if (r.error().code == core::Errc::vif_table_full) {
+      data["family"] = std::string(core::family_name(key.family()));
+      data["limit"] = core::kMaxVifs;
+    }
+    if (r.error().code == core::Errc::invalid_argument) {
+      data["param"] = nullptr;
+    }
+    return to_rpc_error(r.error(), std::move(data));
+  }
   const auto& route = r.value();
   return json{{"route", route ? route_item(svc, *route) : json(nullptr)}};
 }
@@ -201,6 +234,67 @@ void register_methods(Service& svc) {
     for (const auto* m : entries)
       kernel.push_back(kernel_entry(svc, *m, detail));
     return json{{"routes", {{"asm", asm_rules}, {"ssm", ssm_rules}, {"kernel", kernel}}}};
+  });
+
+  d.add("config.reload",
+        [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
+          rpc::Params p(params);
+          bool dry_run = p.opt_bool("dry_run", false);
+          p.finish();
+          if (!may_change(ctx)) return permission_denied(ctx);
+          auto outcome = svc.reload_config(dry_run);
+          if (!outcome.ok) {
+            json errors = json::array();
+            for (const auto& diag : outcome.diagnostics)
+              if (!diag.warning) errors.push_back(diagnostic_json(diag));
+            std::string first = errors.empty() ? "" : ": " + outcome.diagnostics.front().str();
+            return rpc::RpcError{
+                rpc::kConfigError,
+                "configuration " + svc.options().config_file + " has errors; nothing changed",
+                json{{"file", svc.options().config_file}, {"errors", errors}}};
+          }
+          return json{{"dry_run", dry_run},
+                      {"routes",
+                       {{"added", change_list(outcome.added)},
+                        {"changed", change_list(outcome.changed)},
+                        {"removed", change_list(outcome.removed)}}},
+                      {"groups", {{"joined", json::array()}, {"left", json::array()}}}};
+        });
+
+  d.add("config.check",
+        [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
+          rpc::Params p(params);
+          std::string file = p.opt_string("file").value_or(svc.options().config_file);
+          p.finish();
+          if (!may_change(ctx)) return permission_denied(ctx);
+          auto parsed = load_config_file(file);
+          json errors = json::array(), warnings = json::array();
+          for (const auto& diag : parsed.diagnostics)
+            (diag.warning ? warnings : errors).push_back(diagnostic_json(diag));
+          return json{{"file", file},
+                      {"valid", parsed.ok()},
+                      {"errors", errors},
+                      {"warnings", warnings},
+                      {"routes", parsed.config.routes.size()},
+                      {"groups", parsed.config.joins.size()}};
+        });
+
+  d.add("pending.list", [&svc](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {
+    rpc::Params p(params);
+    p.finish();
+    json pending = json::array();
+    for (const auto* r : svc.intent().routes()) {
+      const core::RouteStatus* st = svc.route_status(r->key);
+      if (!st || (st->state != core::RouteState::pending && st->missing_oifs.empty())) continue;
+      json item = key_json(r->key);
+      item["kind"] = "mroute";
+      item["oifs"] = r->oifs();
+      item["missing_oifs"] = st->missing_oifs;
+      item["state"] = std::string(core::route_state_name(st->state));
+      if (!st->reason.empty()) item["reason"] = st->reason;
+      pending.push_back(item);
+    }
+    return json{{"pending", pending}};
   });
 
   d.add("interface.list",

@@ -222,7 +222,10 @@ bool Service::write_pid_file() {
 }
 
 std::vector<core::Failure> Service::sync() {
-  auto desired = core::compute_desired(intent_, links_);
+  return sync_to(core::compute_desired(intent_, links_));
+}
+
+std::vector<core::Failure> Service::sync_to(core::Desired desired) {
   auto plan = core::make_plan(installed_, desired);
   for (const auto& op : plan.ops)
     spdlog::debug("kernel: {}", op.str());
@@ -248,6 +251,7 @@ std::vector<core::Failure> Service::sync() {
 
 core::Result<std::optional<core::RouteIntent>> Service::commit_route_change(
     const core::RouteKey& key, const std::optional<core::RouteIntent>& before) {
+  last_failure_.reset();
   auto failures = sync();
   const core::RouteIntent* now = intent_.find_route(key);
   std::vector<std::string> ifnames{key.iif};
@@ -262,6 +266,7 @@ core::Result<std::optional<core::RouteIntent>> Service::commit_route_change(
     if (!mine) continue;
     // The kernel refused: put the intent back so the running state stays
     // exactly as it was, and report why.
+    last_failure_ = f;
     intent_.restore_route(key, before);
     sync();
     core::Error err = f.error;
@@ -299,6 +304,7 @@ core::Result<std::optional<core::RouteIntent>> Service::route_set(const core::Ro
 
 core::Result<std::optional<core::RouteIntent>> Service::route_remove(
     const core::RouteRequest& req) {
+  last_failure_.reset();
   auto before = snapshot(intent_, req.key);
   auto removed = intent_.remove_route(req);
   if (!removed) return removed.error();
@@ -307,21 +313,73 @@ core::Result<std::optional<core::RouteIntent>> Service::route_remove(
   return result;
 }
 
-void Service::reload() {
-  if (stopping_) return;
-  spdlog::info("reloading {}", options_.config_file);
-  sd_notify_reloading();
-  auto parsed = load_config_file(options_.config_file);
-  log_diagnostics(parsed.diagnostics);
-  if (!parsed.ok()) {
-    spdlog::error("reload of {} refused: configuration has errors; nothing changed",
-                  options_.config_file);
-  } else {
-    intent_.load_config(parsed.config);
-    sync();
-    run_script("reload");
+namespace {
+
+core::RouteStatus status_in(const core::Desired& desired, const core::RouteKey& key) {
+  auto it = desired.status.find(key);
+  return it == desired.status.end() ? core::RouteStatus{} : it->second;
+}
+
+// A route changed when what it asks of the kernel changed: its OIF set.
+// Owners coming and going alone is not a change of the route.
+bool same_route(const core::RouteIntent& a, const core::RouteIntent& b) {
+  return a.oifs() == b.oifs();
+}
+
+}  // namespace
+
+ReloadOutcome Service::reload_config(bool dry_run) {
+  ReloadOutcome out;
+  if (!dry_run) {
+    spdlog::info("reloading {}", options_.config_file);
+    sd_notify_reloading();
   }
+  auto parsed = load_config_file(options_.config_file);
+  out.diagnostics = parsed.diagnostics;
+  if (!parsed.ok()) {
+    if (!dry_run) {
+      log_diagnostics(out.diagnostics);
+      spdlog::error("reload of {} refused: the configuration has errors; nothing changed",
+                    options_.config_file);
+      sd_notify_send("READY=1\nSTATUS=ready");
+    }
+    return out;
+  }
+  out.ok = true;
+
+  core::Intent next = intent_;
+  if (options_.smcroute_names) {
+    // SMCRoute's reload makes the file the whole truth: runtime routes go.
+    for (const auto* r : intent_.routes())
+      for (const auto& owner : r->api_owners())
+        (void)next.remove_route(core::RouteRequest{r->key, {}, owner});
+  }
+  next.load_config(parsed.config);
+  auto desired = core::compute_desired(next, links_);
+
+  for (const auto* r : next.routes()) {
+    const auto* old = intent_.find_route(r->key);
+    if (!old)
+      out.added.push_back({*r, status_in(desired, r->key)});
+    else if (!same_route(*old, *r))
+      out.changed.push_back({*r, status_in(desired, r->key)});
+  }
+  for (const auto* r : intent_.routes())
+    if (!next.find_route(r->key)) out.removed.push_back({*r, status_in(last_desired_, r->key)});
+  if (dry_run) return out;
+
+  log_diagnostics(out.diagnostics);
+  intent_ = std::move(next);
+  sync_to(std::move(desired));
+  run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
+  spdlog::info("reloaded {}: {} added, {} changed, {} removed", options_.config_file,
+               out.added.size(), out.changed.size(), out.removed.size());
+  return out;
+}
+
+void Service::reload() {
+  if (!stopping_) reload_config(false);
 }
 
 void Service::on_upcalls(core::Family family) {

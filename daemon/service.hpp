@@ -27,6 +27,20 @@
 
 namespace mfcd {
 
+// One route in a reload report, with its state after (or, for removed
+// routes, before) the reload.
+struct RouteChange {
+  core::RouteIntent route;
+  core::RouteStatus status;
+};
+
+// What a reload changed (or, with dry_run, would change), route by route.
+struct ReloadOutcome {
+  bool ok = false;                            // false: config had errors, nothing changed
+  std::vector<core::Diagnostic> diagnostics;  // errors and warnings of the file
+  std::vector<RouteChange> added, changed, removed;
+};
+
 // Why start() failed, with the sysexits code to exit with.
 struct StartError {
   int exit_code;
@@ -57,6 +71,12 @@ class Service {
   core::Result<std::optional<core::RouteIntent>> route_set(const core::RouteRequest& req);
   core::Result<std::optional<core::RouteIntent>> route_remove(const core::RouteRequest& req);
 
+  // Re-read the config file; apply only the difference unless dry_run.
+  ReloadOutcome reload_config(bool dry_run);
+
+  // The kernel failure behind the last refused route change, for error data.
+  const std::optional<core::Failure>& last_failure() const { return last_failure_; }
+
   const Options& options() const { return options_; }
   const core::Intent& intent() const { return intent_; }
   const core::Installed& installed() const { return installed_; }
@@ -71,6 +91,7 @@ class Service {
   struct Handles;
 
   std::vector<core::Failure> sync();
+  std::vector<core::Failure> sync_to(core::Desired desired);
   core::Result<std::optional<core::RouteIntent>> commit_route_change(
       const core::RouteKey& key, const std::optional<core::RouteIntent>& before);
   void reload();
@@ -88,6 +109,7 @@ class Service {
   core::Intent intent_;
   core::Installed installed_;
   core::Desired last_desired_;
+  std::optional<core::Failure> last_failure_;
   std::set<std::string> reported_failures_;  // log each persistent failure once
   rpc::Dispatcher dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;
