@@ -1,0 +1,129 @@
+#!/bin/bash
+# The bash completion of mfcctl (packaging/completion/mfcctl.bash): sources
+# it and asks for completions the way bash does (COMP_WORDS, COMP_CWORD,
+# then the function), first with no daemon to talk to, then, as root, with
+# a daemon in a network namespace whose interfaces and groups it must
+# offer. Without root only the first half runs, and the test reports a skip.
+set -euo pipefail
+
+SRC=${MFCD_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${MFCD_BUILD_DIR:-$SRC/build}
+COMPLETION=$SRC/packaging/completion/mfcctl.bash
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# shellcheck source=../../packaging/completion/mfcctl.bash
+. "$COMPLETION"
+[ "$(complete -p mfcctl)" = "complete -F _mfcctl mfcctl" ] || fail "mfcctl has no completion"
+
+# complete_line LINE: the completions bash would offer at the end of LINE
+# (a trailing space means a new, empty word), one per line, sorted. Runs in
+# a subshell without errexit, as in an interactive shell.
+complete_line() {
+  (
+    set +eu
+    local line=$1
+    read -ra COMP_WORDS <<<"$line"
+    [[ $line == *' ' ]] && COMP_WORDS+=("")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_LINE=$line
+    COMP_POINT=${#line}
+    # The program the completion asks for interfaces and groups.
+    [ -n "${PROG:-}" ] && COMP_WORDS[0]=$PROG
+    COMPREPLY=()
+    _mfcctl mfcctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    printf '%s\n' "${COMPREPLY[@]}" | grep -v '^$' | sort || true
+  )
+}
+
+# expect LINE WORD...: the completions of LINE are exactly WORDs.
+expect() {
+  local line=$1
+  shift
+  local want got
+  want=$(printf '%s\n' "$@" | sort)
+  got=$(complete_line "$line")
+  [ "$got" = "$want" ] || fail "completing '$line': expected [$(echo $want)], got [$(echo $got)]"
+  echo "ok: '$line' -> $(echo $got)"
+}
+
+# expect_has LINE WORD...: the completions of LINE include every WORD.
+expect_has() {
+  local line=$1 got w
+  shift
+  got=$(complete_line "$line")
+  for w in "$@"; do
+    grep -qx -- "$w" <<<"$got" || fail "completing '$line': '$w' missing from [$(echo $got)]"
+  done
+  echo "ok: '$line' has $*"
+}
+
+# --- no daemon: the grammar alone, and graceful degradation ----------------
+
+# A socket nobody listens on: the queries fail fast and quietly.
+NOSOCK=/tmp/mfcd-completion-$$.sock
+PROG=$BUILD/mfcctl
+[ -x "$PROG" ] || PROG=/bin/false
+
+expect "mfcctl sh" show
+expect "mfcctl show " groups interfaces pending routes
+expect "mfcctl show i" interfaces
+expect "mfcctl s" show
+expect "mfcctl re" reload remove restart
+expect "mfcctl -pd sh" show
+expect "mfcctl -u $NOSOCK show " groups interfaces pending routes
+expect "mfcctl s " groups interfaces pending routes
+expect "mfcctl show routes " # nothing after the table name
+expect_has "mfcctl reload -" -n --dry-run
+expect "mfcctl reload " -n --dry-run
+expect_has "mfcctl --" --json --plain --socket --ident --no-headings --batch --detail
+expect_has "mfcctl -" -b -d -j -p -t -u -i
+expect_has "mfcctl " add remove del join leave show flush reload kill version help
+# No daemon: interface names come from this machine.
+expect_has "mfcctl -u $NOSOCK add " lo
+expect_has "mfcctl -u $NOSOCK add l" lo
+# No daemon: no group to offer, and no error either.
+expect "mfcctl -u $NOSOCK remove lo 2"
+# Completion must not print anything of its own (it would garble the line).
+out=$(complete_line "mfcctl -u $NOSOCK join lo " 2>&1 >/dev/null)
+[ -z "$out" ] || fail "completion wrote to stderr: $out"
+
+# --- with a daemon ----------------------------------------------------------
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: the part with a daemon needs root (network namespaces)"
+  exit 77
+fi
+
+# From here on the e2e harness: namespaces, mfcd, cleanup.
+# shellcheck source=lib.sh
+. "$SRC/tests/e2e/lib.sh"
+set +E
+trap - ERR
+topo
+mfcd_start <<EOF2
+mroute from r-in source 192.0.2.2 group 225.1.2.3 to r-out1
+mroute from r-in group 225.7.0.0/16 to r-out2
+mgroup from r-in group 225.4.5.6
+EOF2
+
+PROG=$MFCCTL
+# Interface names of the router namespace come from the daemon: this
+# namespace has no r-out1.
+[ ! -e /sys/class/net/r-out1 ] || fail "r-out1 exists outside the router namespace"
+expect_has "mfcctl -u $SOCK add " r-in r-out1 r-out2
+expect_has "mfcctl -pu $SOCK add r-" r-in r-out1 r-out2
+expect_has "mfcctl --socket=$SOCK add r-in 225.1.2.3 " r-out1 r-out2
+expect_has "mfcctl -u $SOCK remove r-in " 225.1.2.3 225.7.0.0/16
+expect "mfcctl -u $SOCK remove r-in 225.1" 225.1.2.3
+# Joined groups come from "show groups" (group.list).
+if "$MFCCTL" -u "$SOCK" -j show groups >/dev/null 2>&1; then
+  expect_has "mfcctl -u $SOCK leave r-in " 225.4.5.6
+else
+  echo "note: this daemon does not answer show groups; joined groups not checked"
+fi
+expect "mfcctl -u $SOCK join r-in 225.4.5.6 "
+mfcd_stop
