@@ -52,7 +52,9 @@ struct Op {
   std::string iif_name;
   std::vector<std::string> oif_names;
   // "add_vif ipv4 0 a1 ifindex=2 ttl=1", "del_vif ipv4 0 a1",
-  // "add_mfc 10.0.0.1,225.1.1.1 iif=a1 oifs=a2,a3", "del_mfc 10.0.0.1,225.1.1.1"
+  // "add_mfc 10.0.0.1,225.1.1.1 iif=a1 oifs=a2,a3", "del_mfc 10.0.0.1,225.1.1.1".
+  // OIFs in VIF order, ":TTL" after one whose threshold is not 1; "oifs=" is a
+  // stop filter. tests/unit/fake_kernel.hpp records kernel calls the same way.
   std::string str() const;
 };
 
