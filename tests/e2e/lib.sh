@@ -115,7 +115,7 @@ e2e_cleanup() {
   done
   [ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_WORK"
   if [ "$rc" -eq 0 ]; then
-    echo "PASS: $E2E_NAME"
+    echo "${E2E_DONE_MESSAGE:-PASS: $E2E_NAME}"
   fi
   exit "$rc"
 }
@@ -416,7 +416,9 @@ flow() {
 
 # mroutes 4|6: the router's resolved kernel MFC, one line per entry, as
 # "(S,G) IIF OIF[:TTL]..." with OIFs sorted and lines sorted. A TTL shows
-# only when it is above 1 (ip mroute's own rule).
+# only when it is above 1 (ip mroute's own rule). Unresolved entries (the
+# kernel's own, for traffic without a route, gone after about 10 s) are
+# left out: they are not mfcd's state.
 mroutes() {
   nsx router ip "-$1" mroute show |
     sed -E 's/\(ttl ([0-9]+)\)/:\1/g' |
@@ -428,7 +430,8 @@ mroutes() {
         else if ($i == "State:" || $i == "Table:") { i++; mode = 0 }
         else if (mode) oif[++n] = $i
       }
-      # insertion sort: OIF order in ip mroute follows VIF numbers
+      if (iif == "unresolved") next
+      # insertion sort: ip mroute lists OIFs in VIF order
       for (a = 2; a <= n; a++) for (b = a; b > 1 && oif[b-1] > oif[b]; b--) {
         t = oif[b]; oif[b] = oif[b-1]; oif[b-1] = t }
       line = $1 " " iif
@@ -437,16 +440,22 @@ mroutes() {
     }' | sort
 }
 
-# mr_cache_entries 4|6: how many entries /proc/net/ip{,6}_mr_cache holds
-# (resolved and unresolved).
+# mr_cache_entries 4|6: how many resolved entries /proc/net/ip{,6}_mr_cache
+# holds (an unresolved one has inbound VIF -1).
 mr_cache_entries() {
   local file=/proc/net/ip_mr_cache
   [ "$1" = 4 ] || file=/proc/net/ip6_mr_cache
-  nsx router cat "$file" | awk 'NR > 1' | wc -l
+  nsx router cat "$file" | awk 'NR > 1 && $3 != "-1"' | wc -l
+}
+
+e2e_show_mroutes() {
+  echo "ip -$1 mroute:" >&2
+  nsx router ip "-$1" mroute show >&2
 }
 
 # expect_mroutes 4|6 <<EOF LINES EOF: the kernel holds exactly these
-# entries, in mroutes' format; nothing else (also not unresolved ones).
+# resolved entries, in mroutes' format, and nothing else; checked both in
+# ip mroute and in /proc.
 expect_mroutes() {
   local want got
   want=$(sed -E 's/^[[:space:]]+//; s/[[:space:]]+$//; /^$/d' | sort)
@@ -456,7 +465,7 @@ expect_mroutes() {
     printf '%s\n' "${want:-(nothing)}" >&2
     echo "got:" >&2
     printf '%s\n' "${got:-(nothing)}" >&2
-    nsx router ip "-$1" mroute show >&2
+    e2e_show_mroutes "$1"
     fail "IPv$1 MFC mismatch"
   fi
   local n_want n_proc
@@ -464,6 +473,26 @@ expect_mroutes() {
   n_proc=$(mr_cache_entries "$1")
   [ "$n_proc" -eq "$n_want" ] ||
     fail "/proc/net/ip$([ "$1" = 4 ] || echo 6)_mr_cache holds $n_proc entries, expected $n_want"
+}
+
+# expect_mroute 4|6 S G [IIF OIF...]: the kernel entry of this one (S,G) is
+# exactly "IIF OIF..." (as in mroutes). Without IIF: nothing forwards it,
+# that is no entry or one without OIFs (a stop filter), whatever else the
+# kernel holds.
+expect_mroute() {
+  local fam=$1 sg="($2,$3)"
+  shift 3
+  local got
+  got=$(mroutes "$fam" | awk -v sg="$sg" '$1 == sg')
+  if [ $# -eq 0 ]; then
+    if [ -n "$got" ] && [ "$(awk '{print NF}' <<<"$got")" -gt 2 ]; then
+      e2e_show_mroutes "$fam"
+      fail "$sg should not be forwarded, the kernel has: $got"
+    fi
+  elif [ "$got" != "$sg $*" ]; then
+    e2e_show_mroutes "$fam"
+    fail "$sg: expected '$sg $*' in the kernel, got '${got:-nothing}'"
+  fi
 }
 
 # expect_no_mroute_state: no MFC entry and no VIF/MIF left in either family.

@@ -23,7 +23,7 @@ vifs() {
 
 for how in SIGTERM "mfcctl kill" SIGINT; do
   say "stopping with $how"
-  config | mfcd_start
+  mfcd_start < <(config)
   expect_mroutes 4 <<<"($SENDER4,225.1.2.3) r-in r-out1 r-out2"
   expect_mroutes 6 <<<"($SENDER6,ff0e::1:3) r-in r-out1 r-out2"
   [ "$(vifs 4)" -eq 3 ] || fail "expected 3 IPv4 VIFs, the kernel has $(vifs 4)"
