@@ -5,16 +5,20 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "config_files.hpp"
 #include "kernel/netlink.hpp"
 #include "options.hpp"
+#include "privdrop.hpp"
 #include "service.hpp"
 #include "version.hpp"
 
@@ -121,6 +125,34 @@ int daemonize(int* report_fd) {
   return EX_OK;
 }
 
+// -p: the switch itself, then a look at what the daemon will still need as
+// that user, so that a reload failing later is explained now.
+std::optional<mfcd::StartError> drop_to(const mfcd::RunAs& who, const mfcd::Options& o) {
+  if (auto err = mfcd::drop_privileges(who))
+    return mfcd::StartError{EX_OSERR, "cannot drop privileges to " + who.user + ": " + *err};
+  spdlog::info("running as {}:{} (uid {}, gid {}), keeping CAP_NET_ADMIN and CAP_NET_RAW", who.user,
+               who.group, who.uid, who.gid);
+  struct stat st {};
+  if (::stat(o.config_file.c_str(), &st) == 0 && ::access(o.config_file.c_str(), R_OK) != 0)
+    spdlog::warn("{} is not readable by {}: reloads will fail", o.config_file, who.user);
+  for (const auto& path : {o.pid_file, o.socket_path}) {
+    auto slash = path.find_last_of('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (::access(dir.c_str(), W_OK) != 0)
+      spdlog::info("{} cannot write {}: {} will be left behind at exit", who.user, dir, path);
+  }
+  return std::nullopt;
+}
+
+// After a -p run the files in a directory the user cannot write stay; say
+// so, since scripts look at the PID file.
+void warn_left_behind(const mfcd::Options& o) {
+  std::ifstream in(o.pid_file);
+  pid_t pid = 0;
+  if (in >> pid && pid == ::getpid())
+    spdlog::warn("PID file {} left behind: no permission to remove it", o.pid_file);
+}
+
 void report(int fd, int code) {
   if (fd < 0) return;
   auto c = static_cast<unsigned char>(code);
@@ -158,9 +190,15 @@ int main(int argc, char** argv) {
       std::cout << m << "\n";
     return EX_OK;
   }
+  // Resolve -p's user before anything else, so that a typo is a usage
+  // error at once and not a failure after the kernel state is set up.
+  std::optional<mfcd::RunAs> run_as;
   if (!o.run_as.empty()) {
-    std::cerr << o.program << ": -p (privilege drop) is not supported by this version yet\n";
-    return EX_USAGE;
+    run_as.emplace();
+    if (auto err = mfcd::resolve_run_as(o.run_as, *run_as)) {
+      std::cerr << o.program << ": " << *err << "\n";
+      return EX_USAGE;
+    }
   }
 
   int report_fd = -1;
@@ -171,11 +209,15 @@ int main(int argc, char** argv) {
     }
   }
   setup_logging(o, o.syslog || !o.foreground);
+  spdlog::debug("identity {}: config {}, socket {}, PID file {}, table {}", o.identity,
+                o.config_file, o.socket_path, o.pid_file, o.table);
 
   int code = EX_OK;
   {
     mfcd::Service service(o);
-    if (auto err = service.start()) {
+    auto err = service.start();
+    if (!err && run_as) err = drop_to(*run_as, o);
+    if (err) {
       spdlog::critical("{}", err->message);
       if (o.foreground && o.syslog) std::cerr << o.program << ": " << err->message << "\n";
       service.abort_start();
@@ -186,6 +228,7 @@ int main(int argc, char** argv) {
       code = service.run();
     }
   }
+  if (run_as) warn_left_behind(o);
   spdlog::shutdown();
   return code;
 }

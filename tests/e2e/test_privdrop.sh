@@ -1,0 +1,73 @@
+#!/bin/bash
+# -p nobody: after start-up mfcd runs as nobody with only CAP_NET_ADMIN and
+# CAP_NET_RAW, and keeps doing its whole job: forwarding, reloads on
+# SIGHUP, VIFs for interfaces that appear later, runtime routes from the
+# client, a clean teardown at exit; and it removes its PID file and socket
+# when it may write their directory.
+. "$(dirname "$0")/lib.sh"
+id nobody >/dev/null 2>&1 || skip "no user nobody"
+topo
+
+# nobody must read the config on reload, and owns the run directory.
+chmod 755 "$E2E_WORK"
+RUN=$E2E_WORK/run
+mkdir "$RUN"
+chown nobody "$RUN"
+PIDFILE=$RUN/mfcd.pid
+SOCK=$RUN/mfcd.sock
+
+mfcd_start -p nobody <<CONF
+phyint r-in enable
+phyint r-out1 enable
+mroute from r-in source $SENDER4 group 225.1.2.3 to r-out1
+mroute from r-in source $SENDER6 group ff0e::1:3 to r-out1
+# r-new does not exist yet: this one waits for it.
+mroute from r-in source $SENDER4 group 225.1.2.5 to r-new
+CONF
+chmod 644 "$CONF"
+
+# The process: nobody in all four UIDs, and exactly the two kept bits
+# (CAP_NET_ADMIN = 12, CAP_NET_RAW = 13) permitted and effective.
+status=/proc/$MFCD_PID/status
+nobody_uid=$(id -u nobody)
+awk '$1 == "Uid:"' "$status" | grep -qE "^Uid:\s+$nobody_uid\s+$nobody_uid\s+$nobody_uid\s+$nobody_uid$" ||
+  fail "mfcd does not run as nobody: $(grep Uid: "$status")"
+for set in CapEff CapPrm; do
+  got=$(awk -v s="$set:" '$1 == s {print $2}' "$status")
+  [ "$got" = 0000000000003000 ] || fail "$set is $got, expected 0000000000003000 (NET_ADMIN|NET_RAW)"
+done
+for set in CapInh CapAmb; do
+  got=$(awk -v s="$set:" '$1 == s {print $2}' "$status")
+  [ "$got" = 0000000000000000 ] || fail "$set is $got, expected nothing"
+done
+grep -q 'running as nobody' "$MFCD_LOG" || fail "no log line about the privilege drop"
+
+flow 225.1.2.3 20 20 0
+flow ff0e::1:3 20 20 0
+
+# Reload as nobody: the new route reaches the kernel.
+cat >>"$CONF" <<CONF
+phyint r-out2 enable
+mroute from r-in source $SENDER4 group 225.1.2.4 to r-out2
+CONF
+mfcd_reload
+wait_for 10 "the reloaded route in the kernel" expect_mroute 4 "$SENDER4" 225.1.2.4 r-in r-out2
+flow 225.1.2.4 20 0 20
+
+# An interface appearing now still gets a VIF and its pending route.
+ip -n "$(ns_name router)" link add r-new type veth peer name r-new-peer
+ip -n "$(ns_name router)" link set r-new up
+ip -n "$(ns_name router)" link set r-new-peer up
+wait_for 10 "a VIF for r-new" sh -c "ip netns exec $(ns_name router) cat /proc/net/ip_mr_vif | grep -q r-new"
+wait_for 10 "the pending route on r-new" expect_mroute 4 "$SENDER4" 225.1.2.5 r-in r-new
+
+# The client (root) still changes routes through the socket.
+mfcctl add r-in "$SENDER4" 225.1.2.6 r-out1 r-out2
+expect_mroute 4 "$SENDER4" 225.1.2.6 r-in r-out1 r-out2
+mfcctl remove r-in "$SENDER4" 225.1.2.6
+expect_mroute 4 "$SENDER4" 225.1.2.6
+
+mfcd_stop
+expect_no_mroute_state
+[ ! -e "$PIDFILE" ] || fail "PID file $PIDFILE left behind"
+[ ! -e "$SOCK" ] || fail "socket $SOCK left behind"
