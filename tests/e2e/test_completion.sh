@@ -39,6 +39,9 @@ complete_line() {
   )
 }
 
+# words TEXT: the lines of TEXT on one line.
+words() { tr '\n' ' ' <<<"$1" | sed 's/ $//'; }
+
 # expect LINE WORD...: the completions of LINE are exactly WORDs.
 expect() {
   local line=$1
@@ -46,8 +49,8 @@ expect() {
   local want got
   want=$(printf '%s\n' "$@" | sort)
   got=$(complete_line "$line")
-  [ "$got" = "$want" ] || fail "completing '$line': expected [$(echo $want)], got [$(echo $got)]"
-  echo "ok: '$line' -> $(echo $got)"
+  [ "$got" = "$want" ] || fail "completing '$line': expected [$(words "$want")], got [$(words "$got")]"
+  echo "ok: '$line' -> $(words "$got")"
 }
 
 # expect_has LINE WORD...: the completions of LINE include every WORD.
@@ -56,7 +59,7 @@ expect_has() {
   shift
   got=$(complete_line "$line")
   for w in "$@"; do
-    grep -qx -- "$w" <<<"$got" || fail "completing '$line': '$w' missing from [$(echo $got)]"
+    grep -qx -- "$w" <<<"$got" || fail "completing '$line': '$w' missing from [$(words "$got")]"
   done
   echo "ok: '$line' has $*"
 }
