@@ -26,9 +26,22 @@ namespace {
 
 using mfcd::LogLevel;
 
-// mfcd's levels follow SMCRoute's names. "notice" (the default) is one line
-// per operator-visible event; "info" adds each kernel operation; "debug"
-// adds per-upcall detail.
+// Logging. In the foreground (-n) lines go to stderr with a timestamp;
+// in the background, or with -s, to syslog (facility daemon, ident = the
+// identity, -i). mfcd's levels are SMCRoute's names, mapped onto spdlog's:
+//
+//   -l none    nothing at all
+//   -l err     errors only: a route the kernel refused, a reload refused,
+//              why start-up failed
+//   -l notice  (default) plus warnings and one line per operator-visible
+//              event: ready, reload and what it changed, interfaces
+//              appearing or vanishing, runtime route changes, stopping
+//   -l info    plus each kernel operation (VIF/MFC add and delete) and the
+//              resolved paths and settings at start-up
+//   -l debug   plus per-upcall detail
+//
+// Nothing is logged per forwarded packet at any level: the kernel forwards
+// them without the daemon.
 spdlog::level::level_enum spd_level(LogLevel level) {
   switch (level) {
     case LogLevel::none:
@@ -171,7 +184,7 @@ int main(int argc, char** argv) {
                 << "Try '" << o.program << " -h' for more information.\n";
       return EX_USAGE;
     case mfcd::ParsedArgs::Action::help:
-      std::cout << mfcd::usage_text(o.program);
+      std::cout << mfcd::usage_text(o);
       return EX_OK;
     case mfcd::ParsedArgs::Action::version:
       std::cout << o.program << " (mfcd) " << MFCD_VERSION << "\n";
@@ -209,8 +222,11 @@ int main(int argc, char** argv) {
     }
   }
   setup_logging(o, o.syslog || !o.foreground);
-  spdlog::debug("identity {}: config {}, socket {}, PID file {}, table {}", o.identity,
-                o.config_file, o.socket_path, o.pid_file, o.table);
+  spdlog::debug(
+      "identity {}: config {}, socket {}, PID file {}, table {}, cache timeout {}s, "
+      "mrdisc interval {}s, start-up delay {}s",
+      o.identity, o.config_file, o.socket_path, o.pid_file, o.table, o.cache_timeout,
+      o.mrdisc_interval, o.startup_delay);
 
   int code = EX_OK;
   {

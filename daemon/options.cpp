@@ -216,8 +216,13 @@ ParsedArgs parse_args(const std::vector<std::string>& argv) {
   return out;
 }
 
-std::string usage_text(const std::string& program) {
-  return "Usage: " + program +
+std::string usage_text(const Options& o) {
+  // The defaults shown are the ones this name and identity really use, so
+  // `smcrouted -h` shows SMCRoute's paths and `mfcd -i r2 -h` shows r2's.
+  const std::string conf = "/etc/" + o.identity + ".conf";
+  const std::string pid = "/run/" + o.identity + ".pid";
+  const std::string sock = "/run/" + o.identity + ".sock";
+  return "Usage: " + o.program +
          " [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-F FILE] [-i NAME]\n"
          "       [-l LEVEL] [-m SEC] [-p USER[:GROUP]] [-P FILE] [-t ID] [-u FILE]\n"
          "\n"
@@ -228,21 +233,33 @@ std::string usage_text(const std::string& program) {
          "off)\n"
          "  -d, --startup-delay SEC  wait SEC seconds before reading the configuration\n"
          "  -e, --exec CMD           run CMD after a (re)load and after a dynamic install\n"
-         "  -f, --config FILE        configuration file (default /etc/IDENT.conf)\n"
+         "  -f, --config FILE        configuration file (default " +
+         conf +
+         ")\n"
          "  -F, --check FILE         check FILE and exit: 0 if valid, 78 on errors\n"
          "  -h, --help               this help\n"
-         "  -i, --ident NAME         identity: /etc/NAME.conf, /run/NAME.pid, /run/NAME.sock,\n"
-         "                           and the log ident (-I is an old alias)\n"
+         "  -i, --ident NAME         identity (default " +
+         (o.smcroute_names ? std::string("smcroute") : std::string("mfcd")) +
+         "): names /etc/NAME.conf, /run/NAME.pid,\n"
+         "                           /run/NAME.sock and the log ident (-I is an old alias)\n"
          "  -l, --loglevel LEVEL     none, err, notice (default), info, debug\n"
          "  -m, --mrdisc-interval SEC  multicast router discovery interval, 4..180 (default 20)\n"
          "  -n, --foreground         stay in the foreground, log to stderr\n"
          "  -N                       accepted for SMCRoute compatibility, ignored\n"
          "  -p, --user USER[:GROUP]  drop root after start-up, keep only CAP_NET_ADMIN\n"
-         "  -P, --pidfile FILE       PID file (default /run/IDENT.pid), written once ready\n"
+         "                           (and CAP_NET_RAW)\n"
+         "  -P, --pidfile FILE       PID file (default " +
+         pid +
+         "), written once ready\n"
          "  -s, --syslog             log to syslog also in the foreground\n"
          "  -t, --table ID           kernel multicast routing table (default 0, the main one)\n"
-         "  -u, --socket FILE        control socket (default /run/IDENT.sock)\n"
-         "  -v, --version            print the version and exit\n";
+         "  -u, --socket FILE        control socket (default " +
+         sock +
+         ")\n"
+         "  -v, --version            print the version and exit\n"
+         "\n"
+         "Exit status: 0 ok, 64 usage, 69 table in use, 70 internal error, 71 OS error,\n"
+         "76 no multicast routing in the kernel, 77 permission, 78 configuration error.\n";
 }
 
 }  // namespace mfcd

@@ -42,7 +42,9 @@ struct ParsedArgs {
 };
 
 ParsedArgs parse_args(const std::vector<std::string>& argv);
-std::string usage_text(const std::string& program);
+// The help text, showing the defaults that this program name and identity
+// really use.
+std::string usage_text(const Options& options);
 std::optional<LogLevel> parse_log_level(const std::string& text);
 
 }  // namespace mfcd

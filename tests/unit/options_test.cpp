@@ -85,3 +85,28 @@ TEST_CASE("bad flags are usage errors that say what is wrong") {
   auto stray = parse_args({"mfcd", "extra"});
   CHECK(stray.error == "unexpected argument 'extra'");
 }
+
+TEST_CASE("help shows the defaults of this name and identity") {
+  auto ours = parse_args({"mfcd", "-h"});
+  CHECK(ours.action == Action::help);
+  auto text = mfcd::usage_text(ours.options);
+  CHECK(text.find("Usage: mfcd ") == 0);
+  CHECK(text.find("(default /etc/mfcd.conf)") != std::string::npos);
+  CHECK(text.find("(default /run/mfcd.sock)") != std::string::npos);
+
+  auto theirs = mfcd::usage_text(parse_args({"/usr/sbin/smcrouted", "-h"}).options);
+  CHECK(theirs.find("Usage: smcrouted ") == 0);
+  CHECK(theirs.find("(default /etc/smcroute.conf)") != std::string::npos);
+  CHECK(theirs.find("(default /run/smcroute.pid)") != std::string::npos);
+  CHECK(theirs.find("(default /run/smcroute.sock)") != std::string::npos);
+
+  auto named = mfcd::usage_text(parse_args({"mfcd", "-i", "r2", "-h"}).options);
+  CHECK(named.find("(default /etc/r2.conf)") != std::string::npos);
+}
+
+TEST_CASE("-p keeps USER[:GROUP] as given; -N is accepted") {
+  auto a = parse_args({"mfcd", "-p", "nobody:nogroup", "-N"});
+  CHECK(a.action == Action::run);
+  CHECK(a.options.run_as == "nobody:nogroup");
+  CHECK(parse_args({"mfcd", "-p", ""}).error == "-p needs USER[:GROUP]");
+}
