@@ -54,13 +54,18 @@ install(FILES packaging/completion/mfcctl.bash DESTINATION ${MFCD_BASH_COMPLETIO
 install(CODE "
   file(CREATE_LINK mfcctl \"\$ENV{DESTDIR}${MFCD_BASH_COMPLETION_DIR}/smcroutectl\" SYMBOLIC)")
 
-# The unit names /usr/sbin; other prefixes get their own path in it.
+# The units name /usr/sbin and /etc; other prefixes get their own paths.
+# mfcd@.service is the template for more instances (mfcd@NAME: -i NAME).
 if(MFCD_SYSTEMD_UNIT_DIR)
-  file(READ ${CMAKE_SOURCE_DIR}/packaging/systemd/mfcd.service _mfcd_unit)
-  string(REPLACE "/usr/sbin/" "${CMAKE_INSTALL_FULL_SBINDIR}/" _mfcd_unit "${_mfcd_unit}")
-  string(REPLACE "/etc/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/" _mfcd_unit "${_mfcd_unit}")
-  file(WRITE ${CMAKE_BINARY_DIR}/mfcd.service "${_mfcd_unit}")
-  install(FILES ${CMAKE_BINARY_DIR}/mfcd.service DESTINATION ${MFCD_SYSTEMD_UNIT_DIR})
+  foreach(_mfcd_unit_name mfcd.service mfcd@.service)
+    set(_mfcd_unit_src ${CMAKE_SOURCE_DIR}/packaging/systemd/${_mfcd_unit_name})
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_mfcd_unit_src})
+    file(READ ${_mfcd_unit_src} _mfcd_unit)
+    string(REPLACE "/usr/sbin/" "${CMAKE_INSTALL_FULL_SBINDIR}/" _mfcd_unit "${_mfcd_unit}")
+    string(REPLACE "/etc/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/" _mfcd_unit "${_mfcd_unit}")
+    file(WRITE ${CMAKE_BINARY_DIR}/${_mfcd_unit_name} "${_mfcd_unit}")
+    install(FILES ${CMAKE_BINARY_DIR}/${_mfcd_unit_name} DESTINATION ${MFCD_SYSTEMD_UNIT_DIR})
+  endforeach()
 endif()
 
 if(MFCD_INSTALL_EXAMPLE_CONFIG)

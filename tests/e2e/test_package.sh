@@ -87,7 +87,8 @@ expect_link() {
   [ -e "$ROOT$1" ] || fail "$1 -> $(readlink "$ROOT$1") points at nothing"
 }
 for f in /usr/sbin/mfcd /usr/sbin/mfcctl /etc/mfcd.conf /etc/mfcd.d \
-  /lib/systemd/system/mfcd.service /usr/share/bash-completion/completions/mfcctl \
+  /lib/systemd/system/mfcd.service /lib/systemd/system/mfcd@.service \
+  /usr/share/bash-completion/completions/mfcctl \
   /usr/share/man/man8/mfcd.8.gz /usr/share/man/man8/mfcctl.8.gz \
   /usr/share/man/man5/mfcd.conf.5.gz /usr/share/doc/mfcd/copyright \
   /usr/share/doc/mfcd/changelog.gz; do
@@ -172,7 +173,9 @@ if command -v systemd-analyze >/dev/null && [ -d /lib/systemd/system ]; then
   for u in /lib/systemd/system/*; do
     [ -e "$ROOT/lib/systemd/system/$(basename "$u")" ] || cp -a "$u" "$ROOT/lib/systemd/system/"
   done
-  out=$(systemd-analyze verify --root="$ROOT" --man=no mfcd.service 2>&1) ||
+  # The template, as an instance whose configuration exists.
+  cp "$ROOT/etc/mfcd.conf" "$ROOT/etc/mfcd-b.conf"
+  out=$(systemd-analyze verify --root="$ROOT" --man=no mfcd.service mfcd@mfcd-b.service 2>&1) ||
     fail "systemd-analyze verify: $out"
   [ -z "$out" ] || fail "systemd-analyze verify warns: $out"
   score=$(systemd-analyze security --offline=yes --root="$ROOT" mfcd.service 2>&1 |

@@ -42,8 +42,10 @@ if command -v systemd-analyze >/dev/null && [ -d /lib/systemd/system ]; then
   cp -a /lib/systemd/system "$vroot/lib/systemd/"
   cp "$MFCD" "$MFCCTL" "$vroot/usr/sbin/"
   cp "$UNIT" "$vroot/lib/systemd/system/mfcd.service"
+  cp "$MFCD_SOURCE_DIR/packaging/systemd/mfcd@.service" "$vroot/lib/systemd/system/"
   : >"$vroot/etc/mfcd.conf"
-  out=$(systemd-analyze verify --root="$vroot" --man=no mfcd.service 2>&1) ||
+  : >"$vroot/etc/mfcd-b.conf"
+  out=$(systemd-analyze verify --root="$vroot" --man=no mfcd.service mfcd@mfcd-b.service 2>&1) ||
     fail "systemd-analyze verify: $out"
   [ -z "$out" ] || fail "systemd-analyze verify warns: $out"
   say "systemd-analyze verify: clean"
