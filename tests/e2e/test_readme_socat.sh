@@ -17,6 +17,18 @@ echo '\''{"jsonrpc":"2.0","id":2,"method":"route.add","params":{"iif":"r-in","so
 echo '\''{"jsonrpc":"2.0","id":3,"method":"route.add","params":{"iif":"r-in","source":"2001:db8:1::2","group":"ff0e::1:3","oifs":["r-out2"]}}'\'' | socat - UNIX-CONNECT:$SOCK | jq -e '\''.result.route'\''
 ' || fail "the README's socat + jq example failed"
 
+# The README's own block, taken from README.md, with this topology's names
+# (socket, interfaces, sender) put in.
+readme=$MFCD_SOURCE_DIR/README.md
+block=$(awk '/^With socat and jq:/ { want = 1; next }
+  want && /^```/ { if (inside) exit; inside = 1; next }
+  inside { print }' "$readme")
+grep -q 'socat - UNIX-CONNECT:/run/mfcd.sock' <<<"$block" ||
+  fail "no socat example under 'With socat and jq:' in $readme"
+block=$(sed -e "s#/run/mfcd.sock#$SOCK#g" -e 's/"eth0"/"r-in"/g; s/"eth1"/"r-out1"/g' \
+  -e "s/192\.0\.2\.10/$SENDER4/g" <<<"$block")
+nsx router bash -eo pipefail -c "$block" || fail "the README's socat block failed: $block"
+
 expect_mroutes 4 <<<"($SENDER4,225.1.2.3) r-in r-out1"
 expect_mroutes 6 <<<"($SENDER6,ff0e::1:3) r-in r-out2"
 flow 225.1.2.3 20 20 0
