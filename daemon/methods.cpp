@@ -317,6 +317,10 @@ void register_methods(Service& svc) {
             auto mif = svc.installed().vif_of(core::Family::v6, link.name);
             item["vif"] = vif ? json(*vif) : json(nullptr);
             item["mif"] = mif ? json(*mif) : json(nullptr);
+            auto mrd = svc.mrdisc() ? svc.mrdisc()->state(link.name) : std::nullopt;
+            item["mrdisc"] = mrd.has_value();
+            item["mrdisc_next"] =
+                mrd && mrd->announcing ? json(double(mrd->next_due_ms) / 1000.0) : json(nullptr);
             list.push_back(item);
           }
           return json{{"interfaces", list}};

@@ -21,6 +21,7 @@
 #include "core/plan.hpp"
 #include "kernel/mroute.hpp"
 #include "kernel/netlink.hpp"
+#include "mrdisc.hpp"
 #include "options.hpp"
 #include "rpc/dispatcher.hpp"
 #include "rpc_server.hpp"
@@ -86,6 +87,7 @@ class Service {
   std::chrono::steady_clock::time_point started() const { return started_; }
   bool has_v6() const;
   rpc::Dispatcher& dispatcher() { return dispatcher_; }
+  const Mrdisc* mrdisc() const { return mrdisc_.get(); }
 
  private:
   struct Handles;
@@ -113,6 +115,7 @@ class Service {
   std::set<std::string> reported_failures_;  // log each persistent failure once
   rpc::Dispatcher dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;
+  std::unique_ptr<Mrdisc> mrdisc_;  // RFC 4286 announcements (mrdisc.hpp)
   std::unique_ptr<Handles> handles_;
   uv_loop_t loop_{};
   bool loop_ready_ = false;
