@@ -71,3 +71,17 @@ mfcd_stop
 expect_no_mroute_state
 [ ! -e "$PIDFILE" ] || fail "PID file $PIDFILE left behind"
 [ ! -e "$SOCK" ] || fail "socket $SOCK left behind"
+
+# With the PID file in a directory nobody cannot write, mfcd still runs and
+# exits cleanly, and says at start and at exit that the file stays.
+PIDFILE=$E2E_WORK/mfcd.pid
+SOCK=$E2E_WORK/mfcd.sock
+: >"$MFCD_LOG"
+cp "$CONF" "$E2E_WORK/again.conf"
+mfcd_start -p nobody:"$(id -gn nobody)" -l info <"$E2E_WORK/again.conf"
+grep -q "nobody cannot write $E2E_WORK: $PIDFILE will be left behind" "$MFCD_LOG" ||
+  fail "no warning about the PID file's directory"
+flow 225.1.2.3 20 20 0
+mfcd_stop
+grep -q "PID file $PIDFILE left behind" "$MFCD_LOG" || fail "no warning at exit about the PID file"
+expect_no_mroute_state
