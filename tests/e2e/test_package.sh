@@ -146,6 +146,16 @@ in_root /usr/sbin/mfcd -F /etc/mfcd.conf >/dev/null 2>&1 || rc=$?
 rm "$ROOT/etc/mfcd.d/broken.conf"
 say "mfcd -F accepts the shipped /etc/mfcd.conf and reads /etc/mfcd.d"
 
+# The example corpus ships as documentation; each file checks clean.
+examples=$(cd "$ROOT" && find usr/share/doc/mfcd/examples -name '*.conf' | sort)
+[ -n "$examples" ] || fail "no examples in /usr/share/doc/mfcd/examples"
+for f in $examples; do
+  rc=0
+  out=$(in_root /usr/sbin/mfcd -F "/$f" 2>&1) || rc=$?
+  [ "$rc" -eq 0 ] || fail "mfcd -F /$f exits $rc: $out"
+done
+say "$(wc -w <<<"$examples") example files pass mfcd -F"
+
 # --- man pages ---------------------------------------------------------------------
 
 for page in man8/mfcd.8.gz man8/mfcctl.8.gz man5/mfcd.conf.5.gz man8/smcrouted.8.gz man8/smcroutectl.8.gz; do
