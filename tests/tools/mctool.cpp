@@ -41,8 +41,18 @@ constexpr std::size_t kPayloadSize = 64;
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void on_signal(int) {
-  g_stop = 1;
+void on_signal(int sig) {
+  g_stop = sig;
+}
+
+// After an interrupt, die of it once the results are out: a shell running
+// mctool in the foreground then knows that Ctrl-C was not handled and
+// stops its script too.
+void exit_like_signal() {
+  if (g_stop != SIGINT) return;
+  std::fflush(stdout);
+  std::signal(SIGINT, SIG_DFL);
+  std::raise(SIGINT);
 }
 
 [[noreturn]] void usage(const char* why) {
@@ -272,6 +282,7 @@ int run_send(const Options& o) {
   }
   std::printf("sent %ld\n", sent);
   close(fd);
+  exit_like_signal();
   return 0;
 }
 
@@ -394,6 +405,7 @@ int run_recv(const Options& o) {
               received, first_seq, last_seq, lost, duplicates,
               first_source.empty() ? "-" : first_source.c_str());
   close(fd);
+  exit_like_signal();
   return 0;
 }
 
