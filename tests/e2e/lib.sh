@@ -10,6 +10,8 @@
 # also on failure or Ctrl-C, and prints the daemon's log when a test fails.
 # Nothing waits by sleeping: wait_for polls a condition with a deadline.
 #
+# E2E_KEEP=1 keeps the work directory (config, daemon log, receiver output).
+#
 # Exit codes follow ctest's convention here: 0 pass, 77 skip, anything else
 # fail.
 #
