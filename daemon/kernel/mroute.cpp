@@ -10,6 +10,7 @@
 #include "kernel/mroute.hpp"
 
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -370,6 +371,28 @@ void Mroute::set_rcvbuf(int bytes) {
       (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
     }
   }
+}
+
+}  // namespace mfcd::kernel
+
+namespace mfcd::kernel {
+
+bool Mroute::enable_wrongvif() {
+  const int on = 1;
+  bool v4 = ::setsockopt(fd4_, IPPROTO_IP, MRT_PIM, &on, sizeof on) == 0 ||
+            ::setsockopt(fd4_, IPPROTO_IP, MRT_ASSERT, &on, sizeof on) == 0;
+  if (fd6_ >= 0 && ::setsockopt(fd6_, IPPROTO_IPV6, MRT6_PIM, &on, sizeof on) != 0)
+    (void)::setsockopt(fd6_, IPPROTO_IPV6, MRT6_ASSERT, &on, sizeof on);
+  return v4;
+}
+
+uint64_t Mroute::drops(Family f) const {
+  const int fd = this->fd(f);
+  if (fd < 0) return 0;
+  uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0) return 0;
+  return len > SK_MEMINFO_DROPS * sizeof(uint32_t) ? mem[SK_MEMINFO_DROPS] : 0;
 }
 
 }  // namespace mfcd::kernel

@@ -98,6 +98,17 @@ class Mroute final : public core::KernelPort {
   // SO_RCVBUFFORCE (needs CAP_NET_ADMIN, passes rmem_max), else SO_RCVBUF.
   void set_rcvbuf(int bytes);
 
+  // Asks the kernel for WRONGVIF / WRONGMIF upcalls on every VIF: MRT_PIM
+  // (which implies MRT_ASSERT), falling back to MRT_ASSERT alone. Without
+  // PIM the kernel only reports a wrong VIF that is an OIF of the entry;
+  // either way it reports an (S,G) at most once per 3 s. Returns false when
+  // neither could be set for IPv4.
+  bool enable_wrongvif();
+
+  // Messages the kernel dropped because the socket's receive queue was full
+  // (SO_MEMINFO's drop count): lost upcalls.
+  uint64_t drops(core::Family f) const;
+
  private:
   Mroute(int fd4, int fd6, uint32_t table, std::string v6_note);
 
