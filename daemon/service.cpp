@@ -132,6 +132,8 @@ std::optional<StartError> Service::start() {
   link_monitor_ = std::move(monitor.value());
 
   intent_.load_config(config);
+  groups_ = std::make_unique<Groups>();
+  groups_->load_config(config.joins);
   config = core::Config{};  // the intent holds what is needed from here on
   sync();
 
@@ -141,8 +143,16 @@ std::optional<StartError> Service::start() {
   // The first sync above ran before the loop existed; announce from here on.
   mrdisc_ = std::make_unique<Mrdisc>(&loop_, options_.mrdisc_interval);
   mrdisc_->update(intent_.phyints(), links_);
+  upcalls_ = std::make_unique<Upcalls>(
+      &loop_, *mroute_, installed_, intent_, options_.cache_timeout,
+      Upcalls::Hooks{
+          [this] { sync(); },
+          [this](const core::SgKey& key) {
+            run_script("install", {"source=" + key.source.str(), "group=" + key.group.str()});
+          }});
 
   register_methods(*this);
+  register_group_methods(dispatcher_, *groups_);
   rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_);
   if (auto err = rpc_server_->listen(options_.socket_path); !err.empty())
     return StartError{EX_OSERR, err};
@@ -230,6 +240,7 @@ std::vector<core::Failure> Service::sync() {
 }
 
 std::vector<core::Failure> Service::sync_to(core::Desired desired) {
+  if (upcalls_) upcalls_->prepare(desired);  // dynamic entries, active feeds
   auto plan = core::make_plan(installed_, desired);
   for (const auto& op : plan.ops)
     spdlog::debug("kernel: {}", op.str());
@@ -250,6 +261,7 @@ std::vector<core::Failure> Service::sync_to(core::Desired desired) {
     reported_failures_.insert(std::move(line));
   }
   last_desired_ = std::move(desired);
+  if (groups_) groups_->update(links_);
   if (mrdisc_) mrdisc_->update(intent_.phyints(), links_);
   return failures;
 }
@@ -375,6 +387,7 @@ ReloadOutcome Service::reload_config(bool dry_run) {
 
   log_diagnostics(out.diagnostics);
   intent_ = std::move(next);
+  groups_->load_config(parsed.config.joins);
   sync_to(std::move(desired));
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
@@ -397,6 +410,7 @@ void Service::on_upcalls(core::Family family) {
                                                            : "wholepkt",
                   u.vif, u.source.str(), u.group.str());
   }
+  if (upcalls_) upcalls_->handle(upcalls);
   // With `more` set the socket is still readable and libuv calls us again on
   // the next loop turn, after the other handles had their share.
 }
@@ -447,7 +461,7 @@ void Service::on_link_events() {
   if (changed && !stopping_) sync();
 }
 
-void Service::run_script(const std::string& argument) {
+void Service::run_script(const std::string& argument, const std::vector<std::string>& env) {
   if (options_.script.empty() || !loop_ready_) return;
   auto* child = new uv_process_t;
   std::string file = options_.script;
@@ -456,6 +470,17 @@ void Service::run_script(const std::string& argument) {
   uv_process_options_t opts{};
   opts.file = file.c_str();
   opts.args = args;
+  // The child's environment is ours plus `env` (uv_spawn copies it).
+  std::vector<std::string> vars = env;
+  std::vector<char*> envp;
+  if (!env.empty()) {
+    for (char** e = environ; e && *e; ++e)
+      envp.push_back(*e);
+    for (auto& v : vars)
+      envp.push_back(v.data());
+    envp.push_back(nullptr);
+    opts.env = envp.data();
+  }
   opts.exit_cb = [](uv_process_t* p, int64_t status, int signal) {
     if (status != 0 || signal != 0)
       spdlog::warn("script exited with status {} signal {}", status, signal);
@@ -485,8 +510,10 @@ void Service::request_stop(const std::string& why) {
 
 void Service::teardown() {
   if (!mroute_) return;
+  if (groups_) groups_->stop();
   // Terminations go out while the interfaces are still set up.
   if (mrdisc_) mrdisc_->stop();
+  if (upcalls_) upcalls_->close();
   // No MRT_DEL_MFC per entry: closing the mroute sockets makes the kernel
   // drop every entry and VIF they made, in one step (at 50,000 routes the
   // deletes took 0.9 s against 0.14 s for the close).

@@ -19,12 +19,14 @@
 #include "core/desired.hpp"
 #include "core/intent.hpp"
 #include "core/plan.hpp"
+#include "groups.hpp"
 #include "kernel/mroute.hpp"
 #include "kernel/netlink.hpp"
 #include "mrdisc.hpp"
 #include "options.hpp"
 #include "rpc/dispatcher.hpp"
 #include "rpc_server.hpp"
+#include "upcalls.hpp"
 
 namespace mfcd {
 
@@ -88,6 +90,9 @@ class Service {
   bool has_v6() const;
   rpc::Dispatcher& dispatcher() { return dispatcher_; }
   const Mrdisc* mrdisc() const { return mrdisc_.get(); }
+  // Dynamic entries, upcall counters, cache.flush (upcalls.hpp); null
+  // before start() has made the loop.
+  Upcalls* upcalls() const { return upcalls_.get(); }
 
  private:
   struct Handles;
@@ -101,7 +106,8 @@ class Service {
   void on_link_events();
   void forget_vifs_of(int ifindex);
   void teardown();
-  void run_script(const std::string& argument);
+  // Runs the -e script with one argument and extra NAME=VALUE environment.
+  void run_script(const std::string& argument, const std::vector<std::string>& env = {});
   bool write_pid_file();
 
   Options options_;
@@ -109,6 +115,7 @@ class Service {
   std::unique_ptr<kernel::LinkMonitor> link_monitor_;
   core::Links links_;
   core::Intent intent_;
+  std::unique_ptr<Groups> groups_;  // group memberships (groups.hpp)
   core::Installed installed_;
   core::Desired last_desired_;
   std::optional<core::Failure> last_failure_;
@@ -116,6 +123,7 @@ class Service {
   rpc::Dispatcher dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;
   std::unique_ptr<Mrdisc> mrdisc_;  // RFC 4286 announcements (mrdisc.hpp)
+  std::unique_ptr<Upcalls> upcalls_;
   std::unique_ptr<Handles> handles_;
   uv_loop_t loop_{};
   bool loop_ready_ = false;
