@@ -116,6 +116,11 @@ json kernel_entry(const Service& svc, const core::InstalledMfc& m, bool detail) 
     e["bytes"] = c ? c->bytes : 0;
     e["wrong_if"] = c ? c->wrong_if : 0;
   }
+  if (m.dynamic) {
+    const auto* up = svc.upcalls();
+    auto d = up ? up->dynamic().find(m.conf.key) : core::DynamicMap::const_iterator{};
+    if (up && d != up->dynamic().end() && d->second.rule) e["rule"] = d->second.rule->str();
+  }
   return e;
 }
 
@@ -336,6 +341,17 @@ void register_methods(Service& svc) {
     size_t kernel_v4 = 0, kernel_v6 = 0;
     for (const auto& [key, m] : svc.installed().mfc)
       (key.group.family == core::Family::v4 ? kernel_v4 : kernel_v6)++;
+    json upcalls = {{"nocache", 0}, {"wrongvif", 0}, {"ignored", 0}, {"lost", 0}};
+    size_t dynamic = 0;
+    if (const auto* up = svc.upcalls()) {
+      const auto& st = up->stats();
+      upcalls = {
+          {"nocache", st.nocache},     {"wrongvif", st.wrongvif},         {"ignored", st.ignored},
+          {"installed", st.installed}, {"stop_filters", st.stop_filters}, {"failed", st.failed},
+          {"moved", st.moved},         {"expired", st.expired},           {"flushed", st.flushed},
+          {"lost", up->lost()}};
+      dynamic = up->dynamic().size();
+    }
     return json{{"version", MFCD_VERSION},
                 {"identity", o.identity},
                 {"pid", ::getpid()},
@@ -348,11 +364,22 @@ void register_methods(Service& svc) {
                  {{"configured", svc.intent().route_count()},
                   {"kernel", kernel_v4 + kernel_v6},
                   {"kernel_ipv4", kernel_v4},
-                  {"kernel_ipv6", kernel_v6}}},
+                  {"kernel_ipv6", kernel_v6},
+                  {"dynamic", dynamic}}},
+                {"upcalls", upcalls},
+                {"cache_timeout", o.cache_timeout},
                 {"vifs",
                  {{"ipv4", svc.installed().vif_count(core::Family::v4)},
                   {"ipv6", svc.installed().vif_count(core::Family::v6)}}}};
   });
+
+  d.add("cache.flush",
+        [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
+          rpc::Params p(params);
+          p.finish();
+          if (!may_change(ctx)) return permission_denied(ctx);
+          return json{{"flushed", svc.upcalls() ? svc.upcalls()->flush() : 0}};
+        });
 
   d.add("daemon.version", [](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {
     rpc::Params p(params);
