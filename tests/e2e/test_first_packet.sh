@@ -2,9 +2,9 @@
 # First packets: the kernel queues the packets of a flow it has no entry
 # for and forwards them once mfcd has installed one, so the very first
 # packet of every new flow of a (*,G/LEN) rule reaches the receiver. Eight
-# new flows start at once (the kernel keeps at most 10 unresolved flows per
-# table; beyond that a new flow's first packets are dropped until mfcd has
-# caught up). IPv4 and IPv6.
+# new flows start at once here; tests/bench/bench_upcalls shows 10,000 new
+# IPv4 flows in one burst all getting their first packet through.
+# IPv4 and IPv6.
 . "$(dirname "$0")/lib.sh"
 topo
 
