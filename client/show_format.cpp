@@ -118,17 +118,33 @@ std::string sg_text(const json& source, const json& group) {
   return "(" + source_text(source) + ", " + prefix_text(group.get<std::string>()) + ")";
 }
 
+// "off", "on" (not announcing: link down or no address), or "on, next 12s".
+std::string mrdisc_cell(const json& iface) {
+  if (!iface.contains("mrdisc") || !iface.at("mrdisc").is_boolean() ||
+      !iface.at("mrdisc").get<bool>())
+    return "off";
+  const json* next = iface.contains("mrdisc_next") ? &iface.at("mrdisc_next") : nullptr;
+  if (!next || !next->is_number()) return "on";
+  return "on, next " + std::to_string(static_cast<long>(next->get<double>() + 0.5)) + "s";
+}
+
 std::string format_interfaces(const json& result, const ShowStyle& style) {
   const json& list = list_or_empty(result, "interfaces");
   size_t name_width = 6;
   for (const auto& i : list) {
     name_width = std::max(name_width, field(i, "name").get<std::string>().size());
   }
-  std::string out = column_header(" INDEX " + ljust("PHYINT", name_width) + "  VIF  MIF", style);
+  // The four columns are what SMCRoute's scripts parse; -d appends the
+  // multicast router discovery state after them, so those scripts still match.
+  std::string header = " INDEX " + ljust("PHYINT", name_width) + "  VIF  MIF";
+  if (style.detail) header += "  MRDISC";
+  std::string out = column_header(header, style);
   for (const auto& i : list) {
     out += rjust(cell(field(i, "index")), 6) + " " +
            ljust(field(i, "name").get<std::string>(), name_width) + " " +
-           rjust(cell(field(i, "vif")), 4) + " " + rjust(cell(field(i, "mif")), 4) + "\n";
+           rjust(cell(field(i, "vif")), 4) + " " + rjust(cell(field(i, "mif")), 4);
+    if (style.detail) out += "  " + mrdisc_cell(i);
+    out += "\n";
   }
   return out;
 }

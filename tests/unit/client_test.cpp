@@ -371,6 +371,28 @@ TEST_CASE("show interfaces: plain, with N/A and long names") {
             .find(" INDEX PHYINT       VIF  MIF\n") != std::string::npos);
 }
 
+TEST_CASE("show interfaces -d: mrdisc state after the compat columns") {
+  const json result = {
+      {"interfaces",
+       {{{"index", 2},
+         {"name", "a1"},
+         {"vif", 0},
+         {"mif", 0},
+         {"mrdisc", true},
+         {"mrdisc_next", 11.6}},
+        {{"index", 3},
+         {"name", "a2"},
+         {"vif", 1},
+         {"mif", 1},
+         {"mrdisc", true},
+         {"mrdisc_next", nullptr}},
+        {{"index", 4}, {"name", "a3"}, {"vif", nullptr}, {"mif", nullptr}, {"mrdisc", false}}}}};
+  CHECK(mc::format_interfaces(result, ShowStyle{Headings::none, true}) ==
+        "     2 a1        0    0  on, next 12s\n"
+        "     3 a2        1    1  on\n"
+        "     4 a3      N/A  N/A  off\n");
+}
+
 TEST_CASE("show groups: (S,G) and (*,G), empty prints nothing") {
   const json result = {
       {"groups",
