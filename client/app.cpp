@@ -313,32 +313,61 @@ std::vector<std::string> describe_error(const rpc::RpcError& error, const std::s
   return lines;
 }
 
+// One line per route or group of a config.reload result, in the words of
+// the config file, so that `mfcctl reload -n` reads like the lines that
+// will be acted on: "+ mroute from a1 source S group G to b1 b2".
 std::string format_reload_plan(const json& result) {
-  const auto describe = [](const json& c) -> std::string {
-    if (c.is_string()) return c.get<std::string>();
-    if (c.is_object()) {
-      for (const char* key : {"text", "description", "summary"}) {
-        if (c.contains(key) && c[key].is_string()) return c[key].get<std::string>();
-      }
+  const auto item_text = [](const json& item, const char* keyword) {
+    std::string line = std::string(keyword) + " from " + item.at("iif").get<std::string>();
+    const json& source = item.contains("source") ? item["source"] : json(nullptr);
+    if (source.is_string()) line += " source " + source.get<std::string>();
+    line += " group " + item.at("group").get<std::string>();
+    if (item.contains("oifs") && item["oifs"].is_array() && !item["oifs"].empty()) {
+      line += " to";
+      for (const auto& oif : item["oifs"])
+        line += " " + oif.get<std::string>();
     }
-    return c.dump();
+    if (item.contains("state") && item["state"].is_string() && item["state"] != "installed")
+      line += "  (" + item["state"].get<std::string>() + ")";
+    return line;
   };
-  if (result.is_object()) {
-    for (const char* key : {"changes", "plan", "ops"}) {
-      if (result.contains(key) && result[key].is_array()) {
-        if (result[key].empty()) return "No changes\n";
-        std::string out;
-        for (const auto& c : result[key])
-          out += describe(c) + "\n";
-        return out;
-      }
+  const bool dry = result.value("dry_run", false);
+  struct Section {
+    const char* object;
+    const char* list;
+    const char* mark;
+    const char* keyword;
+    const char* did;
+    const char* would;
+  };
+  static const Section kSections[] = {
+      {"routes", "added", "+", "mroute", "added", "to add"},
+      {"routes", "changed", "~", "mroute", "changed", "to change"},
+      {"routes", "removed", "-", "mroute", "removed", "to remove"},
+      {"groups", "joined", "+", "mgroup", "joined", "to join"},
+      {"groups", "left", "-", "mgroup", "left", "to leave"},
+  };
+  std::string out;
+  size_t total = 0;
+  std::string summary;
+  for (const auto& sec : kSections) {
+    const json* list = nullptr;
+    if (result.contains(sec.object) && result[sec.object].is_object() &&
+        result[sec.object].contains(sec.list))
+      list = &result[sec.object][sec.list];
+    const size_t n = list && list->is_array() ? list->size() : 0;
+    total += n;
+    if (std::string(sec.object) == "routes" || n != 0) {
+      summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " +
+                 (std::string(sec.object) == "routes" ? "" : "groups ") +
+                 (dry ? sec.would : sec.did);
     }
-    if (result.contains("changed") && result["changed"].is_number_integer()) {
-      const auto n = result["changed"].get<long long>();
-      return n == 0 ? "No changes\n" : std::to_string(n) + (n == 1 ? " change\n" : " changes\n");
-    }
+    if (n == 0) continue;
+    for (const auto& item : *list)
+      out += std::string(sec.mark) + " " + item_text(item, sec.keyword) + "\n";
   }
-  return result.dump(2) + "\n";
+  if (total == 0) return dry ? "No changes\n" : "Nothing changed\n";
+  return out + (dry ? "Dry run: " : "Reloaded: ") + summary + "\n";
 }
 
 int run(const std::vector<std::string>& argv, Io& io, const Transport& transport) {
