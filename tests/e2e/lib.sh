@@ -509,3 +509,21 @@ expect_no_mroute_state() {
     fi
   done
 }
+
+# mr_tables: the router's MFC and VIF tables of both families as read from
+# /proc, without packet and byte counters, so that two snapshots differ only
+# when an entry's source, group, iif or oifs, or a VIF, changed.
+mr_tables() {
+  local f
+  for f in ip_mr_cache ip6_mr_cache; do
+    echo "== $f"
+    # Group Origin Iif Pkts Bytes Wrong Oifs...: drop Pkts, Bytes, Wrong.
+    nsx router cat "/proc/net/$f" | awk 'NR > 1 { $4 = $5 = $6 = ""; print }' | sort
+  done
+  echo "== ip_mr_vif"
+  # Index Interface BytesIn PktsIn BytesOut PktsOut Flags Local Remote
+  nsx router cat /proc/net/ip_mr_vif | awk 'NR > 1 { print $1, $2, $7, $8, $9 }'
+  echo "== ip6_mr_vif"
+  # Index Interface BytesIn PktsIn BytesOut PktsOut Flags
+  nsx router cat /proc/net/ip6_mr_vif | awk 'NR > 1 { print $1, $2, $7 }'
+}

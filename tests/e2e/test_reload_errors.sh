@@ -23,24 +23,7 @@ CONF
 GOOD=$E2E_WORK/good.conf
 cp "$CONF" "$GOOD"
 
-# kernel_state: the router's MFC and VIF tables of both families without
-# the packet and byte counters, so that traffic does not count as change.
-kernel_state() {
-  local f
-  for f in ip_mr_cache ip6_mr_cache; do
-    echo "== $f"
-    # Group Origin Iif Pkts Bytes Wrong Oifs...: drop Pkts, Bytes, Wrong.
-    nsx router cat "/proc/net/$f" | awk 'NR > 1 { $4 = $5 = $6 = ""; print }' | sort
-  done
-  echo "== ip_mr_vif"
-  # Index Interface BytesIn PktsIn BytesOut PktsOut Flags Local Remote
-  nsx router cat /proc/net/ip_mr_vif | awk 'NR > 1 { print $1, $2, $7, $8, $9 }'
-  echo "== ip6_mr_vif"
-  # Index Interface BytesIn PktsIn BytesOut PktsOut Flags
-  nsx router cat /proc/net/ip6_mr_vif | awk 'NR > 1 { print $1, $2, $7 }'
-}
-
-before=$(kernel_state)
+before=$(mr_tables)
 grep -q "r-out2" <<<"$before" || fail "no VIF for r-out2 before the test: $before"
 [ "$(mr_cache_entries 4)" -eq 2 ] && [ "$(mr_cache_entries 6)" -eq 2 ] ||
   fail "the kernel does not hold the 4 configured entries"
@@ -75,7 +58,7 @@ BAD_LINE=8
 
 expect_unchanged() {
   local after
-  after=$(kernel_state)
+  after=$(mr_tables)
   if [ "$after" != "$before" ]; then
     echo "before:" >&2
     echo "$before" >&2
