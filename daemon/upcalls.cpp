@@ -304,7 +304,9 @@ void Upcalls::tick() {
 }
 
 void Upcalls::prepare(core::Desired& desired) {
-  refresh_rules();
+  // The index is rebuilt lazily: a sync with no dynamic entry (start-up, a
+  // route.add on a big static table) does not pay for it.
+  if (!table_.empty()) refresh_rules();
   core::apply_active_feeds(desired, intent_, feeds_);
   core::merge_dynamic(desired, table_, rules_);
   for (auto it = watches_.begin(); it != watches_.end();) {
