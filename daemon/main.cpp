@@ -199,6 +199,8 @@ int main(int argc, char** argv) {
   if (o.list_methods) {
     mfcd::Service service(o);
     mfcd::register_methods(service);
+    mfcd::Groups groups;  // opens no socket
+    mfcd::register_group_methods(service.dispatcher(), groups);
     for (const auto& m : service.dispatcher().methods())
       std::cout << m << "\n";
     return EX_OK;
