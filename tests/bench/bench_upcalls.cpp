@@ -12,6 +12,7 @@
 // queued packet. The receiver is an AF_PACKET socket, so no joins needed.
 //
 // Run by hand as root: bench_upcalls [--mfcd PATH] [--sizes 100,1000,10000]
+// [--family 4|6]
 // Everything happens in namespaces named bench-up-PID-*, deleted at exit.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <poll.h>
 #include <sched.h>
@@ -43,6 +45,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string g_prefix;
+bool g_v6 = false;  // --family 6: ff0e::20:0/112 instead of 225.20.0.0/16
 
 int sh(const std::string& cmd) {
   return std::system(cmd.c_str());
@@ -79,6 +82,11 @@ void topology() {
   sh("ip -n " + s + " link set eth0 up; ip -n " + d + " link set eth0 up");
   sh("ip netns exec " + r + " sysctl -qw net.ipv4.conf.r-in.rp_filter=0");
   sh("ip -n " + s + " route add 224.0.0.0/4 dev eth0");
+  sh("ip netns exec " + r + " sysctl -qw net.ipv6.conf.all.forwarding=1");
+  sh("ip -n " + r + " addr add 2001:db8:1::1/64 dev r-in nodad");
+  sh("ip -n " + r + " addr add 2001:db8:2::1/64 dev r-out nodad");
+  sh("ip -n " + s + " addr add 2001:db8:1::2/64 dev eth0 nodad");
+  sh("ip -n " + s + " -6 route add ff00::/8 dev eth0 table main");
   sh("sleep 1");
 }
 
@@ -127,9 +135,8 @@ Result run(const std::string& mfcd, size_t k, int rate) {
   const std::string dir = "/tmp/" + g_prefix;
   sh("mkdir -p " + dir);
   const std::string conf = dir + "/mfcd.conf", sock = dir + "/mfcd.sock", pid = dir + "/mfcd.pid";
-  sh("printf 'phyint r-in enable\\nphyint r-out enable\\nmroute from r-in group 225.20.0.0/16 "
-     "to r-out\\n' > " +
-     conf);
+  sh(std::string("printf 'phyint r-in enable\\nphyint r-out enable\\nmroute from r-in group ") +
+     (g_v6 ? "ff0e::20:0/112" : "225.20.0.0/16") + " to r-out\\n' > " + conf);
   sh("rm -f " + pid);
   sh("ip netns exec " + ns("r") + " " + mfcd + " -n -c 0 -l err -f " + conf + " -u " + sock +
      " -P " + pid + " >" + dir + "/mfcd.log 2>&1 &");
@@ -141,12 +148,13 @@ Result run(const std::string& mfcd, size_t k, int rate) {
   std::atomic<bool> ready{false}, stop{false};
   std::thread receiver([&] {
     enter(ns("d"));
-    const int fd = ::socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+    const uint16_t proto = g_v6 ? ETH_P_IPV6 : ETH_P_IP;
+    const int fd = ::socket(AF_PACKET, SOCK_DGRAM, htons(proto));
     int big = 64 << 20;
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
     sockaddr_ll ll{};
     ll.sll_family = AF_PACKET;
-    ll.sll_protocol = htons(ETH_P_IP);
+    ll.sll_protocol = htons(proto);
     ll.sll_ifindex = static_cast<int>(if_nametoindex("eth0"));
     ::bind(fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll);
     ready = true;
@@ -155,11 +163,21 @@ Result run(const std::string& mfcd, size_t k, int rate) {
       pollfd p{fd, POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
       const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n < static_cast<ssize_t>(sizeof(iphdr))) continue;
-      const auto* ip = reinterpret_cast<const iphdr*>(buf);
-      const uint32_t g = ntohl(ip->daddr);
-      if ((g >> 16) != 0xE114) continue;  // 225.20/16
-      const size_t i = g & 0xffff;
+      size_t i = 0;
+      if (g_v6) {
+        if (n < static_cast<ssize_t>(sizeof(ip6_hdr))) continue;
+        const auto* ip6 = reinterpret_cast<const ip6_hdr*>(buf);
+        const uint8_t* d = ip6->ip6_dst.s6_addr;
+        // ff0e::20:i
+        if (d[0] != 0xff || d[1] != 0x0e || d[12] != 0 || d[13] != 0x20) continue;
+        i = static_cast<size_t>(d[14]) << 8 | d[15];
+      } else {
+        if (n < static_cast<ssize_t>(sizeof(iphdr))) continue;
+        const auto* ip = reinterpret_cast<const iphdr*>(buf);
+        const uint32_t g = ntohl(ip->daddr);
+        if ((g >> 16) != 0xE114) continue;  // 225.20/16
+        i = g & 0xffff;
+      }
       if (i == 0 || i > k || got[i - 1]) continue;
       got[i - 1] = 1;
       arrived[i - 1] = Clock::now();
@@ -171,24 +189,42 @@ Result run(const std::string& mfcd, size_t k, int rate) {
 
   std::thread sender([&] {
     enter(ns("s"));
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    const int fd = ::socket(g_v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
     int ttl = 16;
-    ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
-    ip_mreqn mreq{};
-    mreq.imr_ifindex = static_cast<int>(if_nametoindex("eth0"));
-    ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq);
+    const unsigned ifindex = if_nametoindex("eth0");
+    if (g_v6) {
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof ifindex);
+    } else {
+      ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+      ip_mreqn mreq{};
+      mreq.imr_ifindex = static_cast<int>(ifindex);
+      ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq);
+    }
     const auto start = Clock::now();
     char payload[64] = {};
     for (size_t i = 0; i < k; ++i) {
       if (rate > 0)
         std::this_thread::sleep_until(start + std::chrono::microseconds(i * 1000000 / rate));
-      sockaddr_in to{};
-      to.sin_family = AF_INET;
-      to.sin_port = htons(5000);
-      to.sin_addr.s_addr = htonl(0xE1140000U + static_cast<uint32_t>(i + 1));
+      sockaddr_storage to{};
+      socklen_t to_len = 0;
+      if (g_v6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&to);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(5000);
+        inet_pton(AF_INET6, "ff0e::20:0", &a->sin6_addr);
+        a->sin6_addr.s6_addr[14] = static_cast<uint8_t>((i + 1) >> 8);
+        a->sin6_addr.s6_addr[15] = static_cast<uint8_t>(i + 1);
+        to_len = sizeof *a;
+      } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&to);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(5000);
+        a->sin_addr.s_addr = htonl(0xE1140000U + static_cast<uint32_t>(i + 1));
+        to_len = sizeof *a;
+      }
       sent[i] = Clock::now();
-      while (::sendto(fd, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) <
-             0)
+      while (::sendto(fd, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), to_len) < 0)
         ::usleep(100);  // ENOBUFS: the veth queue is full; retry
     }
     ::close(fd);
@@ -241,6 +277,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--mfcd") mfcd = argv[i + 1];
+    if (a == "--family") g_v6 = std::string(argv[i + 1]) == "6";
     if (a == "--sizes") {
       sizes.clear();
       for (char* t = std::strtok(argv[i + 1], ","); t; t = std::strtok(nullptr, ","))
