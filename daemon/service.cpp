@@ -134,8 +134,6 @@ std::optional<StartError> Service::start() {
   intent_.load_config(config);
   groups_ = std::make_unique<Groups>();
   groups_->load_config(config.joins);
-  groups_ = std::make_unique<Groups>();
-  groups_->load_config(config.joins);
   config = core::Config{};  // the intent holds what is needed from here on
   sync();
 
@@ -154,7 +152,6 @@ std::optional<StartError> Service::start() {
           }});
 
   register_methods(*this);
-  register_group_methods(dispatcher_, *groups_);
   register_group_methods(dispatcher_, *groups_);
   rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_);
   if (auto err = rpc_server_->listen(options_.socket_path); !err.empty())
@@ -264,7 +261,6 @@ std::vector<core::Failure> Service::sync_to(core::Desired desired) {
     reported_failures_.insert(std::move(line));
   }
   last_desired_ = std::move(desired);
-  if (groups_) groups_->update(links_);
   if (groups_) groups_->update(links_);
   if (mrdisc_) mrdisc_->update(intent_.phyints(), links_);
   return failures;
@@ -392,7 +388,6 @@ ReloadOutcome Service::reload_config(bool dry_run) {
   log_diagnostics(out.diagnostics);
   intent_ = std::move(next);
   groups_->load_config(parsed.config.joins);
-  groups_->load_config(parsed.config.joins);
   sync_to(std::move(desired));
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
@@ -515,7 +510,6 @@ void Service::request_stop(const std::string& why) {
 
 void Service::teardown() {
   if (!mroute_) return;
-  if (groups_) groups_->stop();
   if (groups_) groups_->stop();
   // Terminations go out while the interfaces are still set up.
   if (mrdisc_) mrdisc_->stop();

@@ -20,7 +20,6 @@
 #include "core/intent.hpp"
 #include "core/plan.hpp"
 #include "groups.hpp"
-#include "groups.hpp"
 #include "kernel/mroute.hpp"
 #include "kernel/netlink.hpp"
 #include "mrdisc.hpp"
@@ -116,7 +115,6 @@ class Service {
   std::unique_ptr<kernel::LinkMonitor> link_monitor_;
   core::Links links_;
   core::Intent intent_;
-  std::unique_ptr<Groups> groups_;  // group memberships (groups.hpp)
   std::unique_ptr<Groups> groups_;  // group memberships (groups.hpp)
   core::Installed installed_;
   core::Desired last_desired_;
