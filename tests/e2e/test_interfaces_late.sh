@@ -1,0 +1,208 @@
+#!/bin/bash
+# Interfaces that come late, go away and come back, followed without a
+# reload. The router starts with r-in and r-out1 only; r-out2 (to recv2) is
+# named by the config but does not exist yet:
+#   G1: r-in  -> r-out1 r-out2   installed without r-out2, r-out2 missing
+#   G2: r-in  -> r-out2          installed as a stop filter, r-out2 missing
+#   G3: r-out2 -> r-out1         wholly pending (recv2 is its sender)
+#   G4: r-in  -> r-out1          unrelated: never touched
+# Then r-out2 is created: everything forwards. It is deleted: G1 loses the
+# OIF, G2 is a stop filter again, G3 is pending, G4 is untouched and the
+# VIF of r-out2 is freed. It is created again with a new ifindex: all of it
+# forwards again. Both families throughout. Last, up/down and the MULTICAST
+# flag: interface.list follows them and the VIF and entries are kept (the
+# kernel keeps a VIF on a down device, and forwarding resumes the moment
+# it comes up, with nothing to re-install).
+. "$(dirname "$0")/lib.sh"
+
+for role in sender router recv1 recv2; do
+  e2e_add_ns "$role"
+done
+nsx router test -e /proc/net/ip_mr_vif || skip "kernel without IPv4 multicast routing"
+nsx router test -e /proc/net/ip6_mr_vif || skip "kernel without IPv6 multicast routing"
+nsx router sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+e2e_wire r-in sender 192.0.2 2001:db8:1
+e2e_wire r-out1 recv1 198.51.100 2001:db8:2
+for pair in "router r-in" "router r-out1" "sender eth0" "recv1 eth0"; do
+  set -- $pair
+  wait_for 10 "$1 link $2 up" e2e_link_ready "$1" "$2"
+done
+
+# wire_late: creates r-out2 <-> recv2 eth0, as topo would have.
+wire_late() {
+  e2e_wire r-out2 recv2 203.0.113 2001:db8:3
+  wait_for 10 "router link r-out2 up" e2e_link_ready router r-out2
+  wait_for 10 "recv2 link eth0 up" e2e_link_ready recv2 eth0
+}
+R2_4=203.0.113.2
+R2_6=2001:db8:3::2
+
+mfcd_start <<CONF
+phyint r-in enable
+phyint r-out1 enable
+mroute from r-in source $SENDER4 group 225.1.11.1 to r-out1 r-out2
+mroute from r-in source $SENDER4 group 225.1.11.2 to r-out2
+mroute from r-out2 source $R2_4 group 225.1.11.3 to r-out1
+mroute from r-in source $SENDER4 group 225.1.11.4 to r-out1
+mroute from r-in source $SENDER6 group ff0e::11:1 to r-out1 r-out2
+mroute from r-in source $SENDER6 group ff0e::11:2 to r-out2
+mroute from r-out2 source $R2_6 group ff0e::11:3 to r-out1
+mroute from r-in source $SENDER6 group ff0e::11:4 to r-out1
+CONF
+
+JOINS=
+if "$MFCD" --list-methods | grep -qx group.join; then
+  JOINS=yes
+  rpc_ok group.join '{"iif": "r-out2", "group": "225.1.11.99"}' >/dev/null
+  rpc_ok group.join '{"iif": "r-out2", "group": "ff0e::11:99"}' >/dev/null
+else
+  say "mfcd has no group.join yet: the join part of this test is skipped"
+fi
+
+# kernel_without_r_out2: the kernel state while r-out2 does not exist.
+kernel_without_r_out2() {
+  expect_mroutes 4 <<EOF
+($SENDER4,225.1.11.1) r-in r-out1
+($SENDER4,225.1.11.2) r-in
+($SENDER4,225.1.11.4) r-in r-out1
+EOF
+  expect_mroutes 6 <<EOF
+($SENDER6,ff0e::11:1) r-in r-out1
+($SENDER6,ff0e::11:2) r-in
+($SENDER6,ff0e::11:4) r-in r-out1
+EOF
+}
+kernel_with_r_out2() {
+  expect_mroutes 4 <<EOF
+($SENDER4,225.1.11.1) r-in r-out1 r-out2
+($SENDER4,225.1.11.2) r-in r-out2
+($R2_4,225.1.11.3) r-out2 r-out1
+($SENDER4,225.1.11.4) r-in r-out1
+EOF
+  expect_mroutes 6 <<EOF
+($SENDER6,ff0e::11:1) r-in r-out1 r-out2
+($SENDER6,ff0e::11:2) r-in r-out2
+($R2_6,ff0e::11:3) r-out2 r-out1
+($SENDER6,ff0e::11:4) r-in r-out1
+EOF
+}
+
+# expect_pending_state: pending.list and mfcctl show pending while r-out2
+# is missing.
+expect_pending_state() {
+  local p
+  p=$(rpc_ok pending.list)
+  jq -e --arg s "$SENDER4" '[.pending[] | select(.kind == "mroute")] as $m |
+      ($m | length) == 6 and
+      ([$m[] | select(.group == "225.1.11.1" or .group == "ff0e::11:1" or
+                      .group == "225.1.11.2" or .group == "ff0e::11:2") |
+        .state == "installed" and .missing_oifs == ["r-out2"]] | all) and
+      ([$m[] | select(.group == "225.1.11.3" or .group == "ff0e::11:3") |
+        .state == "pending" and .iif == "r-out2"] | length) == 2' <<<"$p" >/dev/null ||
+    fail "pending.list while r-out2 is missing: $p"
+  local text
+  text=$(mfcctl show pending)
+  grep -q "^mroute  *from r-out2 source $R2_4 group 225.1.11.3 to r-out1\$" <<<"$text" ||
+    fail "mfcctl show pending lacks the route from r-out2: $text"
+  grep -q "group 225.1.11.1 to r-out1 r-out2" <<<"$text" ||
+    fail "mfcctl show pending lacks the route missing an OIF: $text"
+}
+
+# flow1 GROUP COUNT WANT: like flow, with recv1 only (recv2 has no link).
+flow1() {
+  recv_start only1 recv1 "$1" -c "$3" -w 5
+  send "$1" "$2"
+  expect_count only1 "$3" "recv1 ($1, $2 sent, r-out2 missing)"
+}
+
+# vif_of IFNAME: prints "4:N 6:M" for the VIF/MIF numbers in /proc.
+vifs_of() {
+  local v4 v6
+  v4=$(nsx router cat /proc/net/ip_mr_vif | awk -v n="$1" 'NR > 1 && $2 == n {print $1}')
+  v6=$(nsx router cat /proc/net/ip6_mr_vif | awk -v n="$1" 'NR > 1 && $2 == n {print $1}')
+  echo "4:${v4:-none} 6:${v6:-none}"
+}
+
+# entry_text FAM GROUP: the /proc line of an entry with its counters, to
+# tell an entry never touched (same packet count) from a rewritten one.
+g4_hex() { printf '%02X%02X%02X%02X' $(tr . ' ' <<<"$1" | awk '{print $4, $3, $2, $1}'); }
+
+say "r-out2 does not exist: routes installed without it, pending where needed"
+kernel_without_r_out2
+expect_pending_state
+[ "$(vifs_of r-out2)" = "4:none 6:none" ] || fail "a VIF for the missing r-out2: $(vifs_of r-out2)"
+flow1 225.1.11.1 20 20
+flow1 ff0e::11:1 20 20
+flow1 225.1.11.4 20 20
+
+say "r-out2 appears: everything naming it forwards, no reload"
+reloads=$(grep -c "reloading" "$MFCD_LOG" || true)
+wire_late
+wait_for 10 "the IPv4 entries to take r-out2" kernel_with_r_out2
+kernel_with_r_out2
+[ "$(vifs_of r-out2)" != "4:none 6:none" ] || fail "no VIF for r-out2 after it appeared"
+rpc_ok pending.list | jq -e '.pending | map(select(.kind == "mroute")) == []' >/dev/null ||
+  fail "pending.list not empty once r-out2 exists: $(rpc_ok pending.list)"
+flow 225.1.11.1 20 20 20
+flow 225.1.11.2 20 0 20
+flow ff0e::11:1 20 20 20
+flow ff0e::11:2 20 0 20
+for g in 225.1.11.3 ff0e::11:3; do
+  recv_start late3 recv1 "$g" -c 20 -w 5
+  nsx recv2 "$MCTOOL" send -g "$g" -i eth0 -c 20 -t 16 -r 1000 >/dev/null
+  expect_count late3 20 "recv1 ($g from recv2 through the late r-out2)"
+done
+[ "$(grep -c "reloading" "$MFCD_LOG" || true)" = "$reloads" ] || fail "something reloaded"
+
+say "r-out2 goes away: only what used it changes, its VIF is freed"
+pk4=$(nsx router cat /proc/net/ip_mr_cache | awk -v g="$(g4_hex 225.1.11.4)" '$1 == g {print $4}')
+writes_g4() { grep -c "kernel: add_mfc $SENDER4,225.1.11.4 \|kernel: del_mfc $SENDER4,225.1.11.4\$" "$MFCD_LOG" || true; }
+w4=$(writes_g4)
+ip -n "$(ns_name router)" link del r-out2
+wait_for 10 "the entries to drop r-out2" kernel_without_r_out2
+kernel_without_r_out2
+expect_pending_state
+no_vifs_of() { [ "$(vifs_of "$1")" = "4:none 6:none" ]; }
+wait_for 5 "the VIFs of r-out2 to be freed" no_vifs_of r-out2
+pk4_after=$(nsx router cat /proc/net/ip_mr_cache | awk -v g="$(g4_hex 225.1.11.4)" '$1 == g {print $4}')
+[ "$pk4_after" = "$pk4" ] || fail "the unrelated entry 225.1.11.4 was rewritten ($pk4 -> $pk4_after packets)"
+[ "$(writes_g4)" = "$w4" ] || fail "mfcd wrote the unrelated entry 225.1.11.4 again"
+flow1 225.1.11.1 20 20
+flow1 ff0e::11:1 20 20
+
+say "r-out2 comes back with a new ifindex: everything forwards again"
+wire_late
+wait_for 10 "the entries to take the new r-out2" kernel_with_r_out2
+kernel_with_r_out2
+flow 225.1.11.1 20 20 20
+flow ff0e::11:2 20 0 20
+for g in 225.1.11.3 ff0e::11:3; do
+  recv_start back3 recv1 "$g" -c 20 -w 5
+  nsx recv2 "$MCTOOL" send -g "$g" -i eth0 -c 20 -t 16 -r 1000 >/dev/null
+  expect_count back3 20 "recv1 ($g from recv2 through the re-created r-out2)"
+done
+if [ -n "$JOINS" ]; then
+  rpc_ok group.list | jq -e '[.. | objects | select(.group? == "225.1.11.99")] | length > 0' \
+    >/dev/null || fail "the join on r-out2 is not listed: $(rpc_ok group.list)"
+fi
+
+say "up/down and MULTICAST flag: followed, VIF and entries kept"
+iface() { rpc_ok interface.list | jq -c --arg n "$1" '.interfaces[] | select(.name == $n)'; }
+iface_is() { iface "$1" | jq -e "$2" >/dev/null; }
+vifs_before=$(vifs_of r-out2)
+tables_before=$(mr_tables)
+ip -n "$(ns_name router)" link set r-out2 down
+wait_for 5 "interface.list to show r-out2 down" iface_is r-out2 '.up == false'
+[ "$(vifs_of r-out2)" = "$vifs_before" ] || fail "r-out2 down: its VIFs changed"
+ip -n "$(ns_name router)" link set r-out2 multicast off
+wait_for 5 "interface.list to show r-out2 without MULTICAST" iface_is r-out2 '.multicast == false'
+ip -n "$(ns_name router)" link set r-out2 multicast on
+ip -n "$(ns_name router)" link set r-out2 up
+wait_for 5 "interface.list to show r-out2 up" iface_is r-out2 '.up == true and .multicast == true'
+wait_for 10 "router link r-out2 up" e2e_link_ready router r-out2
+[ "$(mr_tables)" = "$tables_before" ] || fail "up/down changed the kernel tables"
+flow 225.1.11.2 20 0 20
+flow ff0e::11:2 20 0 20
+
+mfcd_stop
+expect_no_mroute_state
