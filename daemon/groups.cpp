@@ -132,6 +132,23 @@ core::Result<json> Groups::leave(const core::JoinKey& requested, const std::stri
   return intent ? item(*intent) : json(nullptr);
 }
 
+json Groups::drop_api_joins(bool dry_run) {
+  json left = json::array();
+  std::vector<std::pair<core::JoinKey, std::string>> shares;
+  for (const auto* j : joins_.joins()) {
+    if (!j->from_config() && j->from_api()) left.push_back(item(*j));
+    for (const auto& owner : j->api_owners())
+      shares.emplace_back(j->key, owner);
+  }
+  if (dry_run) return left;
+  for (const auto& [key, owner] : shares) {
+    auto diff = joins_.leave(key, owner);
+    if (diff) apply(diff.value());
+  }
+  if (!shares.empty()) spdlog::info("reload dropped {} joins made over the API", shares.size());
+  return left;
+}
+
 json Groups::item(const core::JoinIntent& j) const {
   json it = key_json(j.key);
   it["family"] = std::string(core::family_name(j.key.family()));

@@ -58,6 +58,10 @@ class Groups {
   // What load_config(joins) would change, changing nothing:
   // {"joined": [group item], "left": [group item]}.
   nlohmann::json plan_config(const std::vector<core::JoinConf>& joins) const;
+  // SMCRoute's reload makes the file the whole truth: every API share goes.
+  // Returns the items of joins that only the API held (they are left);
+  // with dry_run nothing changes.
+  nlohmann::json drop_api_joins(bool dry_run);
   // Leave everything and close the sockets (daemon stop).
   void stop();
 

@@ -263,7 +263,7 @@ void register_methods(Service& svc) {
                        {{"added", change_list(outcome.added)},
                         {"changed", change_list(outcome.changed)},
                         {"removed", change_list(outcome.removed)}}},
-                      {"groups", {{"joined", json::array()}, {"left", json::array()}}}};
+                      {"groups", outcome.groups}};
         });
 
   d.add("config.check",
@@ -299,6 +299,9 @@ void register_methods(Service& svc) {
       if (!st->reason.empty()) item["reason"] = st->reason;
       pending.push_back(item);
     }
+    if (const Groups* groups = svc.groups())
+      for (const auto& item : groups->pending())
+        pending.push_back(item);
     return json{{"pending", pending}};
   });
 

@@ -383,10 +383,17 @@ ReloadOutcome Service::reload_config(bool dry_run) {
   }
   for (const auto* r : intent_.routes())
     if (!next.find_route(r->key)) out.removed.push_back({*r, status_in(last_desired_, r->key)});
+
+  out.groups = groups_->plan_config(parsed.config.joins);
+  if (options_.smcroute_names) {
+    for (auto& item : groups_->drop_api_joins(true))
+      out.groups["left"].push_back(item);
+  }
   if (dry_run) return out;
 
   log_diagnostics(out.diagnostics);
   intent_ = std::move(next);
+  if (options_.smcroute_names) groups_->drop_api_joins(false);
   groups_->load_config(parsed.config.joins);
   sync_to(std::move(desired));
   run_script("reload");

@@ -42,6 +42,7 @@ struct ReloadOutcome {
   bool ok = false;                            // false: config had errors, nothing changed
   std::vector<core::Diagnostic> diagnostics;  // errors and warnings of the file
   std::vector<RouteChange> added, changed, removed;
+  nlohmann::json groups;  // {"joined": [...], "left": [...]} as group.list items
 };
 
 // Why start() failed, with the sysexits code to exit with.
@@ -90,6 +91,7 @@ class Service {
   bool has_v6() const;
   rpc::Dispatcher& dispatcher() { return dispatcher_; }
   const Mrdisc* mrdisc() const { return mrdisc_.get(); }
+  const Groups* groups() const { return groups_.get(); }
   // Dynamic entries, upcall counters, cache.flush (upcalls.hpp); null
   // before start() has made the loop.
   Upcalls* upcalls() const { return upcalls_.get(); }
