@@ -142,8 +142,9 @@ bool Upcalls::install(const core::SgKey& key, core::VifIndex vif, const std::str
   entry.iif = iif;
   entry.rule = rule ? std::optional<core::RouteKey>(rule->key) : std::nullopt;
   entry.moved_ms = now_ms();
-  spdlog::debug("kernel: add_mfc {},{} iif={} oifs={} dynamic ({})", key.source.str(),
-                key.group.str(), iif, oif_text, rule ? "rule " + rule->key.str() : "stop filter");
+  if (spdlog::should_log(spdlog::level::debug))  // skip the formatting in a storm
+    spdlog::debug("kernel: add_mfc {},{} iif={} oifs={} dynamic ({})", key.source.str(),
+                  key.group.str(), iif, oif_text, rule ? "rule " + rule->key.str() : "stop filter");
   arm();
   return true;
 }
