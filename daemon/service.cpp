@@ -255,6 +255,20 @@ std::vector<core::Failure> Service::sync_to(core::Desired desired) {
     now.insert(std::move(line));
   }
   reported_failures_ = std::move(now);
+  // A route the kernel refused (no free VIF, say) is not installed, whatever
+  // the plan hoped: route.list and pending.list must say so, with the cause.
+  for (const auto& f : failures) {
+    if (!f.route) continue;
+    auto it = desired.status.find(*f.route);
+    if (it == desired.status.end() || it->second.state != core::RouteState::installed) continue;
+    if (f.route->source) {
+      // A change the kernel refused leaves the older entry in place.
+      auto have = installed_.mfc.find(core::SgKey{f.route->source->addr, f.route->group.addr});
+      if (have != installed_.mfc.end() && have->second.route == *f.route) continue;
+    }
+    it->second.state = core::RouteState::pending;
+    it->second.reason = f.error.message;
+  }
   for (const auto& w : desired.warnings) {
     std::string line = w.str();
     if (!reported_failures_.count(line)) spdlog::warn("{}", line);
