@@ -741,15 +741,34 @@ TEST_CASE("run: help, -v and version") {
 
 TEST_CASE("run: reload -n prints the planned changes") {
   FakeDaemon d;
-  d.answer = [](const json& req) {
+  const json route = {{"iif", "a1"},    {"source", "10.0.0.1"}, {"group", "225.1.1.1"},
+                      {"oifs", {"a2"}}, {"family", "ipv4"},     {"state", "installed"}};
+  const json star = {{"iif", "a1"},    {"source", nullptr}, {"group", "225.2.0.0/16"},
+                     {"oifs", {"a3"}}, {"family", "ipv4"},  {"state", "rule"}};
+  const json join = {{"iif", "a1"}, {"source", nullptr}, {"group", "225.9.9.9"}};
+  d.answer = [&](const json& req) {
     CHECK(req["params"] == json{{"dry_run", true}});
-    return ok({{"changes", {"add_mfc (10.0.0.1, 225.1.1.1) iif=a1 oifs=a2", "del_vif a9"}}});
+    return ok({{"dry_run", true},
+               {"routes", {{"added", {route}}, {"changed", {star}}, {"removed", json::array()}}},
+               {"groups", {{"joined", json::array()}, {"left", {join}}}}});
   };
   auto r = invoke(d, {"mfcctl", "reload", "-n"});
   CHECK(r.code == 0);
-  CHECK(r.out == "add_mfc (10.0.0.1, 225.1.1.1) iif=a1 oifs=a2\ndel_vif a9\n");
-  CHECK(mc::format_reload_plan(json{{"changes", json::array()}}) == "No changes\n");
-  CHECK(mc::format_reload_plan(json{{"changed", 2}}) == "2 changes\n");
+  CHECK(r.out ==
+        "+ mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n"
+        "~ mroute from a1 group 225.2.0.0/16 to a3  (rule)\n"
+        "- mgroup from a1 group 225.9.9.9\n"
+        "Dry run: 1 to add, 1 to change, 0 to remove, 1 groups to leave\n");
+
+  const json empty = {
+      {"dry_run", true},
+      {"routes",
+       {{"added", json::array()}, {"changed", json::array()}, {"removed", json::array()}}},
+      {"groups", {{"joined", json::array()}, {"left", json::array()}}}};
+  CHECK(mc::format_reload_plan(empty) == "No changes\n");
+  json done = empty;
+  done["dry_run"] = false;
+  CHECK(mc::format_reload_plan(done) == "Nothing changed\n");
 }
 
 TEST_CASE("run: -b sends one batch and reports failures per line") {
