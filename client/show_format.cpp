@@ -163,6 +163,13 @@ std::string format_groups(const json& result, const ShowStyle& style) {
   return out;
 }
 
+// A kernel entry's "type", else a route's "state", else "-".
+std::string state_text(const json& item) {
+  for (const char* key : {"type", "state"})
+    if (item.contains(key) && item.at(key).is_string()) return item.at(key).get<std::string>();
+  return "-";
+}
+
 std::string format_routes(const json& result, const ShowStyle& style) {
   const json& routes = result.at("routes");
   struct Section {
@@ -184,8 +191,19 @@ std::string format_routes(const json& result, const ShowStyle& style) {
     }
   }
 
+  // With -d a STATE column tells a route's state (installed, standby,
+  // rule, pending) and a kernel entry's type (static, dynamic): the first
+  // thing to look at when traffic is not forwarded.
+  size_t state_width = 5;
+  if (style.detail) {
+    for (const auto& s : sections)
+      for (const auto& r : s.items)
+        state_width = std::max(state_width, state_text(r).size());
+  }
   std::string header = ljust("ROUTE (S,G)", sg_width) + " " + ljust("IIF", iif_width);
-  if (style.detail) header += " " + rjust("PACKETS", 10) + " " + rjust("BYTES", 10);
+  if (style.detail)
+    header +=
+        " " + ljust("STATE", state_width) + " " + rjust("PACKETS", 10) + " " + rjust("BYTES", 10);
   header += "  OIFS";
 
   std::string out;
@@ -197,6 +215,7 @@ std::string format_routes(const json& result, const ShowStyle& style) {
       std::string row = ljust(sg_text(field(r, "source"), field(r, "group")), sg_width) + " " +
                         ljust(field(r, "iif").get<std::string>(), iif_width);
       if (style.detail) {
+        row += " " + ljust(state_text(r), state_width);
         // Rules have no counters of their own; only kernel entries do.
         const json& packets = field(r, "packets");
         const json& bytes = field(r, "bytes");

@@ -477,16 +477,16 @@ TEST_CASE("show routes: three sections, plain") {
             "(10.0.0.9, 225.1.2.3)                      a1   a2\n");
 }
 
-TEST_CASE("show routes -d: counters between IIF and OIFS") {
+TEST_CASE("show routes -d: state and counters between IIF and OIFS") {
   CHECK(mc::format_routes(kRoutes, ShowStyle{Headings::none, true}) ==
-        "(*, 225.1.2.0/24)                          a1           -          -  a2\n"
-        "(10.0.0.5, 225.4.4.4)                      a1           -          -  a2 a3\n"
-        "(10.0.0.5, 225.4.4.4)                      a1          10       1000  a2 a3\n"
-        "(10.0.0.9, 225.1.2.3)                      a1     1234567  987654321  a2\n");
+        "(*, 225.1.2.0/24)                          a1  rule               -          -  a2\n"
+        "(10.0.0.5, 225.4.4.4)                      a1  installed          -          -  a2 a3\n"
+        "(10.0.0.5, 225.4.4.4)                      a1  static            10       1000  a2 a3\n"
+        "(10.0.0.9, 225.1.2.3)                      a1  dynamic      1234567  987654321  a2\n");
   CHECK(
       mc::format_routes(kRoutes, ShowStyle{Headings::plain, true})
-          .find("\nROUTE (S,G)                                IIF    PACKETS      BYTES  OIFS\n") !=
-      std::string::npos);
+          .find("\nROUTE (S,G)                                IIF STATE        PACKETS      BYTES  "
+                "OIFS\n") != std::string::npos);
 }
 
 TEST_CASE("show routes: empty sections are left out, empty table prints nothing") {
@@ -533,7 +533,7 @@ TEST_CASE("show headings: rulers grow with a long header, -t drops them, TTY use
                          {"kernel", json::array()}}}};
   const std::string text = mc::format_routes(result, ShowStyle{Headings::plain, true});
   const std::string header = "ROUTE (S,G)" + std::string(31, ' ') + " IIF" + std::string(31, ' ') +
-                             "    PACKETS      BYTES  OIFS";
+                             " STATE    PACKETS      BYTES  OIFS";
   CHECK(header.size() > 79);
   CHECK(text.find(std::string(header.size(), '=') + "\n" + header + "\n") != std::string::npos);
 
