@@ -242,8 +242,11 @@ std::vector<core::Failure> Service::sync() {
 std::vector<core::Failure> Service::sync_to(core::Desired desired) {
   if (upcalls_) upcalls_->prepare(desired);  // dynamic entries, active feeds
   auto plan = core::make_plan(installed_, desired);
-  for (const auto& op : plan.ops)
-    spdlog::debug("kernel: {}", op.str());
+  // Formatting every op costs as much as planning them: only when logged.
+  if (spdlog::should_log(spdlog::level::debug)) {
+    for (const auto& op : plan.ops)
+      spdlog::debug("kernel: {}", op.str());
+  }
   auto failures = plan.failures;
   auto applied = core::apply(*mroute_, installed_, plan);
   failures.insert(failures.end(), applied.begin(), applied.end());

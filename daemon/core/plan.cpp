@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace mfcd::core {
 
@@ -44,13 +45,38 @@ Op del_mfc_op(const SgKey& key, const InstalledMfc& installed) {
   return op;
 }
 
+// The first 8 address bytes as a number that orders like the bytes do.
+uint64_t high_bytes(const Addr& a) {
+  uint64_t v = 0;
+  std::memcpy(&v, a.bytes.data(), sizeof v);
+  return __builtin_bswap64(v);
+}
+
+uint64_t low_bytes(const Addr& a) {
+  uint64_t v = 0;
+  std::memcpy(&v, a.bytes.data() + 8, sizeof v);
+  return __builtin_bswap64(v);
+}
+
+// SgKey's own order (source, then group; family before bytes) in four
+// integer compares instead of two memcmp calls: sorting is a large part of
+// planning a big table.
+bool sg_less(const SgKey& a, const SgKey& b) {
+  if (a.source.family != b.source.family) return a.source.family < b.source.family;
+  if (const uint64_t x = high_bytes(a.source), y = high_bytes(b.source); x != y) return x < y;
+  if (const uint64_t x = low_bytes(a.source), y = low_bytes(b.source); x != y) return x < y;
+  if (a.group.family != b.group.family) return a.group.family < b.group.family;
+  if (const uint64_t x = high_bytes(a.group), y = high_bytes(b.group); x != y) return x < y;
+  return low_bytes(a.group) < low_bytes(b.group);
+}
+
 // Sorts through an index so that the (large) ops move once, not log n times.
 void sort_by_key(std::vector<Op>& ops) {
   std::vector<size_t> order(ops.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return ops[a].mfc.key < ops[b].mfc.key; });
+            [&](size_t a, size_t b) { return sg_less(ops[a].mfc.key, ops[b].mfc.key); });
   std::vector<Op> sorted;
   sorted.reserve(ops.size());
   for (size_t i : order)
@@ -72,6 +98,15 @@ struct PlannedVif {
 struct VifPlan {
   std::unordered_map<std::string, PlannedVif> by_name;
   std::array<std::string, kMaxVifs> names;
+  // by_name as a short list: at most kMaxVifs entries, so a scan comparing
+  // lengths first beats hashing the name for every entry of a big table.
+  std::vector<std::pair<const std::string*, PlannedVif>> list;
+  const PlannedVif* find(const std::string& name) const {
+    for (const auto& [n, v] : list) {
+      if (n->size() == name.size() && *n == name) return &v;
+    }
+    return nullptr;
+  }
   uint32_t recreated = 0;  // bit per VIF that is deleted and added again
   std::unordered_map<std::string, Error> unavailable;  // interface -> why no VIF
 };
@@ -163,6 +198,11 @@ size_t Installed::vif_count(Family f) const {
       std::count_if(slots.begin(), slots.end(), [](const auto& s) { return s.has_value(); }));
 }
 
+std::string Op::iif_name() const {
+  if (!names || mfc.iif < 0 || mfc.iif >= kMaxVifs) return {};
+  return (*names)[mfc.iif];
+}
+
 std::string Op::str() const {
   switch (kind) {
     case Kind::add_vif:
@@ -174,16 +214,18 @@ std::string Op::str() const {
              " " + vif.ifname;
     case Kind::add_mfc: {
       // OIFs in VIF order (the kernel's order), ":TTL" only when not 1.
-      std::string out = "add_mfc " + sg_text(mfc.key) +
-                        " iif=" + (iif_name.empty() ? "#" + std::to_string(mfc.iif) : iif_name) +
-                        " oifs=";
-      size_t named = 0;
+      auto name = [&](VifIndex i) {
+        if (names && i >= 0 && i < kMaxVifs && !(*names)[i].empty()) return (*names)[i];
+        return "#" + std::to_string(i);
+      };
+      std::string out = "add_mfc " + sg_text(mfc.key) + " iif=" + name(mfc.iif) + " oifs=";
+      bool first = true;
       for (VifIndex i = 0; i < kMaxVifs; ++i) {
         if (!mfc.ttls[i]) continue;
-        if (named != 0) out += ",";
-        out += named < oif_names.size() ? oif_names[named] : "#" + std::to_string(i);
+        if (!first) out += ",";
+        out += name(i);
         if (mfc.ttls[i] != 1) out += ":" + std::to_string(mfc.ttls[i]);
-        ++named;
+        first = false;
       }
       if (dynamic) out += " dynamic";
       return out;
@@ -196,13 +238,27 @@ std::string Op::str() const {
 
 Plan make_plan(const Installed& installed, const Desired& desired) {
   Plan plan;
-  std::vector<Op> early_vif_dels, vif_adds, mfc_adds, mfc_dels, vif_dels;
+  std::vector<Op> early_vif_dels, vif_adds, mfc_dels, vif_dels;
   std::array<VifPlan, 2> vifs;
   for (Family f : kFamilies) {
     plan_vifs(f, installed, desired, plan, early_vif_dels, vif_adds, vif_dels,
               vifs[family_index(f)]);
   }
 
+  for (auto& vp : vifs) {
+    vp.list.reserve(vp.by_name.size());
+    for (const auto& [name, planned] : vp.by_name)
+      vp.list.emplace_back(&name, planned);
+  }
+
+  // Entries to write, found first and sorted as small records, so that each
+  // Op is built once, in place, in its final position.
+  struct Write {
+    const SgKey* key;
+    const DesiredMfc* want;
+    MfcConf conf;
+  };
+  std::vector<Write> writes;
   for (const auto& [key, want] : desired.mfc) {
     const VifPlan& vp = vifs[family_index(key.group.family)];
     MfcConf conf;
@@ -213,13 +269,13 @@ Plan make_plan(const Installed& installed, const Desired& desired) {
     const std::string* lacking = nullptr;
     uint32_t used = 0;  // bit per VIF the entry refers to
     auto vif_for = [&](const std::string& name) -> const PlannedVif* {
-      auto it = vp.by_name.find(name);
-      if (it == vp.by_name.end()) {
+      const PlannedVif* v = vp.find(name);
+      if (!v) {
         if (!lacking) lacking = &name;
         return nullptr;
       }
-      used |= 1U << it->second.vif;
-      return &it->second;
+      used |= 1U << v->vif;
+      return v;
     };
     if (const PlannedVif* iif = vif_for(want.iif)) conf.iif = iif->vif;
     for (const auto& oif : want.oifs) {
@@ -238,33 +294,47 @@ Plan make_plan(const Installed& installed, const Desired& desired) {
 
     // A re-created VIF vanished from the kernel's copy of every entry that
     // used it, so those entries are written again even if unchanged here.
-    auto have = installed.mfc.find(key);
-    if (have != installed.mfc.end() && have->second.conf == conf &&
-        have->second.dynamic == want.dynamic && (used & vp.recreated) == 0 &&
-        have->second.route == want.route) {
-      continue;
+    if (!installed.mfc.empty()) {
+      auto have = installed.mfc.find(key);
+      if (have != installed.mfc.end() && have->second.conf == conf &&
+          have->second.dynamic == want.dynamic && (used & vp.recreated) == 0 &&
+          have->second.route == want.route) {
+        continue;
+      }
     }
-    Op op{};
-    op.kind = Op::Kind::add_mfc;
-    op.mfc = conf;
-    op.route = want.route;
-    op.dynamic = want.dynamic;
-    op.iif_name = want.iif;
-    for (VifIndex i = 0; i < kMaxVifs; ++i) {
-      if (conf.ttls[i]) op.oif_names.push_back(vp.names[i]);
-    }
-    mfc_adds.push_back(std::move(op));
+    writes.push_back(Write{&key, &want, conf});
   }
+  std::vector<uint32_t> order(writes.size());
+  for (uint32_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return sg_less(*writes[a].key, *writes[b].key); });
 
   for (const auto& [key, have] : installed.mfc) {
     if (!desired.mfc.count(key)) mfc_dels.push_back(del_mfc_op(key, have));
   }
-
-  sort_by_key(mfc_adds);
   sort_by_key(mfc_dels);
-  plan.ops.reserve(early_vif_dels.size() + vif_adds.size() + mfc_adds.size() + mfc_dels.size() +
+
+  // One copy of the VIF names per family, shared by that family's ops.
+  std::array<std::shared_ptr<const VifNames>, 2> names;
+  for (size_t fi = 0; fi < 2; ++fi)
+    names[fi] = std::make_shared<const VifNames>(vifs[fi].names);
+
+  plan.ops.reserve(early_vif_dels.size() + vif_adds.size() + writes.size() + mfc_dels.size() +
                    vif_dels.size());
-  for (auto* list : {&early_vif_dels, &vif_adds, &mfc_adds, &mfc_dels, &vif_dels}) {
+  for (auto* list : {&early_vif_dels, &vif_adds}) {
+    std::move(list->begin(), list->end(), std::back_inserter(plan.ops));
+  }
+  for (uint32_t i : order) {
+    const Write& w = writes[i];
+    Op& op = plan.ops.emplace_back();
+    op.kind = Op::Kind::add_mfc;
+    op.mfc = w.conf;
+    op.route = w.want->route;
+    op.dynamic = w.want->dynamic;
+    op.names = names[family_index(w.key->group.family)];
+  }
+  for (auto* list : {&mfc_dels, &vif_dels}) {
     std::move(list->begin(), list->end(), std::back_inserter(plan.ops));
   }
   return plan;
@@ -275,6 +345,10 @@ std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan&
   // Why a VIF is unusable in this run, so that entries needing it are
   // skipped with the real cause instead of being sent to the kernel.
   std::array<std::array<std::optional<Error>, kMaxVifs>, 2> broken;
+  // One rehash at most, not a series of them as a big table grows.
+  const auto adds = static_cast<size_t>(std::count_if(
+      plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.kind == Op::Kind::add_mfc; }));
+  installed.mfc.reserve(installed.mfc.size() + adds);
 
   auto vif_failed = [&](const Op& op, Error error) {
     const std::string what = (op.kind == Op::Kind::add_vif ? "add_vif " : "del_vif ") +
@@ -326,12 +400,12 @@ std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan&
         if (skip) {
           skip->message = "route " + op.route.str() + " not installed: " + skip->message;
           failures.push_back(
-              Failure{"add_mfc " + op.mfc.key.str(), std::move(*skip), op.route, op.iif_name});
+              Failure{"add_mfc " + op.mfc.key.str(), std::move(*skip), op.route, op.iif_name()});
           break;
         }
         if (auto r = kernel.add_mfc(op.mfc); !r) {
           failures.push_back(
-              Failure{"add_mfc " + op.mfc.key.str(), r.error(), op.route, op.iif_name});
+              Failure{"add_mfc " + op.mfc.key.str(), r.error(), op.route, op.iif_name()});
           break;
         }
         installed.mfc.insert_or_assign(op.mfc.key, InstalledMfc{op.mfc, op.route, op.dynamic});

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -40,17 +41,20 @@ struct Installed {
   size_t vif_count(Family f) const;
 };
 
+using VifNames = std::array<std::string, kMaxVifs>;
+
 struct Op {
   enum class Kind { add_vif, add_mfc, del_mfc, del_vif };
   Kind kind;
-  VifConf vif;       // add_vif, del_vif (family + vif)
-  MfcConf mfc;       // add_mfc; del_mfc uses mfc.key
-  RouteKey route;    // add_mfc: the route it realises
+  VifConf vif;     // add_vif, del_vif (family + vif)
+  MfcConf mfc;     // add_mfc; del_mfc uses mfc.key
+  RouteKey route;  // add_mfc: the route it realises
   bool dynamic = false;
-  // add_mfc: interface names of mfc.iif and of the OIFs (in VIF order), so
-  // that str() reads like the operator's words, not like VIF numbers.
-  std::string iif_name;
-  std::vector<std::string> oif_names;
+  // add_mfc: the name of every VIF once the plan has run, shared by all the
+  // ops of one family in a plan (one pointer per op instead of a vector of
+  // names), so that str() reads like the operator's words, not VIF numbers.
+  std::shared_ptr<const VifNames> names;
+  std::string iif_name() const;  // names[mfc.iif], "" when unknown
   // "add_vif ipv4 0 a1 ifindex=2 ttl=1", "del_vif ipv4 0 a1",
   // "add_mfc 10.0.0.1,225.1.1.1 iif=a1 oifs=a2,a3", "del_mfc 10.0.0.1,225.1.1.1".
   // OIFs in VIF order, ":TTL" after one whose threshold is not 1; "oifs=" is a

@@ -394,8 +394,12 @@ TEST_CASE("ops print readably") {
   op.mfc.ttls[1] = 1;
   op.mfc.ttls[4] = 2;
   CHECK(op.str() == "add_mfc 10.0.0.1,225.1.1.1 iif=#3 oifs=#1,#4:2");
-  op.iif_name = "a1";
-  op.oif_names = {"a2", "a5"};
+  auto names = std::make_shared<VifNames>();
+  (*names)[3] = "a1";
+  (*names)[1] = "a2";
+  (*names)[4] = "a5";
+  op.names = names;
+  CHECK(op.iif_name() == "a1");
   op.dynamic = true;
   CHECK(op.str() == "add_mfc 10.0.0.1,225.1.1.1 iif=a1 oifs=a2,a5:2 dynamic");
   op.kind = Op::Kind::del_mfc;
