@@ -10,7 +10,6 @@
 #include "core/desired.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace mfcd::core {
 
@@ -35,6 +34,7 @@ struct LinkInfo {
   const Link* link = nullptr;
   bool enabled = true;
   int ttl_threshold = 1;
+  size_t index = 0;  // position in the resolver's list
 };
 
 class Resolver {
@@ -43,7 +43,7 @@ class Resolver {
     infos_.reserve(links.size());
     by_name_.reserve(links.size());
     for (const auto& link : links) {
-      LinkInfo info{&link, true, 1};
+      LinkInfo info{&link, true, 1, infos_.size()};
       if (const PhyintConf* p = phyint_for(phyints, link.name)) {
         info.enabled = p->enabled;
         info.ttl_threshold = p->ttl_threshold;
@@ -93,19 +93,20 @@ class Resolver {
   std::unordered_map<std::string, std::vector<const LinkInfo*>> wildcard_cache_;
 };
 
-// Per-family VIF list in order of first use.
+// Per-family VIF list in order of first use. Seen links are marked by their
+// position, so using a link costs no hashing of its name.
 class VifList {
  public:
-  explicit VifList(std::vector<DesiredVif>& out) : out_(out) {}
+  VifList(std::vector<DesiredVif>& out, size_t links) : out_(out), seen_(links, false) {}
   void use(const LinkInfo& info) {
-    if (seen_.insert(info.link->name).second) {
-      out_.push_back(DesiredVif{info.link->name, info.link->ifindex, info.ttl_threshold});
-    }
+    if (seen_[info.index]) return;
+    seen_[info.index] = true;
+    out_.push_back(DesiredVif{info.link->name, info.link->ifindex, info.ttl_threshold});
   }
 
  private:
   std::vector<DesiredVif>& out_;
-  std::unordered_set<std::string> seen_;
+  std::vector<bool> seen_;
 };
 
 void add_unique(std::vector<std::string>& list, const std::string& name) {
@@ -117,7 +118,8 @@ void add_unique(std::vector<std::string>& list, const std::string& name) {
 Desired compute_desired(const Intent& intent, const Links& links) {
   Desired desired;
   Resolver resolver(intent.phyints(), links);
-  VifList vifs[2] = {VifList(desired.vifs[0]), VifList(desired.vifs[1])};
+  VifList vifs[2] = {VifList(desired.vifs[0], links.size()),
+                     VifList(desired.vifs[1], links.size())};
 
   // Enabled phyints first, in config order: the first one gets VIF 0.
   for (const auto& p : intent.phyints()) {
@@ -136,6 +138,8 @@ Desired compute_desired(const Intent& intent, const Links& links) {
   const auto routes = intent.routes();
   desired.status.reserve(routes.size());
   desired.mfc.reserve(routes.size());
+  std::vector<const LinkInfo*> one_iif(1);
+  std::vector<std::string> merged_oifs;  // scratch for routes with several shares
   for (const RouteIntent* route : routes) {
     const RouteKey& key = route->key;
     VifList& family_vifs = vifs[family_index(key.family())];
@@ -151,24 +155,37 @@ Desired compute_desired(const Intent& intent, const Links& links) {
 
     // Inbound interface: one name, or every enabled link a wildcard matches
     // (the first in link order carries an (S,G) entry).
-    std::vector<const LinkInfo*> iifs;
+    static const std::vector<const LinkInfo*> kNone;
+    const std::vector<const LinkInfo*>* iifs_ptr = &kNone;
     if (is_wildcard(key.iif)) {
-      iifs = resolver.matches(key.iif);
-      if (iifs.empty()) status.reason = "no interface matches inbound " + key.iif;
+      iifs_ptr = &resolver.matches(key.iif);
+      if (iifs_ptr->empty()) status.reason = "no interface matches inbound " + key.iif;
     } else if (const LinkInfo* info = resolver.find(key.iif); !info) {
       status.reason = "inbound interface " + key.iif + " does not exist";
     } else if (!info->enabled) {
       warn_disabled(key.iif);
       status.reason = "inbound interface " + key.iif + " is disabled";
     } else {
-      iifs.push_back(info);
+      one_iif[0] = info;
+      iifs_ptr = &one_iif;
     }
+    const std::vector<const LinkInfo*>& iifs = *iifs_ptr;
     for (const LinkInfo* info : iifs)
       family_vifs.use(*info);
-    const std::string iif = iifs.empty() ? std::string() : iifs.front()->link->name;
+    static const std::string kNoName;
+    const std::string& iif = iifs.empty() ? kNoName : iifs.front()->link->name;
 
+    // A route with one share (nearly all) is read in place, not copied.
+    const std::vector<std::string>* wanted = nullptr;
+    if (route->shares.size() == 1) {
+      wanted = &route->shares.begin()->second;
+    } else {
+      merged_oifs = route->oifs();
+      wanted = &merged_oifs;
+    }
     std::vector<std::string> oifs;
-    for (const auto& name : route->oifs()) {
+    oifs.reserve(wanted->size());
+    for (const auto& name : *wanted) {
       if (is_wildcard(name)) {
         const auto& found = resolver.matches(name);
         if (found.empty()) add_unique(status.missing_oifs, name);

@@ -7,7 +7,6 @@
 #include "core/intent.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace mfcd::core {
 
@@ -128,23 +127,33 @@ Result<void> validate_route_key(const RouteKey& key) {
 void Intent::load_config(const Config& config) {
   // Drop every config share first, then add the new ones: a route that the
   // file still names keeps its seq (and so its place in ties and VIF order).
-  std::vector<RouteKey> orphans;
+  // A route left with no share is erased only after the file has been
+  // read: if the file still names it, it has a share again by then.
+  std::vector<const RouteKey*> orphans;
   for (auto& [key, route] : routes_) {
     if (route.shares.erase(kConfigOwner) != 0) route.pos.reset();
-    if (route.shares.empty()) orphans.push_back(key);
+    if (route.shares.empty()) orphans.push_back(&key);
   }
-  std::unordered_set<RouteKey, RouteKeyHash> named;
-  named.reserve(config.routes.size());
+  routes_.reserve(routes_.size() + config.routes.size());  // one rehash, not a series
+  const std::string config_owner = kConfigOwner;
+  RouteKey key;
   for (const auto& conf : config.routes) {
-    const RouteKey key = normalized(RouteKey{conf.iif, conf.source, conf.group});
+    key.iif = conf.iif;
+    key.source = conf.source;
+    key.group = conf.group;
+    key = normalized(std::move(key));
     RouteIntent& route = route_for(key);
-    auto& share = route.shares[kConfigOwner];
-    merge_into(share, conf.oifs);
+    auto& share = route.shares[config_owner];
+    if (share.empty()) {
+      share = conf.oifs;  // the parser leaves no duplicates
+    } else {
+      merge_into(share, conf.oifs);
+    }
     if (!route.pos) route.pos = conf.pos;
-    named.insert(key);
   }
-  for (const auto& key : orphans) {
-    if (!named.count(key)) routes_.erase(key);
+  for (const RouteKey* orphan : orphans) {
+    auto it = routes_.find(*orphan);
+    if (it != routes_.end() && it->second.shares.empty()) routes_.erase(it);
   }
   phyints_ = config.phyints;
   joins_ = config.joins;
@@ -238,6 +247,31 @@ const RouteIntent* Intent::find_route(const RouteKey& key) const {
 
 std::vector<const RouteIntent*> Intent::routes() const {
   std::vector<const RouteIntent*> out;
+  if (routes_.empty()) return out;
+  uint64_t low = UINT64_MAX, high = 0;
+  for (const auto& [key, route] : routes_) {
+    low = std::min(low, route.seq);
+    high = std::max(high, route.seq);
+  }
+  // Sequence numbers are unique and mostly dense (a big config gets a run
+  // of them), so placing each route at its offset is a linear-time sort;
+  // when removals have left the range sparse, a comparison sort it is.
+  const uint64_t range = high - low + 1;
+  if (range <= 4 * routes_.size() + 64) {
+    std::vector<const RouteIntent*> slots(range, nullptr);
+    bool unique = true;
+    for (const auto& [key, route] : routes_) {
+      auto& slot = slots[route.seq - low];
+      unique = unique && !slot;
+      slot = &route;
+    }
+    if (unique) {
+      out.reserve(routes_.size());
+      for (const RouteIntent* r : slots)
+        if (r) out.push_back(r);
+      return out;
+    }
+  }
   out.reserve(routes_.size());
   for (const auto& [key, route] : routes_)
     out.push_back(&route);
