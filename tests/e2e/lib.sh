@@ -41,7 +41,9 @@ RPC_SCHEMA=$MFCD_SOURCE_DIR/tests/tools/rpc_schema.py
 PYTHON=/usr/bin/python3
 
 # The addresses of the topology, for tests to use.
+# shellcheck disable=SC2034
 SENDER4=192.0.2.2
+# shellcheck disable=SC2034
 SENDER6=2001:db8:1::2
 
 E2E_NAMESPACES=()
@@ -103,7 +105,7 @@ e2e_cleanup() {
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
     e2e_dump_logs
   fi
-  local pid pids=("${E2E_PIDS[@]}" "${E2E_RECV_PID[@]}" $MFCD_PID)
+  local pid pids=("${E2E_PIDS[@]}" "${E2E_RECV_PID[@]}" ${MFCD_PID:+"$MFCD_PID"})
   for pid in "${pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null
   done
