@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "groups.hpp"
+#include "method_support.hpp"
 #include "rpc/dispatcher.hpp"
 #include "rpc/errors.hpp"
 
@@ -16,17 +17,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kDefaultOwner = "api";
-
-core::Prefix prefix_param(const std::string& name, const std::string& text) {
-  auto parsed = core::parse_prefix(text);
-  if (!parsed.prefix) throw rpc::ParamError{name, parsed.error};
-  return *parsed.prefix;
-}
-
 struct JoinRequest {
   core::JoinKey key;
-  std::string owner = kDefaultOwner;
+  std::string owner;
 };
 
 JoinRequest join_request(const json& params) {
@@ -36,11 +29,7 @@ JoinRequest join_request(const json& params) {
   auto source = p.opt_string("source");
   req.key.group = prefix_param("group", p.get_string("group"));
   if (source) req.key.source = prefix_param("source", *source);
-  if (auto owner = p.opt_string("owner")) {
-    if (owner->empty() || *owner == core::kConfigOwner)
-      throw rpc::ParamError{"owner", "owner must be a non-empty name other than 'config'"};
-    req.owner = *owner;
-  }
+  req.owner = owner_param(p);
   p.finish();
   if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
   req.key = core::normalized(req.key);
@@ -52,64 +41,35 @@ JoinRequest join_request(const json& params) {
 }
 
 json key_json(const core::JoinKey& key) {
-  return {{"iif", key.iif},
-          {"source", key.source ? json(key.source->str()) : json(nullptr)},
-          {"group", key.group.str()}};
+  return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
 }
 
-rpc::RpcError to_rpc_error(const core::Error& err, const core::JoinKey& key, size_t range_limit) {
+// The data object each code promises in the schema.
+rpc::RpcError join_error(const core::Error& err, const core::JoinKey& key, size_t range_limit) {
   json data = json::object();
-  int code = rpc::kInternalError;
   switch (err.code) {
     case core::Errc::invalid_argument:
-      code = rpc::kInvalidParams;
-      data = {{"param", "group"}, {"message", err.message}};
+      data = {{"param", "group"}};
       break;
     case core::Errc::interface_unknown:
-      code = rpc::kUnknownInterface;
       data = {{"interface", key.iif}};
       break;
     case core::Errc::not_found:
-      code = rpc::kNotFound;
       data = key_json(key);
       data["what"] = "join";
       break;
     case core::Errc::limit:
-      code = rpc::kLimitExceeded;
       data = {{"limit", "join_range"}, {"value", range_limit}};
       break;
-    case core::Errc::kernel: {
-      code = rpc::kKernelError;
+    case core::Errc::kernel:
       // "MCAST_JOIN_GROUP a1 (*, 225.1.1.1): No such device" -> the part
       // before the colon names the operation.
-      auto colon = err.message.find(": ");
-      data = {{"op", err.message.substr(0, colon)}};
-      break;
-    }
-    case core::Errc::permission:
-      code = rpc::kPermissionDenied;
-      break;
-    case core::Errc::conflict:
-      code = rpc::kConflict;
+      data = {{"op", err.message.substr(0, err.message.find(": "))}};
       break;
     default:
       break;
   }
-  if (err.sys_errno != 0) {
-    data["errno"] = err.sys_errno;
-    data["strerror"] = std::strerror(err.sys_errno);
-  }
-  data["message"] = err.message;
-  return rpc::RpcError{code, err.message, std::move(data)};
-}
-
-bool may_change(const rpc::CallContext& ctx) {
-  return ctx.uid == 0;
-}
-
-rpc::RpcError permission_denied(const rpc::CallContext& ctx) {
-  return rpc::RpcError{rpc::kPermissionDenied, "permission denied: only root may change groups",
-                       json{{"uid", ctx.uid}}};
+  return to_rpc_error(err, std::move(data));
 }
 
 }  // namespace
@@ -118,17 +78,17 @@ void register_group_methods(rpc::Dispatcher& d, Groups& groups) {
   d.add("group.join",
         [&groups](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
           auto req = join_request(params);
-          if (!may_change(ctx)) return permission_denied(ctx);
+          if (!may_change(ctx)) return permission_denied(ctx, "groups");
           auto r = groups.join(req.key, req.owner);
-          if (!r) return to_rpc_error(r.error(), req.key, groups.joins().range_limit());
+          if (!r) return join_error(r.error(), req.key, groups.joins().range_limit());
           return json{{"group", r.value()}};
         });
   d.add("group.leave",
         [&groups](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
           auto req = join_request(params);
-          if (!may_change(ctx)) return permission_denied(ctx);
+          if (!may_change(ctx)) return permission_denied(ctx, "groups");
           auto r = groups.leave(req.key, req.owner);
-          if (!r) return to_rpc_error(r.error(), req.key, groups.joins().range_limit());
+          if (!r) return join_error(r.error(), req.key, groups.joins().range_limit());
           return json{{"group", r.value()}};
         });
   d.add("group.list", [&groups](const json& params, const rpc::CallContext&) -> rpc::HandlerResult {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config_files.hpp"
+#include "method_support.hpp"
 #include "rpc/errors.hpp"
 #include "service.hpp"
 #include "version.hpp"
@@ -19,45 +20,6 @@ namespace mfcd {
 namespace {
 
 using nlohmann::json;
-
-int rpc_code(core::Errc code) {
-  switch (code) {
-    case core::Errc::invalid_argument:
-      return rpc::kInvalidParams;
-    case core::Errc::not_found:
-      return rpc::kNotFound;
-    case core::Errc::interface_unknown:
-      return rpc::kUnknownInterface;
-    case core::Errc::vif_table_full:
-      return rpc::kVifTableFull;
-    case core::Errc::kernel:
-      return rpc::kKernelError;
-    case core::Errc::permission:
-      return rpc::kPermissionDenied;
-    case core::Errc::config:
-      return rpc::kConfigError;
-    case core::Errc::conflict:
-      return rpc::kConflict;
-    case core::Errc::limit:
-      return rpc::kLimitExceeded;
-    case core::Errc::internal:
-      break;
-  }
-  return rpc::kInternalError;
-}
-
-rpc::RpcError to_rpc_error(const core::Error& err, json data = json::object()) {
-  if (err.sys_errno != 0) {
-    data["errno"] = err.sys_errno;
-    data["strerror"] = std::strerror(err.sys_errno);
-  }
-  data["message"] = err.message;
-  return rpc::RpcError{rpc_code(err.code), err.message, std::move(data)};
-}
-
-json prefix_or_null(const std::optional<core::Prefix>& p) {
-  return p ? json(p->str()) : json(nullptr);
-}
 
 json key_json(const core::RouteKey& key) {
   return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
@@ -124,13 +86,6 @@ json kernel_entry(const Service& svc, const core::InstalledMfc& m, bool detail) 
   return e;
 }
 
-// Parses an address param ("source" / "group", with optional /LEN).
-core::Prefix prefix_param(const std::string& name, const std::string& text) {
-  auto parsed = core::parse_prefix(text);
-  if (!parsed.prefix) throw rpc::ParamError{name, parsed.error};
-  return *parsed.prefix;
-}
-
 core::RouteRequest route_request(const json& params, bool oifs_required) {
   rpc::Params p(params);
   core::RouteRequest req;
@@ -149,11 +104,7 @@ core::RouteRequest route_request(const json& params, bool oifs_required) {
   } else if (auto oifs = p.opt_string_array("oifs")) {
     req.oifs = *oifs;
   }
-  if (auto owner = p.opt_string("owner")) {
-    if (owner->empty() || *owner == core::kConfigOwner)
-      throw rpc::ParamError{"owner", "owner must be a non-empty name other than 'config'"};
-    req.owner = *owner;
-  }
+  req.owner = owner_param(p);
   p.finish();
   if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
   for (const auto& oif : req.oifs)
@@ -190,15 +141,6 @@ rpc::HandlerResult route_result(const Service& svc,
   return json{{"route", route ? route_item(svc, *route) : json(nullptr)}};
 }
 
-bool may_change(const rpc::CallContext& ctx) {
-  return ctx.uid == 0;
-}
-
-rpc::RpcError permission_denied(const rpc::CallContext& ctx) {
-  return rpc::RpcError{rpc::kPermissionDenied, "permission denied: only root may change routes",
-                       json{{"uid", ctx.uid}}};
-}
-
 }  // namespace
 
 void register_methods(Service& svc) {
@@ -206,18 +148,18 @@ void register_methods(Service& svc) {
 
   d.add("route.add", [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
     auto req = route_request(params, true);
-    if (!may_change(ctx)) return permission_denied(ctx);
+    if (!may_change(ctx)) return permission_denied(ctx, "routes");
     return route_result(svc, svc.route_add(req), req.key);
   });
   d.add("route.set", [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
     auto req = route_request(params, true);
-    if (!may_change(ctx)) return permission_denied(ctx);
+    if (!may_change(ctx)) return permission_denied(ctx, "routes");
     return route_result(svc, svc.route_set(req), req.key);
   });
   d.add("route.remove",
         [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
           auto req = route_request(params, false);
-          if (!may_change(ctx)) return permission_denied(ctx);
+          if (!may_change(ctx)) return permission_denied(ctx, "routes");
           return route_result(svc, svc.route_remove(req), req.key);
         });
 
@@ -246,7 +188,7 @@ void register_methods(Service& svc) {
           rpc::Params p(params);
           bool dry_run = p.opt_bool("dry_run", false);
           p.finish();
-          if (!may_change(ctx)) return permission_denied(ctx);
+          if (!may_change(ctx)) return permission_denied(ctx, "routes");
           auto outcome = svc.reload_config(dry_run);
           if (!outcome.ok) {
             json errors = json::array();
@@ -271,7 +213,7 @@ void register_methods(Service& svc) {
           rpc::Params p(params);
           std::string file = p.opt_string("file").value_or(svc.options().config_file);
           p.finish();
-          if (!may_change(ctx)) return permission_denied(ctx);
+          if (!may_change(ctx)) return permission_denied(ctx, "routes");
           auto parsed = load_config_file(file);
           json errors = json::array(), warnings = json::array();
           for (const auto& diag : parsed.diagnostics)
@@ -380,7 +322,7 @@ void register_methods(Service& svc) {
         [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
           rpc::Params p(params);
           p.finish();
-          if (!may_change(ctx)) return permission_denied(ctx);
+          if (!may_change(ctx)) return permission_denied(ctx, "routes");
           return json{{"flushed", svc.upcalls() ? svc.upcalls()->flush() : 0}};
         });
 
@@ -394,7 +336,7 @@ void register_methods(Service& svc) {
         [&svc](const json& params, const rpc::CallContext& ctx) -> rpc::HandlerResult {
           rpc::Params p(params);
           p.finish();
-          if (!may_change(ctx)) return permission_denied(ctx);
+          if (!may_change(ctx)) return permission_denied(ctx, "routes");
           svc.request_stop("daemon.stop from pid " + std::to_string(ctx.pid));
           return json{{"stopping", true}};
         });
