@@ -104,6 +104,12 @@ class Parser {
   // Parses `text` as the contents of `name`; `name` must already be on the
   // include stack (the caller pushes it so that loops are seen).
   void parse_text(const std::string& name, std::string_view text) {
+    // Room for a route per line up front, growing geometrically all the
+    // same so that many small included files do not reallocate each time.
+    auto& routes = out_.config.routes;
+    const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    if (routes.size() + lines > routes.capacity())
+      routes.reserve(std::max(routes.size() + lines, 2 * routes.capacity()));
     std::vector<Token> tokens;
     int line_no = 0;
     size_t pos = 0;
@@ -413,6 +419,7 @@ class Parser {
     if (to_kw) {
       const std::string_view iif = from_value ? from_value->text : std::string_view();
       bool dropped_iif = false;
+      oifs.reserve(line.tokens.size() - c.next);  // one allocation, not one per doubling
       if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
       while (const Token* t = c.take()) {
         if (t->text == "from" || t->text == "source" || t->text == "group" || t->text == "to") {
@@ -440,12 +447,13 @@ class Parser {
     }
 
     if (c.failed) return;
-    const SourcePos pos = c.at(&line.tokens[0]);
+    SourcePos pos = c.at(&line.tokens[0]);
     if (is_route) {
-      out_.config.routes.push_back(
-          RouteConf{std::string(from_value->text), source, *group, std::move(oifs), pos});
+      out_.config.routes.push_back(RouteConf{std::string(from_value->text), source, *group,
+                                             std::move(oifs), std::move(pos)});
     } else {
-      out_.config.joins.push_back(JoinConf{std::string(from_value->text), source, *group, pos});
+      out_.config.joins.push_back(
+          JoinConf{std::string(from_value->text), source, *group, std::move(pos)});
     }
   }
 

@@ -248,11 +248,17 @@ const RouteIntent* Intent::find_route(const RouteKey& key) const {
 std::vector<const RouteIntent*> Intent::routes() const {
   std::vector<const RouteIntent*> out;
   if (routes_.empty()) return out;
+  // One walk over the table's nodes (each one a cache miss on a big table),
+  // then everything else on this flat array.
+  std::vector<std::pair<uint64_t, const RouteIntent*>> seqs;
+  seqs.reserve(routes_.size());
   uint64_t low = UINT64_MAX, high = 0;
   for (const auto& [key, route] : routes_) {
+    seqs.emplace_back(route.seq, &route);
     low = std::min(low, route.seq);
     high = std::max(high, route.seq);
   }
+  out.reserve(routes_.size());
   // Sequence numbers are unique and mostly dense (a big config gets a run
   // of them), so placing each route at its offset is a linear-time sort;
   // when removals have left the range sparse, a comparison sort it is.
@@ -260,23 +266,21 @@ std::vector<const RouteIntent*> Intent::routes() const {
   if (range <= 4 * routes_.size() + 64) {
     std::vector<const RouteIntent*> slots(range, nullptr);
     bool unique = true;
-    for (const auto& [key, route] : routes_) {
-      auto& slot = slots[route.seq - low];
+    for (const auto& [seq, route] : seqs) {
+      auto& slot = slots[seq - low];
       unique = unique && !slot;
-      slot = &route;
+      slot = route;
     }
     if (unique) {
-      out.reserve(routes_.size());
       for (const RouteIntent* r : slots)
         if (r) out.push_back(r);
       return out;
     }
   }
-  out.reserve(routes_.size());
-  for (const auto& [key, route] : routes_)
-    out.push_back(&route);
-  std::sort(out.begin(), out.end(),
-            [](const RouteIntent* a, const RouteIntent* b) { return a->seq < b->seq; });
+  std::sort(seqs.begin(), seqs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [seq, route] : seqs)
+    out.push_back(route);
   return out;
 }
 

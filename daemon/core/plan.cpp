@@ -259,6 +259,7 @@ Plan make_plan(const Installed& installed, const Desired& desired) {
     MfcConf conf;
   };
   std::vector<Write> writes;
+  writes.reserve(desired.mfc.size());
   for (const auto& [key, want] : desired.mfc) {
     const VifPlan& vp = vifs[family_index(key.group.family)];
     MfcConf conf;
@@ -304,11 +305,14 @@ Plan make_plan(const Installed& installed, const Desired& desired) {
     }
     writes.push_back(Write{&key, &want, conf});
   }
-  std::vector<uint32_t> order(writes.size());
-  for (uint32_t i = 0; i < order.size(); ++i)
-    order[i] = i;
+  // Sorted as (key, index) pairs held in one array: comparing through an
+  // index into the hash table's nodes made the sort a cache miss per compare.
+  std::vector<std::pair<SgKey, uint32_t>> order;
+  order.reserve(writes.size());
+  for (uint32_t i = 0; i < writes.size(); ++i)
+    order.emplace_back(*writes[i].key, i);
   std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return sg_less(*writes[a].key, *writes[b].key); });
+            [](const auto& a, const auto& b) { return sg_less(a.first, b.first); });
 
   for (const auto& [key, have] : installed.mfc) {
     if (!desired.mfc.count(key)) mfc_dels.push_back(del_mfc_op(key, have));
@@ -325,7 +329,7 @@ Plan make_plan(const Installed& installed, const Desired& desired) {
   for (auto* list : {&early_vif_dels, &vif_adds}) {
     std::move(list->begin(), list->end(), std::back_inserter(plan.ops));
   }
-  for (uint32_t i : order) {
+  for (const auto& [sg, i] : order) {
     const Write& w = writes[i];
     Op& op = plan.ops.emplace_back();
     op.kind = Op::Kind::add_mfc;
