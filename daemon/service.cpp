@@ -235,11 +235,69 @@ bool Service::write_pid_file() {
   return true;
 }
 
+namespace {
+
+void mark_refused(core::Desired& desired, const core::Installed& installed,
+                  const std::vector<core::Failure>& failures) {
+  // A route the kernel refused (no free VIF, say) is not installed, whatever
+  // the plan hoped: route.list and pending.list must say so, with the cause.
+  for (const auto& f : failures) {
+    if (!f.route) continue;
+    auto it = desired.status.find(*f.route);
+    if (it == desired.status.end() || it->second.state != core::RouteState::installed) continue;
+    if (f.route->source) {
+      // A change the kernel refused leaves the older entry in place.
+      auto have = installed.mfc.find(core::SgKey{f.route->source->addr, f.route->group.addr});
+      if (have != installed.mfc.end() && have->second.route == *f.route) continue;
+    }
+    it->second.state = core::RouteState::pending;
+    it->second.reason = f.error.message;
+  }
+}
+
+}  // namespace
+
 std::vector<core::Failure> Service::sync() {
+  // A few routes changed over the API and nothing else did: decide and
+  // plan just their (S,G)s, so that a route.add on a table of 50,000 costs
+  // what one route costs. core::update_desired and core::make_plan_for
+  // give up (nullopt) whenever the full path could answer differently (a
+  // VIF to add or release, wildcards, rules, links changed, a dynamic
+  // entry in the way), and active feed overrides always take the full path.
+  const core::Intent::Changes changes = intent_.take_changes();
+  if (!changes.all && !changes.list.empty() && (!upcalls_ || upcalls_->active_feeds().empty())) {
+    core::Desired slice;
+    if (auto sgs = core::update_desired(last_desired_, intent_, links_, changes, slice)) {
+      if (auto plan = core::make_plan_for(installed_, slice, *sgs)) {
+        if (spdlog::should_log(spdlog::level::debug)) {
+          for (const auto& op : plan->ops)
+            spdlog::debug("kernel: {}", op.str());
+        }
+        auto failures = plan->failures;
+        auto applied = core::apply(*mroute_, installed_, *plan);
+        failures.insert(failures.end(), applied.begin(), applied.end());
+        for (const auto& f : failures) {
+          std::string line = f.what + ": " + f.error.message;
+          if (!reported_failures_.count(line)) spdlog::error("{}", line);
+          reported_failures_.insert(std::move(line));
+        }
+        mark_refused(last_desired_, installed_, failures);
+        for (const auto& w : slice.warnings) {
+          std::string line = w.str();
+          if (!reported_failures_.count(line)) spdlog::warn("{}", line);
+          reported_failures_.insert(std::move(line));
+        }
+        return failures;
+      }
+      // update_desired already changed some statuses; the full pass below
+      // replaces last_desired_ as a whole.
+    }
+  }
   return sync_to(core::compute_desired(intent_, links_));
 }
 
 std::vector<core::Failure> Service::sync_to(core::Desired desired) {
+  (void)intent_.take_changes();  // `desired` reflects them all (reload calls here directly)
   if (upcalls_) upcalls_->prepare(desired);  // dynamic entries, active feeds
   auto plan = core::make_plan(installed_, desired);
   // The plan holds its own copy of every entry it writes and nothing reads
@@ -262,20 +320,7 @@ std::vector<core::Failure> Service::sync_to(core::Desired desired) {
     now.insert(std::move(line));
   }
   reported_failures_ = std::move(now);
-  // A route the kernel refused (no free VIF, say) is not installed, whatever
-  // the plan hoped: route.list and pending.list must say so, with the cause.
-  for (const auto& f : failures) {
-    if (!f.route) continue;
-    auto it = desired.status.find(*f.route);
-    if (it == desired.status.end() || it->second.state != core::RouteState::installed) continue;
-    if (f.route->source) {
-      // A change the kernel refused leaves the older entry in place.
-      auto have = installed_.mfc.find(core::SgKey{f.route->source->addr, f.route->group.addr});
-      if (have != installed_.mfc.end() && have->second.route == *f.route) continue;
-    }
-    it->second.state = core::RouteState::pending;
-    it->second.reason = f.error.message;
-  }
+  mark_refused(desired, installed_, failures);
   for (const auto& w : desired.warnings) {
     std::string line = w.str();
     if (!reported_failures_.count(line)) spdlog::warn("{}", line);

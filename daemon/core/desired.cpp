@@ -7,6 +7,12 @@
 // newer one waits as standby, visible to the operator, never dropped.
 // Interface names are resolved once per link and once per wildcard pattern,
 // so the pass stays linear in the number of routes.
+//
+// A route.add on a big table must not pay for that whole pass, and need
+// not: a host route only ever competes with the routes of its own (S,G),
+// and what it asks of the VIF list is captured by a use count per
+// interface. update_desired re-decides just the touched (S,G)s with the
+// same per-route code, and gives up whenever the VIF list itself would move.
 #include "core/desired.hpp"
 
 #include <algorithm>
@@ -95,62 +101,89 @@ class Resolver {
 
 // Per-family VIF list in order of first use. Seen links are marked by their
 // position, so using a link costs no hashing of its name.
+// It also counts, per link, how many routes use it (each route once, told
+// apart by a stamp) and whether a phyint line holds it (stamp 0).
 class VifList {
  public:
-  VifList(std::vector<DesiredVif>& out, size_t links) : out_(out), seen_(links, false) {}
+  VifList(std::vector<DesiredVif>& out, size_t links)
+      : out_(out),
+        seen_(links, false),
+        stamp_(links, kNoStamp),
+        routes_(links, 0),
+        pinned_(links, false) {}
   void use(const LinkInfo& info) {
+    if (stamp_[info.index] != stamp) {
+      stamp_[info.index] = stamp;
+      if (stamp == 0)
+        pinned_[info.index] = true;
+      else
+        ++routes_[info.index];
+    }
     if (seen_[info.index]) return;
     seen_[info.index] = true;
     out_.push_back(DesiredVif{info.link->name, info.link->ifindex, info.ttl_threshold});
   }
+  void export_uses(const std::vector<LinkInfo>& infos,
+                   std::unordered_map<std::string, VifUse>& out) const {
+    for (const auto& info : infos) {
+      if (seen_[info.index])
+        out.emplace(info.link->name, VifUse{routes_[info.index], pinned_[info.index]});
+    }
+  }
+
+  uint64_t stamp = 0;  // the route being resolved (0: phyint lines)
 
  private:
+  static constexpr uint64_t kNoStamp = UINT64_MAX;
   std::vector<DesiredVif>& out_;
   std::vector<bool> seen_;
+  std::vector<uint64_t> stamp_;
+  std::vector<uint32_t> routes_;
+  std::vector<bool> pinned_;
 };
 
 void add_unique(std::vector<std::string>& list, const std::string& name) {
   if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
 }
 
-}  // namespace
-
-Desired compute_desired(const Intent& intent, const Links& links) {
-  Desired desired;
-  Resolver resolver(intent.phyints(), links);
-  VifList vifs[2] = {VifList(desired.vifs[0], links.size()),
-                     VifList(desired.vifs[1], links.size())};
+// Resolves routes one at a time into a Desired: compute_desired feeds it
+// every route, update_desired only the routes of the (S,G)s that changed.
+class Builder {
+ public:
+  Builder(Desired& desired, const std::vector<PhyintConf>& phyints, const Links& links)
+      : desired_(desired),
+        resolver_(phyints, links),
+        vifs_{VifList(desired.vifs[0], links.size()), VifList(desired.vifs[1], links.size())},
+        one_iif_(1) {}
 
   // Enabled phyints first, in config order: the first one gets VIF 0.
-  for (const auto& p : intent.phyints()) {
-    if (!p.enabled) continue;
-    if (is_wildcard(p.ifname)) {
-      for (const LinkInfo* info : resolver.matches(p.ifname)) {
-        for (auto& list : vifs)
+  void add_phyints(const std::vector<PhyintConf>& phyints) {
+    for (const auto& p : phyints) {
+      if (!p.enabled) continue;
+      if (is_wildcard(p.ifname)) {
+        for (const LinkInfo* info : resolver_.matches(p.ifname)) {
+          for (auto& list : vifs_)
+            list.use(*info);
+        }
+      } else if (const LinkInfo* info = resolver_.find(p.ifname); info && info->enabled) {
+        for (auto& list : vifs_)
           list.use(*info);
       }
-    } else if (const LinkInfo* info = resolver.find(p.ifname); info && info->enabled) {
-      for (auto& list : vifs)
-        list.use(*info);
     }
   }
 
-  const auto routes = intent.routes();
-  desired.status.reserve(routes.size());
-  desired.mfc.reserve(routes.size());
-  std::vector<const LinkInfo*> one_iif(1);
-  std::vector<std::string> merged_oifs;  // scratch for routes with several shares
-  for (const RouteIntent* route : routes) {
-    const RouteKey& key = route->key;
-    VifList& family_vifs = vifs[family_index(key.family())];
+  void add(const RouteIntent& route) {
+    const RouteKey& key = route.key;
+    VifList& family_vifs = vifs_[family_index(key.family())];
+    family_vifs.stamp = route.seq;
     RouteStatus status;
     auto warn_disabled = [&](const std::string& name) {
       Diagnostic d;
-      if (route->pos) d.pos = *route->pos;
+      if (route.pos) d.pos = *route.pos;
       d.message = "route " + key.str() + " names interface " + name +
                   ", which is disabled by its phyint line; treated as absent";
       d.warning = true;
-      desired.warnings.push_back(std::move(d));
+      desired_.warnings.push_back(std::move(d));
     };
 
     // Inbound interface: one name, or every enabled link a wildcard matches
@@ -158,16 +191,16 @@ Desired compute_desired(const Intent& intent, const Links& links) {
     static const std::vector<const LinkInfo*> kNone;
     const std::vector<const LinkInfo*>* iifs_ptr = &kNone;
     if (is_wildcard(key.iif)) {
-      iifs_ptr = &resolver.matches(key.iif);
+      iifs_ptr = &resolver_.matches(key.iif);
       if (iifs_ptr->empty()) status.reason = "no interface matches inbound " + key.iif;
-    } else if (const LinkInfo* info = resolver.find(key.iif); !info) {
+    } else if (const LinkInfo* info = resolver_.find(key.iif); !info) {
       status.reason = "inbound interface " + key.iif + " does not exist";
     } else if (!info->enabled) {
       warn_disabled(key.iif);
       status.reason = "inbound interface " + key.iif + " is disabled";
     } else {
-      one_iif[0] = info;
-      iifs_ptr = &one_iif;
+      one_iif_[0] = info;
+      iifs_ptr = &one_iif_;
     }
     const std::vector<const LinkInfo*>& iifs = *iifs_ptr;
     for (const LinkInfo* info : iifs)
@@ -177,17 +210,17 @@ Desired compute_desired(const Intent& intent, const Links& links) {
 
     // A route with one share (nearly all) is read in place, not copied.
     const std::vector<std::string>* wanted = nullptr;
-    if (route->shares.size() == 1) {
-      wanted = &route->shares.begin()->second;
+    if (route.shares.size() == 1) {
+      wanted = &route.shares.begin()->second;
     } else {
-      merged_oifs = route->oifs();
-      wanted = &merged_oifs;
+      merged_oifs_ = route.oifs();
+      wanted = &merged_oifs_;
     }
     std::vector<std::string> oifs;
     oifs.reserve(wanted->size());
     for (const auto& name : *wanted) {
       if (is_wildcard(name)) {
-        const auto& found = resolver.matches(name);
+        const auto& found = resolver_.matches(name);
         if (found.empty()) add_unique(status.missing_oifs, name);
         for (const LinkInfo* info : found) {
           family_vifs.use(*info);
@@ -195,7 +228,7 @@ Desired compute_desired(const Intent& intent, const Links& links) {
         }
         continue;
       }
-      const LinkInfo* info = resolver.find(name);
+      const LinkInfo* info = resolver_.find(name);
       if (!info) {
         add_unique(status.missing_oifs, name);
       } else if (!info->enabled) {
@@ -215,7 +248,7 @@ Desired compute_desired(const Intent& intent, const Links& links) {
                                  : "(*,G) rule: (S,G) entries are added as traffic arrives";
     } else {
       const SgKey sg{key.source->addr, key.group.addr};
-      auto [it, inserted] = desired.mfc.try_emplace(sg);
+      auto [it, inserted] = desired_.mfc.try_emplace(sg);
       if (inserted) {
         status.state = RouteState::installed;
         it->second = DesiredMfc{sg, iif, std::move(oifs), key, false};
@@ -224,9 +257,145 @@ Desired compute_desired(const Intent& intent, const Links& links) {
         status.reason = sg.str() + " is already routed by " + it->second.route.str();
       }
     }
-    desired.status.emplace(key, std::move(status));
+    desired_.status.emplace(key, std::move(status));
   }
+
+  void export_uses() {
+    for (size_t f = 0; f < 2; ++f)
+      vifs_[f].export_uses(resolver_.infos(), desired_.uses[f]);
+  }
+
+  // The links a route's names resolve to, each once (exact names only).
+  std::vector<const LinkInfo*> links_of(const std::string& iif,
+                                        const std::vector<std::string>& oifs) const {
+    std::vector<const LinkInfo*> out;
+    auto add = [&](const std::string& name) {
+      const LinkInfo* info = resolver_.find(name);
+      if (info && info->enabled && std::find(out.begin(), out.end(), info) == out.end())
+        out.push_back(info);
+    };
+    add(iif);
+    for (const auto& name : oifs)
+      add(name);
+    return out;
+  }
+
+ private:
+  Desired& desired_;
+  Resolver resolver_;
+  VifList vifs_[2];
+  std::vector<const LinkInfo*> one_iif_;
+  std::vector<std::string> merged_oifs_;  // scratch for routes with several shares
+};
+
+bool host_route(const RouteKey& key) {
+  return key.source && key.source->is_host() && key.group.is_host();
+}
+
+bool any_wildcard(const std::vector<std::string>& names) {
+  return std::any_of(names.begin(), names.end(),
+                     [](const std::string& n) { return is_wildcard(n); });
+}
+
+}  // namespace
+
+Desired compute_desired(const Intent& intent, const Links& links) {
+  Desired desired;
+  desired.links = links;
+  Builder builder(desired, intent.phyints(), links);
+  builder.add_phyints(intent.phyints());
+  const auto routes = intent.routes();
+  desired.status.reserve(routes.size());
+  desired.mfc.reserve(routes.size());
+  for (const RouteIntent* route : routes)
+    builder.add(*route);
+  builder.export_uses();
   return desired;
+}
+
+std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent& intent,
+                                                 const Links& links, const Intent::Changes& changes,
+                                                 Desired& slice) {
+  if (changes.all || links != desired.links || intent.has_wildcard_iif()) return std::nullopt;
+
+  // The routes changed, each with the names it had before its first change.
+  std::vector<const Intent::Change*> firsts;
+  std::vector<SgKey> sgs;
+  for (const auto& change : changes.list) {
+    if (!host_route(change.key) || is_wildcard(change.key.iif) || any_wildcard(change.names))
+      return std::nullopt;
+    const RouteIntent* now = intent.find_route(change.key);
+    if (now && any_wildcard(now->oifs())) return std::nullopt;
+    if (std::none_of(firsts.begin(), firsts.end(),
+                     [&](const Intent::Change* c) { return c->key == change.key; }))
+      firsts.push_back(&change);
+    const SgKey sg{change.key.source->addr, change.key.group.addr};
+    if (std::find(sgs.begin(), sgs.end(), sg) == sgs.end()) sgs.push_back(sg);
+  }
+
+  // VIF use counts after the change. A VIF that would be gained or released
+  // changes the VIF list: that is compute_desired's job.
+  Desired scratch;
+  Builder builder(scratch, intent.phyints(), links);
+  std::unordered_map<std::string, VifUse> uses[2] = {desired.uses[0], desired.uses[1]};
+  for (const Intent::Change* change : firsts) {
+    auto& family_uses = uses[family_index(change->key.family())];
+    if (change->existed) {
+      for (const LinkInfo* info : builder.links_of(change->key.iif, change->names)) {
+        auto it = family_uses.find(info->link->name);
+        if (it == family_uses.end() || it->second.routes == 0) return std::nullopt;
+        --it->second.routes;
+      }
+    }
+    if (const RouteIntent* now = intent.find_route(change->key)) {
+      for (const LinkInfo* info : builder.links_of(now->key.iif, now->oifs())) {
+        auto it = family_uses.find(info->link->name);
+        if (it == family_uses.end()) return std::nullopt;  // would need a new VIF
+        ++it->second.routes;
+      }
+    }
+  }
+  for (const auto& family_uses : uses) {
+    for (const auto& [name, use] : family_uses) {
+      if (use.routes == 0 && !use.pinned) return std::nullopt;  // would release a VIF
+    }
+  }
+
+  // Every route of each touched (S,G), in creation order, decided afresh:
+  // the routes entering through an existing link, plus the changed ones
+  // (whose inbound interface may not exist; they are pending then).
+  std::vector<const RouteIntent*> routes;
+  for (const SgKey& sg : sgs) {
+    auto add = [&](const std::string& iif) {
+      const RouteIntent* r =
+          intent.find_route(RouteKey{iif, Prefix::host(sg.source), Prefix::host(sg.group)});
+      if (r && std::find(routes.begin(), routes.end(), r) == routes.end()) routes.push_back(r);
+    };
+    for (const auto& link : links)
+      add(link.name);
+    for (const Intent::Change* change : firsts) {
+      if (SgKey{change->key.source->addr, change->key.group.addr} == sg) add(change->key.iif);
+    }
+  }
+  std::sort(routes.begin(), routes.end(),
+            [](const RouteIntent* a, const RouteIntent* b) { return a->seq < b->seq; });
+  for (const RouteIntent* r : routes)
+    builder.add(*r);
+
+  for (const Intent::Change* change : firsts) {
+    if (!intent.find_route(change->key)) desired.status.erase(change->key);
+  }
+  for (auto& [key, status] : scratch.status)
+    desired.status.insert_or_assign(key, std::move(status));
+  desired.uses[0] = std::move(uses[0]);
+  desired.uses[1] = std::move(uses[1]);
+
+  slice.vifs[0] = desired.vifs[0];
+  slice.vifs[1] = desired.vifs[1];
+  slice.mfc = std::move(scratch.mfc);
+  slice.warnings = std::move(scratch.warnings);
+  slice.links = links;
+  return sgs;
 }
 
 }  // namespace mfcd::core

@@ -3,6 +3,7 @@
 // and what waits for a missing interface. Pure: same inputs, same output.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +41,14 @@ struct RouteStatus {
   std::string reason;                     // why pending/standby, for humans
 };
 
+// How many routes use an interface that has a VIF, and whether an enabled
+// phyint line holds that VIF anyway. Lets update_desired tell whether a
+// change would add or release a VIF without looking at every route.
+struct VifUse {
+  uint32_t routes = 0;
+  bool pinned = false;
+};
+
 struct Desired {
   // Interfaces that need a VIF, per family, in order of first use: the order
   // decides which interface gets VIF 0 on a fresh start.
@@ -47,10 +56,29 @@ struct Desired {
   std::unordered_map<SgKey, DesiredMfc, SgKeyHash> mfc;
   std::unordered_map<RouteKey, RouteStatus, RouteKeyHash> status;
   std::vector<Diagnostic> warnings;  // e.g. route names a disabled phyint
+  // What update_desired needs: the links this was computed against and,
+  // per family, the use of every interface in `vifs`.
+  Links links;
+  std::unordered_map<std::string, VifUse> uses[2];
 };
 
 Desired compute_desired(const Intent& intent, const Links& links);
 
-inline size_t family_index(Family f) { return f == Family::v4 ? 0 : 1; }
+// compute_desired for a few changed routes (`changes`, from
+// Intent::take_changes) on top of `desired`, the last full result: every
+// route of each (S,G) those routes touch is decided afresh, in creation
+// order, exactly as compute_desired would. On success, `desired.status`
+// and `desired.uses` are updated, `slice` receives the touched (S,G)s'
+// entries with `desired`'s VIF list, and the touched (S,G)s are returned.
+// Returns nullopt, `desired` untouched, when the answer could differ from a
+// full computation: load_config ran, links changed, a wildcard or rule is
+// involved, or the change would add or release a VIF.
+std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent& intent,
+                                                 const Links& links, const Intent::Changes& changes,
+                                                 Desired& slice);
+
+inline size_t family_index(Family f) {
+  return f == Family::v4 ? 0 : 1;
+}
 
 }  // namespace mfcd::core

@@ -153,8 +153,9 @@ void Intent::load_config(const Config& config) {
   }
   for (const RouteKey* orphan : orphans) {
     auto it = routes_.find(*orphan);
-    if (it != routes_.end() && it->second.shares.empty()) routes_.erase(it);
+    if (it != routes_.end() && it->second.shares.empty()) erase(it);
   }
+  changes_ = Changes{true, {}};
   phyints_ = config.phyints;
   joins_ = config.joins;
   ++generation_;
@@ -165,16 +166,43 @@ RouteIntent& Intent::route_for(const RouteKey& key) {
   if (inserted) {
     it->second.key = key;
     it->second.seq = next_seq_++;
+    if (is_wildcard(key.iif)) ++wildcard_iifs_;
   }
   return it->second;
 }
 
+void Intent::erase(std::unordered_map<RouteKey, RouteIntent, RouteKeyHash>::iterator it) {
+  if (is_wildcard(it->first.iif)) --wildcard_iifs_;
+  routes_.erase(it);
+}
+
 void Intent::erase_if_unowned(const RouteKey& key) {
   auto it = routes_.find(key);
-  if (it != routes_.end() && it->second.shares.empty()) routes_.erase(it);
+  if (it != routes_.end() && it->second.shares.empty()) erase(it);
+}
+
+void Intent::note_change(const RouteKey& key) {
+  if (changes_.all) return;
+  if (changes_.list.size() >= kMaxTrackedChanges) {
+    changes_ = Changes{true, {}};
+    return;
+  }
+  Change& change = changes_.list.emplace_back();
+  change.key = key;
+  if (auto it = routes_.find(key); it != routes_.end()) {
+    change.existed = true;
+    change.names = it->second.oifs();
+  }
+}
+
+Intent::Changes Intent::take_changes() {
+  Changes out = std::move(changes_);
+  changes_ = Changes{};
+  return out;
 }
 
 const RouteIntent& Intent::add_route(const RouteRequest& req) {
+  note_change(normalized(req.key));
   RouteIntent& route = route_for(normalized(req.key));
   merge_into(route.shares[req.owner], req.oifs);
   ++generation_;
@@ -182,6 +210,7 @@ const RouteIntent& Intent::add_route(const RouteRequest& req) {
 }
 
 const RouteIntent& Intent::set_route(const RouteRequest& req) {
+  note_change(normalized(req.key));
   RouteIntent& route = route_for(normalized(req.key));
   route.shares[req.owner] = deduplicated(req.oifs);
   ++generation_;
@@ -192,6 +221,9 @@ Result<std::optional<RouteIntent>> Intent::remove_route(const RouteRequest& req)
   const RouteKey key = normalized(req.key);
   auto it = routes_.find(key);
   if (it == routes_.end()) return make_error(Errc::not_found, "no route " + key.str());
+  // Noted before anything changes, while the old names are there (a
+  // refused request below just leaves a key to recompute for nothing).
+  note_change(key);
   RouteIntent& route = it->second;
 
   auto share = route.shares.find(req.owner);
@@ -223,7 +255,7 @@ Result<std::optional<RouteIntent>> Intent::remove_route(const RouteRequest& req)
   }
   ++generation_;
   if (route.shares.empty()) {
-    routes_.erase(it);
+    erase(it);
     return std::optional<RouteIntent>{};
   }
   return std::optional<RouteIntent>{route};
@@ -231,10 +263,12 @@ Result<std::optional<RouteIntent>> Intent::remove_route(const RouteRequest& req)
 
 void Intent::restore_route(const RouteKey& key, const std::optional<RouteIntent>& before) {
   const RouteKey k = normalized(key);
+  note_change(k);
+  auto it = routes_.find(k);
+  if (it != routes_.end()) erase(it);
   if (before) {
-    routes_.insert_or_assign(k, *before);
-  } else {
-    routes_.erase(k);
+    if (is_wildcard(k.iif)) ++wildcard_iifs_;
+    routes_.emplace(k, *before);
   }
   erase_if_unowned(k);
   ++generation_;

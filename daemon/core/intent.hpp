@@ -89,15 +89,40 @@ class Intent {
   // Bumped on every change, so callers can cache derived state.
   uint64_t generation() const { return generation_; }
 
+  // What changed since the last take_changes(), so that a caller can update
+  // derived state for just those routes. `all` is set by load_config and
+  // whenever the list would grow long; then only a full recomputation is
+  // right. Each change keeps what the route looked like before it, which a
+  // caller needs to tell whether a change can release a VIF.
+  struct Change {
+    RouteKey key;
+    bool existed = false;            // the route existed before this change
+    std::vector<std::string> names;  // its OIFs then (all owners)
+  };
+  struct Changes {
+    bool all = false;
+    std::vector<Change> list;  // in order; a key may appear more than once
+  };
+  Changes take_changes();
+  // True while some route's inbound interface is a wildcard: such a route
+  // may compete for any (S,G), so per-route updates are not enough.
+  bool has_wildcard_iif() const { return wildcard_iifs_ != 0; }
+
  private:
   RouteIntent& route_for(const RouteKey& key);
   void erase_if_unowned(const RouteKey& key);
+  void erase(std::unordered_map<RouteKey, RouteIntent, RouteKeyHash>::iterator it);
+  void note_change(const RouteKey& key);
+
+  static constexpr size_t kMaxTrackedChanges = 64;
 
   std::unordered_map<RouteKey, RouteIntent, RouteKeyHash> routes_;
   std::vector<PhyintConf> phyints_;
   std::vector<JoinConf> joins_;
   uint64_t next_seq_ = 1;
   uint64_t generation_ = 0;
+  size_t wildcard_iifs_ = 0;  // routes whose inbound interface is a wildcard
+  Changes changes_{true, {}};
 };
 
 }  // namespace mfcd::core

@@ -236,13 +236,27 @@ std::string Op::str() const {
   return "?";
 }
 
-Plan make_plan(const Installed& installed, const Desired& desired) {
+namespace {
+
+// make_plan, or with `only` set, make_plan_for: entries outside `only` are
+// neither written nor deleted, and a plan that would touch a VIF is given up
+// (nullopt), because only a full desired state can say what VIFs to hold.
+std::optional<Plan> plan_entries(const Installed& installed, const Desired& desired,
+                                 const std::vector<SgKey>* only) {
   Plan plan;
   std::vector<Op> early_vif_dels, vif_adds, mfc_dels, vif_dels;
   std::array<VifPlan, 2> vifs;
   for (Family f : kFamilies) {
     plan_vifs(f, installed, desired, plan, early_vif_dels, vif_adds, vif_dels,
               vifs[family_index(f)]);
+  }
+  if (only) {
+    if (!early_vif_dels.empty() || !vif_adds.empty() || !vif_dels.empty() || !plan.failures.empty())
+      return std::nullopt;
+    for (const SgKey& key : *only) {
+      auto have = installed.mfc.find(key);
+      if (have != installed.mfc.end() && have->second.dynamic) return std::nullopt;
+    }
   }
 
   for (auto& vp : vifs) {
@@ -314,8 +328,16 @@ Plan make_plan(const Installed& installed, const Desired& desired) {
   std::sort(order.begin(), order.end(),
             [](const auto& a, const auto& b) { return sg_less(a.first, b.first); });
 
-  for (const auto& [key, have] : installed.mfc) {
-    if (!desired.mfc.count(key)) mfc_dels.push_back(del_mfc_op(key, have));
+  if (only) {
+    for (const SgKey& key : *only) {
+      auto have = installed.mfc.find(key);
+      if (have != installed.mfc.end() && !desired.mfc.count(key))
+        mfc_dels.push_back(del_mfc_op(key, have->second));
+    }
+  } else {
+    for (const auto& [key, have] : installed.mfc) {
+      if (!desired.mfc.count(key)) mfc_dels.push_back(del_mfc_op(key, have));
+    }
   }
   sort_by_key(mfc_dels);
 
@@ -342,6 +364,17 @@ Plan make_plan(const Installed& installed, const Desired& desired) {
     std::move(list->begin(), list->end(), std::back_inserter(plan.ops));
   }
   return plan;
+}
+
+}  // namespace
+
+Plan make_plan(const Installed& installed, const Desired& desired) {
+  return *plan_entries(installed, desired, nullptr);
+}
+
+std::optional<Plan> make_plan_for(const Installed& installed, const Desired& slice,
+                                  const std::vector<SgKey>& keys) {
+  return plan_entries(installed, slice, &keys);
 }
 
 std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan& plan) {

@@ -78,6 +78,13 @@ struct Plan {
 
 Plan make_plan(const Installed& installed, const Desired& desired);
 
+// make_plan for a slice from update_desired: only the entries of `keys` are
+// compared (written, changed or deleted). nullopt when the plan would have to
+// add, re-create or delete a VIF, or replace a dynamic entry; then only a
+// full make_plan is right.
+std::optional<Plan> make_plan_for(const Installed& installed, const Desired& slice,
+                                  const std::vector<SgKey>& keys);
+
 // Runs every op in order. A failed op is reported and skipped; the rest still
 // run, so one bad route never blocks the others.
 std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan& plan);

@@ -191,3 +191,152 @@ TEST_CASE("IPv6 routes use MIFs of their own family only") {
 }
 
 }  // namespace mfcd::core
+
+namespace mfcd::core {
+namespace {
+
+std::string status_text(const RouteStatus& s) {
+  std::string out = std::string(route_state_name(s.state)) + " [" + s.reason + "] missing:";
+  for (const auto& m : s.missing_oifs)
+    out += " " + m;
+  return out;
+}
+
+std::vector<std::string> status_lines(const Desired& d) {
+  std::vector<std::string> out;
+  for (const auto& [key, status] : d.status)
+    out.push_back(key.str() + ": " + status_text(status));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> use_lines(const Desired& d) {
+  std::vector<std::string> out;
+  for (size_t f = 0; f < 2; ++f)
+    for (const auto& [name, use] : d.uses[f])
+      out.push_back(std::to_string(f) + " " + name + " " + std::to_string(use.routes) +
+                    (use.pinned ? " pinned" : ""));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A tiny deterministic generator, so that a failure repeats exactly.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
+};
+
+}  // namespace
+
+TEST_CASE("update_desired and make_plan_for give what the full path gives, on random changes") {
+  // a6 exists but its phyint line disables it; nx does not exist. Only a1
+  // and a2 are held by phyint lines, so changes can add and release VIFs.
+  const Links links{{"a1", 2}, {"a2", 3}, {"a3", 4}, {"a4", 5}, {"a5", 6}, {"a6", 7}};
+  const Names ifnames{"a1", "a2", "a3", "a4", "a5", "a6", "nx"};
+  Config config = test::config_from(
+      "phyint a1 enable\nphyint a2 enable\nphyint a6 disable\n"
+      "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2 a3\n"
+      "mroute from a2 source 10.0.0.1 group 225.1.1.1 to a3\n"
+      "mroute from a1 source 10.0.0.2 group 225.1.1.2 to a2\n"
+      "mroute from a3 source 10.0.0.2 group 225.1.1.2 to a4 a5\n"
+      "mroute from a1 group 225.9.9.9 to a2\n");
+  Intent intent;
+  intent.load_config(config);
+  test::FakeKernel kernel;
+  Installed installed;
+  Desired last = compute_desired(intent, links);
+  (void)apply(kernel, installed, make_plan(installed, last));
+  (void)intent.take_changes();
+
+  Rng rng{0x9e3779b97f4a7c15ULL};
+  int incremental = 0, full = 0, vif_changes = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const int changes = 1 + static_cast<int>(rng.below(3));
+    for (int c = 0; c < changes; ++c) {
+      RouteRequest req;
+      const std::string source = "10.0.0." + std::to_string(1 + rng.below(2));
+      const std::string group = "225.1.1." + std::to_string(1 + rng.below(2));
+      req.key = key_of(ifnames[rng.below(ifnames.size())], source, group);
+      req.owner = rng.below(2) ? "api" : "other";
+      for (size_t i = 0, n = rng.below(3); i < n; ++i)
+        req.oifs.push_back(ifnames[rng.below(ifnames.size())]);
+      switch (rng.below(6)) {
+        case 0:
+          intent.add_route(req);
+          break;
+        case 1:
+          intent.set_route(req);
+          break;
+        default:
+          // Mostly whole shares, so that routes come and go (and VIFs too).
+          if (rng.below(4) != 0) req.oifs.clear();
+          (void)intent.remove_route(req);
+          break;
+      }
+    }
+    if (round % 20 == 19) {
+      // Now and then every route goes, config ones included: VIFs go too.
+      for (const RouteIntent* r : intent.routes()) {
+        const RouteKey key = r->key;
+        while (intent.find_route(key)) {
+          const auto* now = intent.find_route(key);
+          (void)intent.remove_route(RouteRequest{key, {}, now->shares.begin()->first});
+        }
+      }
+    }
+    const Intent::Changes taken = intent.take_changes();
+    const Desired want = compute_desired(intent, links);
+    const Plan want_plan = make_plan(installed, want);
+    const bool vif_change = std::any_of(
+        want_plan.ops.begin(), want_plan.ops.end(),
+        [](const Op& op) { return op.kind == Op::Kind::add_vif || op.kind == Op::Kind::del_vif; });
+    vif_changes += vif_change ? 1 : 0;
+
+    Desired got = last;
+    Desired slice;
+    auto sgs = update_desired(got, intent, links, taken, slice);
+    std::optional<Plan> got_plan;
+    if (sgs) got_plan = make_plan_for(installed, slice, *sgs);
+    if (got_plan) {
+      ++incremental;
+      CHECK_FALSE(vif_change);
+      INFO("round " << round);
+      CHECK(test::op_lines(*got_plan) == test::op_lines(want_plan));
+      CHECK(status_lines(got) == status_lines(want));
+      CHECK(use_lines(got) == use_lines(want));
+      // The same VIFs (their order only matters for VIFs still to be made,
+      // and an incremental update never makes one).
+      Names got_vifs = vif_names(got, Family::v4), want_vifs = vif_names(want, Family::v4);
+      std::sort(got_vifs.begin(), got_vifs.end());
+      std::sort(want_vifs.begin(), want_vifs.end());
+      CHECK(got_vifs == want_vifs);
+      for (const SgKey& sg : *sgs) {
+        auto a = slice.mfc.find(sg);
+        auto b = want.mfc.find(sg);
+        REQUIRE((a == slice.mfc.end()) == (b == want.mfc.end()));
+        if (a != slice.mfc.end()) {
+          CHECK(a->second.iif == b->second.iif);
+          CHECK(a->second.oifs == b->second.oifs);
+          CHECK(a->second.route == b->second.route);
+        }
+      }
+      last = std::move(got);
+    } else {
+      ++full;
+      last = want;
+    }
+    CHECK(apply(kernel, installed, want_plan).empty());
+  }
+  // Both paths must have been exercised for the comparison to mean much.
+  CHECK(incremental > 500);
+  CHECK(vif_changes > 50);
+  MESSAGE("incremental " << incremental << ", full " << full << ", VIF changes " << vif_changes);
+}
+
+}  // namespace mfcd::core
