@@ -177,4 +177,56 @@ size_t SgKeyHash::operator()(const SgKey& k) const noexcept {
   return mix(h(k.source) * 31 + h(k.group));
 }
 
+namespace {
+
+bool host_bits_clear(const Prefix& p) {
+  const int full = full_length(p.addr.family);
+  for (int bit = p.len; bit < full; ++bit) {
+    if (p.addr.bytes[static_cast<size_t>(bit / 8)] & (0x80 >> (bit % 8))) return false;
+  }
+  return true;
+}
+
+Result<void> check_prefix(const Prefix& p, const char* what) {
+  const int full = full_length(p.addr.family);
+  if (p.len > full) {
+    return make_error(Errc::invalid_argument, std::string(what) + " prefix length " +
+                                                  std::to_string(p.len) + " out of range 0.." +
+                                                  std::to_string(full));
+  }
+  if (!host_bits_clear(p)) {
+    return make_error(Errc::invalid_argument,
+                      std::string(what) + " " + p.addr.str() + "/" + std::to_string(p.len) +
+                          " has host bits set beyond /" + std::to_string(p.len));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> validate_source_group(const std::optional<Prefix>& source, const Prefix& group) {
+  if (auto ok = check_prefix(group, "group"); !ok) return ok;
+  const Family f = group.addr.family;
+  if (!group.addr.is_multicast()) {
+    return make_error(Errc::invalid_argument,
+                      "group " + group.str() + " is not a multicast address");
+  }
+  if (group.len < (f == Family::v4 ? 4 : 8)) {
+    return make_error(Errc::invalid_argument, "group range " + group.str() +
+                                                  " reaches outside the multicast range " +
+                                                  (f == Family::v4 ? "224.0.0.0/4" : "ff00::/8"));
+  }
+  if (!source) return {};
+  if (source->addr.family != f) {
+    return make_error(Errc::invalid_argument, "source " + source->str() + " and group " +
+                                                  group.str() + " are not the same address family");
+  }
+  if (auto ok = check_prefix(*source, "source"); !ok) return ok;
+  if (source->addr.is_multicast()) {
+    return make_error(Errc::invalid_argument,
+                      "source " + source->str() + " is a multicast address, not a sender");
+  }
+  return {};
+}
+
 }  // namespace mfcd::core

@@ -11,11 +11,15 @@
 #include <string>
 #include <string_view>
 
+#include "core/result.hpp"
+
 namespace mfcd::core {
 
 enum class Family : uint8_t { v4, v6 };
 
-constexpr int full_length(Family f) { return f == Family::v4 ? 32 : 128; }
+constexpr int full_length(Family f) {
+  return f == Family::v4 ? 32 : 128;
+}
 std::string_view family_name(Family f);  // "ipv4" / "ipv6"
 
 // An address. For IPv4 only bytes[0..3] are used; the rest stay zero so that
@@ -26,10 +30,10 @@ struct Addr {
 
   static std::optional<Addr> parse(std::string_view text);  // "10.0.0.1", "ff05::1"
   static Addr v4(uint32_t host_order);
-  std::string str() const;                                    // compressed form for IPv6
-  bool is_any() const;                                        // 0.0.0.0 / ::
-  bool is_multicast() const;                                  // 224/4, ff00::/8
-  uint32_t v4_host_order() const;                             // IPv4 only
+  std::string str() const;         // compressed form for IPv6
+  bool is_any() const;             // 0.0.0.0 / ::
+  bool is_multicast() const;       // 224/4, ff00::/8
+  uint32_t v4_host_order() const;  // IPv4 only
   auto operator<=>(const Addr&) const = default;
   bool operator==(const Addr&) const = default;
 };
@@ -60,6 +64,12 @@ struct PrefixParse {
   std::string error;
 };
 PrefixParse parse_prefix(std::string_view text);
+
+// The rules every (source, group) pair of a route or a join obeys: the
+// group is multicast (a range stays inside 224.0.0.0/4 or ff00::/8), the
+// source, if any, is a unicast sender of the same family, and neither has
+// host bits set beyond its length. Errc::invalid_argument says which broke.
+Result<void> validate_source_group(const std::optional<Prefix>& source, const Prefix& group);
 
 // Number of addresses in the prefix, saturating at UINT64_MAX.
 uint64_t prefix_size(const Prefix& p);

@@ -36,28 +36,6 @@ void hash_combine(size_t& seed, size_t value) {
 }
 
 // True when every bit after `len` is zero.
-bool host_bits_clear(const Prefix& p) {
-  const int full = full_length(p.addr.family);
-  for (int bit = p.len; bit < full; ++bit) {
-    if (p.addr.bytes[bit / 8] & (0x80 >> (bit % 8))) return false;
-  }
-  return true;
-}
-
-Result<void> check_prefix(const Prefix& p, const char* what) {
-  const int full = full_length(p.addr.family);
-  if (p.len > full) {
-    return make_error(Errc::invalid_argument, std::string(what) + " prefix length " +
-                                                  std::to_string(p.len) + " out of range 0.." +
-                                                  std::to_string(full));
-  }
-  if (!host_bits_clear(p)) {
-    return make_error(Errc::invalid_argument,
-                      std::string(what) + " " + p.addr.str() + "/" + std::to_string(p.len) +
-                          " has host bits set beyond /" + std::to_string(p.len));
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -103,25 +81,7 @@ std::vector<std::string> RouteIntent::api_owners() const {
 
 Result<void> validate_route_key(const RouteKey& key) {
   if (key.iif.empty()) return make_error(Errc::invalid_argument, "inbound interface missing");
-  if (auto ok = check_prefix(key.group, "group"); !ok) return ok;
-  const int mcast_len = key.group.addr.family == Family::v4 ? 4 : 8;
-  if (!key.group.addr.is_multicast() || key.group.len < mcast_len) {
-    return make_error(Errc::invalid_argument, "group " + key.group.str() +
-                                                  " is not a multicast address" +
-                                                  (key.group.addr.is_multicast() ? " range" : ""));
-  }
-  if (!key.source) return {};
-  if (key.source->addr.family != key.group.addr.family) {
-    return make_error(Errc::invalid_argument, "source " + key.source->str() + " and group " +
-                                                  key.group.str() +
-                                                  " are not the same address family");
-  }
-  if (auto ok = check_prefix(*key.source, "source"); !ok) return ok;
-  if (key.source->addr.is_multicast()) {
-    return make_error(Errc::invalid_argument,
-                      "source " + key.source->str() + " is a multicast address, not a sender");
-  }
-  return {};
+  return validate_source_group(key.source, key.group);
 }
 
 void Intent::load_config(const Config& config) {

@@ -15,29 +15,6 @@ namespace mfcd::core {
 
 namespace {
 
-bool host_bits_clear(const Prefix& p) {
-  const int full = full_length(p.addr.family);
-  for (int bit = p.len; bit < full; ++bit) {
-    if (p.addr.bytes[static_cast<size_t>(bit / 8)] & (0x80 >> (bit % 8))) return false;
-  }
-  return true;
-}
-
-Result<void> check_prefix(const Prefix& p, const char* what) {
-  const int full = full_length(p.addr.family);
-  if (p.len > full) {
-    return make_error(Errc::invalid_argument, std::string(what) + " prefix length " +
-                                                  std::to_string(p.len) + " out of range 0.." +
-                                                  std::to_string(full));
-  }
-  if (!host_bits_clear(p)) {
-    return make_error(Errc::invalid_argument,
-                      std::string(what) + " " + p.addr.str() + "/" + std::to_string(p.len) +
-                          " has host bits set beyond /" + std::to_string(p.len));
-  }
-  return {};
-}
-
 // The address `index` steps after the prefix's first address. index is
 // below the prefix size, so it only touches the host bits.
 Addr nth(const Prefix& p, uint64_t index) {
@@ -74,30 +51,7 @@ JoinKey normalized(JoinKey key) {
 
 Result<void> validate_join_key(const JoinKey& key) {
   if (key.iif.empty()) return make_error(Errc::invalid_argument, "interface name is empty");
-  if (auto ok = check_prefix(key.group, "group"); !ok) return ok;
-  const Family f = key.group.addr.family;
-  const int mcast_len = f == Family::v4 ? 4 : 8;
-  if (!key.group.addr.is_multicast()) {
-    return make_error(Errc::invalid_argument,
-                      "group " + key.group.str() + " is not a multicast address");
-  }
-  if (key.group.len < mcast_len) {
-    return make_error(Errc::invalid_argument, "group range " + key.group.str() +
-                                                  " reaches outside the multicast range " +
-                                                  (f == Family::v4 ? "224.0.0.0/4" : "ff00::/8"));
-  }
-  if (!key.source) return {};
-  if (key.source->addr.family != f) {
-    return make_error(Errc::invalid_argument, "source " + key.source->str() + " and group " +
-                                                  key.group.str() +
-                                                  " are not the same address family");
-  }
-  if (auto ok = check_prefix(*key.source, "source"); !ok) return ok;
-  if (key.source->addr.is_multicast()) {
-    return make_error(Errc::invalid_argument,
-                      "source " + key.source->str() + " is a multicast address, not a sender");
-  }
-  return {};
+  return validate_source_group(key.source, key.group);
 }
 
 Result<std::vector<SourceGroup>> expand_join(const JoinKey& key, size_t limit) {

@@ -248,7 +248,7 @@ TEST_CASE("validate_route_key explains what is wrong") {
 
   CHECK(error_of(sg("a1", "10.0.0.1", "10.1.1.1")) == "group 10.1.1.1 is not a multicast address");
   CHECK(error_of(sg("a1", "", "224.0.0.0/3")) ==
-        "group 224.0.0.0/3 is not a multicast address range");
+        "group range 224.0.0.0/3 reaches outside the multicast range 224.0.0.0/4");
   CHECK(error_of(sg("a1", "225.0.0.1", "225.1.1.1")) ==
         "source 225.0.0.1 is a multicast address, not a sender");
   CHECK(error_of(sg("a1", "2001:db8::1", "225.1.1.1")) ==
