@@ -13,16 +13,16 @@ namespace mfcd::core {
 // Kinds of failure. Each maps 1:1 to a JSON-RPC error code in rpc/errors.hpp,
 // and to a sysexits code where the daemon must exit.
 enum class Errc {
-  invalid_argument,     // bad address, prefix, TTL, unknown keyword ...
-  not_found,            // no such route / join / interface
-  interface_unknown,    // interface named over the API does not exist
-  vif_table_full,       // MAXVIFS (32) reached in a family/table
-  kernel,               // the kernel refused (errno in Error::sys_errno)
-  permission,           // caller or process lacks the right
-  config,               // config file has errors (see Diagnostic lists)
-  conflict,             // request contradicts existing state
-  limit,                // a documented bound was exceeded
-  internal,             // a bug
+  invalid_argument,   // bad address, prefix, TTL, unknown keyword ...
+  not_found,          // no such route / join / interface
+  interface_unknown,  // interface named over the API does not exist
+  vif_table_full,     // MAXVIFS (32) reached in a family/table
+  kernel,             // the kernel refused (errno in Error::sys_errno)
+  permission,         // caller or process lacks the right
+  config,             // config file has errors (see Diagnostic lists)
+  conflict,           // request contradicts existing state
+  limit,              // a documented bound was exceeded
+  internal,           // a bug
 };
 
 struct Error {
@@ -34,7 +34,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit like std::expected
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit like std::expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
