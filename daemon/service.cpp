@@ -269,24 +269,9 @@ std::vector<core::Failure> Service::sync() {
     core::Desired slice;
     if (auto sgs = core::update_desired(last_desired_, intent_, links_, changes, slice)) {
       if (auto plan = core::make_plan_for(installed_, slice, *sgs)) {
-        if (spdlog::should_log(spdlog::level::debug)) {
-          for (const auto& op : plan->ops)
-            spdlog::debug("kernel: {}", op.str());
-        }
-        auto failures = plan->failures;
-        auto applied = core::apply(*mroute_, installed_, *plan);
-        failures.insert(failures.end(), applied.begin(), applied.end());
-        for (const auto& f : failures) {
-          std::string line = f.what + ": " + f.error.message;
-          if (!reported_failures_.count(line)) spdlog::error("{}", line);
-          reported_failures_.insert(std::move(line));
-        }
+        auto failures = run_plan(*plan, false);
         mark_refused(last_desired_, installed_, failures);
-        for (const auto& w : slice.warnings) {
-          std::string line = w.str();
-          if (!reported_failures_.count(line)) spdlog::warn("{}", line);
-          reported_failures_.insert(std::move(line));
-        }
+        report_once(slice.warnings);
         return failures;
       }
       // update_desired already changed some statuses; the full pass below
@@ -294,6 +279,36 @@ std::vector<core::Failure> Service::sync() {
     }
   }
   return sync_to(core::compute_desired(intent_, links_));
+}
+
+std::vector<core::Failure> Service::run_plan(const core::Plan& plan, bool whole_state) {
+  // Formatting every op costs as much as planning them: only when logged.
+  if (spdlog::should_log(spdlog::level::debug)) {
+    for (const auto& op : plan.ops)
+      spdlog::debug("kernel: {}", op.str());
+  }
+  auto failures = plan.failures;
+  auto applied = core::apply(*mroute_, installed_, plan);
+  failures.insert(failures.end(), applied.begin(), applied.end());
+  // A failure that persists (a route waiting for a free VIF) is logged once,
+  // not at every sync. A plan of the whole state says which ones still hold.
+  std::set<std::string> now;
+  if (!whole_state) now = reported_failures_;
+  for (const auto& f : failures) {
+    std::string line = f.what + ": " + f.error.message;
+    if (!reported_failures_.count(line)) spdlog::error("{}", line);
+    now.insert(std::move(line));
+  }
+  reported_failures_ = std::move(now);
+  return failures;
+}
+
+void Service::report_once(const std::vector<core::Diagnostic>& warnings) {
+  for (const auto& w : warnings) {
+    std::string line = w.str();
+    if (!reported_failures_.count(line)) spdlog::warn("{}", line);
+    reported_failures_.insert(std::move(line));
+  }
 }
 
 std::vector<core::Failure> Service::sync_to(core::Desired desired) {
@@ -304,28 +319,9 @@ std::vector<core::Failure> Service::sync_to(core::Desired desired) {
   // the desired entries after planning: freeing them now lets apply() reuse
   // that memory for Installed (a lower peak, fewer fresh pages at start-up).
   decltype(desired.mfc)().swap(desired.mfc);
-  // Formatting every op costs as much as planning them: only when logged.
-  if (spdlog::should_log(spdlog::level::debug)) {
-    for (const auto& op : plan.ops)
-      spdlog::debug("kernel: {}", op.str());
-  }
-  auto failures = plan.failures;
-  auto applied = core::apply(*mroute_, installed_, plan);
-  failures.insert(failures.end(), applied.begin(), applied.end());
-
-  std::set<std::string> now;
-  for (const auto& f : failures) {
-    std::string line = f.what + ": " + f.error.message;
-    if (!reported_failures_.count(line)) spdlog::error("{}", line);
-    now.insert(std::move(line));
-  }
-  reported_failures_ = std::move(now);
+  auto failures = run_plan(plan, true);
   mark_refused(desired, installed_, failures);
-  for (const auto& w : desired.warnings) {
-    std::string line = w.str();
-    if (!reported_failures_.count(line)) spdlog::warn("{}", line);
-    reported_failures_.insert(std::move(line));
-  }
+  report_once(desired.warnings);
   last_desired_ = std::move(desired);
   if (groups_) groups_->update(links_);
   if (mrdisc_) mrdisc_->update(intent_.phyints(), links_);

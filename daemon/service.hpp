@@ -101,6 +101,9 @@ class Service {
 
   std::vector<core::Failure> sync();
   std::vector<core::Failure> sync_to(core::Desired desired);
+  // Applies a plan and logs its failures (each persistent one once).
+  std::vector<core::Failure> run_plan(const core::Plan& plan, bool whole_state);
+  void report_once(const std::vector<core::Diagnostic>& warnings);
   core::Result<std::optional<core::RouteIntent>> commit_route_change(
       const core::RouteKey& key, const std::optional<core::RouteIntent>& before);
   void reload();
