@@ -387,10 +387,14 @@ expect_count() {
 
 # send GROUP COUNT [MCTOOL-SEND-ARGS...]: sends from the sender's eth0
 # (TTL 16 and 1000/s unless overridden).
+# The default pace, 10 ms apart, matters for flows that a (*,G) rule
+# installs on demand: the kernel queues only the first 4 packets of an
+# unresolved (S,G), so at 1 ms apart a slow install (an ASan build on a busy
+# machine) lost the 5th packet. A later -r in the arguments wins.
 send() {
   local group=$1 count=$2
   shift 2
-  nsx sender "$MCTOOL" send -g "$group" -i eth0 -c "$count" -t 16 -r 1000 "$@" >/dev/null
+  nsx sender "$MCTOOL" send -g "$group" -i eth0 -c "$count" -t 16 -r 100 "$@" >/dev/null
 }
 
 # flow GROUP COUNT EXPECT_RECV1 EXPECT_RECV2 [MCTOOL-SEND-ARGS...]: sends
