@@ -100,6 +100,8 @@ class Service {
   struct Handles;
 
   std::vector<core::Failure> sync();
+  // Fresh start only: the config's static entries straight into the kernel.
+  void quick_start(const core::Config& config);
   std::vector<core::Failure> sync_to(core::Desired desired);
   // Applies a plan and logs its failures (each persistent one once).
   std::vector<core::Failure> run_plan(const core::Plan& plan, bool whole_state);

@@ -1,0 +1,229 @@
+// What compute_desired and make_plan would decide for an empty kernel table,
+// reproduced for the simple configs, line by line. Two things must come out
+// identical for the follow-up reconcile to find nothing to do:
+//  - VIF numbers: enabled phyint lines first (in file order, both families),
+//    then every route's inbound and outbound interfaces in file order, each
+//    interface numbered when first used (compute_desired's order; make_plan
+//    hands out the lowest free index in that order);
+//  - each entry: the inbound VIF, and every present, enabled OIF other than
+//    the inbound one at its interface's ttl-threshold.
+// Routes that do not become a kernel entry here (rules, pending routes)
+// still claim their interfaces' VIFs, as they do in compute_desired.
+#include "core/quick_start.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
+namespace mfcd::core {
+
+namespace {
+
+// One existing link as the config sees it.
+struct Iface {
+  std::string_view name;
+  int ifindex = 0;
+  bool enabled = true;
+  int ttl_threshold = 1;
+  VifIndex vif[2] = {-1, -1};  // per family, once used
+};
+
+class Interfaces {
+ public:
+  explicit Interfaces(const Links& links) {
+    list_.reserve(links.size());
+    for (const auto& link : links)
+      list_.push_back(Iface{link.name, link.ifindex});
+  }
+
+  // A router has tens of interfaces: a scan that compares lengths first is
+  // cheaper than hashing every name of every line.
+  Iface* find(std::string_view name) {
+    for (auto& iface : list_) {
+      if (iface.name.size() == name.size() && iface.name == name) return &iface;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<Iface> list_;
+};
+
+// Route keys seen so far, as 64-bit hashes in an open-addressing table:
+// a few nanoseconds a line, where a node-based set of RouteKeys would cost
+// more than the rest of the quick start.
+class SeenKeys {
+ public:
+  explicit SeenKeys(size_t n) {
+    size_t size = 16;
+    while (size < 2 * n)
+      size *= 2;
+    slots_.assign(size, 0);
+  }
+  // False when `hash` was inserted before (or, rarely, another key has the
+  // same hash: the caller then takes the safe path all the same).
+  bool insert(uint64_t hash) {
+    if (hash == 0) hash = 1;  // 0 marks a free slot
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == hash) return false;
+      if (slots_[i] == 0) {
+        slots_[i] = hash;
+        return true;
+      }
+    }
+  }
+
+ private:
+  std::vector<uint64_t> slots_;
+};
+
+uint64_t key_hash(const RouteConf& route, bool any_source) {
+  uint64_t h = std::hash<std::string_view>{}(route.iif);
+  auto mix = [&h](const Prefix& p) {
+    uint64_t words[2];
+    std::memcpy(words, p.addr.bytes.data(), sizeof words);
+    for (uint64_t w : words)
+      h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (uint64_t{p.len} << 8 | static_cast<uint64_t>(p.addr.family))) * 0xff51afd7ed558ccdULL;
+  };
+  mix(route.group);
+  if (route.source && !any_source) mix(*route.source);
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
+std::optional<QuickStart> plan_quick_start(const Config& config, const Links& links, bool with_v6) {
+  Interfaces ifaces(links);
+  // The later of two exact phyint lines wins, as in compute_desired.
+  for (const auto& p : config.phyints) {
+    if (is_wildcard(p.ifname)) return std::nullopt;
+    if (Iface* iface = ifaces.find(p.ifname)) {
+      iface->enabled = p.enabled;
+      iface->ttl_threshold = p.ttl_threshold;
+    }
+  }
+
+  QuickStart quick;
+  std::array<VifNames, 2> names;
+  std::vector<VifConf> vifs[2];
+  bool full = false;
+  auto use = [&](Iface& iface, Family family) {
+    const size_t fi = family_index(family);
+    if (iface.vif[fi] >= 0) return;
+    if (vifs[fi].size() == static_cast<size_t>(kMaxVifs)) {
+      full = true;
+      return;
+    }
+    iface.vif[fi] = static_cast<VifIndex>(vifs[fi].size());
+    names[fi][static_cast<size_t>(iface.vif[fi])] = std::string(iface.name);
+    vifs[fi].push_back(VifConf{family, iface.vif[fi], iface.ifindex, iface.ttl_threshold,
+                               std::string(iface.name)});
+  };
+
+  for (const auto& p : config.phyints) {
+    if (!p.enabled) continue;
+    Iface* iface = ifaces.find(p.ifname);
+    if (!iface || !iface->enabled) continue;
+    use(*iface, Family::v4);
+    if (with_v6) use(*iface, Family::v6);
+  }
+
+  // Two lines with the same inbound interface, source and group are one
+  // route in the intent, whose OIFs all count at the first line's place in
+  // the VIF order. Rare enough to leave to the regular path.
+  SeenKeys seen(config.routes.size());
+  quick.entries.reserve(config.routes.size());
+  quick.route_of.reserve(config.routes.size());
+  for (size_t r = 0; r < config.routes.size(); ++r) {
+    const RouteConf& route = config.routes[r];
+    const Family family = route.group.addr.family;
+    if (family == Family::v6 && !with_v6) continue;
+    if (is_wildcard(route.iif)) return std::nullopt;
+    // "source 0.0.0.0" (or ::) is the same route as no source at all.
+    const bool any_source = route.source && route.source->addr.is_any() &&
+                            (route.source->is_host() || route.source->len == 0);
+    if (!seen.insert(key_hash(route, any_source))) return std::nullopt;
+    Iface* iif = ifaces.find(route.iif);
+    if (iif && !iif->enabled) iif = nullptr;  // disabled: the route is pending
+    if (iif) use(*iif, family);
+
+    MfcConf conf;
+    for (const auto& name : route.oifs) {
+      if (is_wildcard(name)) return std::nullopt;
+      Iface* oif = ifaces.find(name);
+      if (!oif || !oif->enabled) continue;  // installed without it for now
+      use(*oif, family);
+      if (oif == iif || name == route.iif || oif->vif[family_index(family)] < 0) continue;
+      conf.ttls[static_cast<size_t>(oif->vif[family_index(family)])] =
+          static_cast<uint8_t>(std::clamp(oif->ttl_threshold, 1, 255));
+    }
+    if (full) return std::nullopt;
+
+    // Only a host route with a real source is an entry; "source 0.0.0.0"
+    // is a (*,G) rule, and rules are matched on demand.
+    const bool entry =
+        iif && route.source && !any_source && route.source->is_host() && route.group.is_host();
+    if (!entry || iif->vif[family_index(family)] < 0) continue;
+    conf.key = SgKey{route.source->addr, route.group.addr};
+    conf.iif = iif->vif[family_index(family)];
+    quick.entries.push_back(conf);
+    quick.route_of.push_back(static_cast<uint32_t>(r));
+  }
+  if (full) return std::nullopt;
+
+  for (auto& family_vifs : vifs)
+    std::move(family_vifs.begin(), family_vifs.end(), std::back_inserter(quick.vifs));
+  for (size_t fi = 0; fi < 2; ++fi)
+    quick.names[fi] = std::make_shared<const VifNames>(std::move(names[fi]));
+  return quick;
+}
+
+size_t apply_quick_start(KernelPort& kernel, Installed& installed, const Config& config,
+                         const QuickStart& quick,
+                         const std::function<void(const Op&)>& before_write) {
+  for (const VifConf& vif : quick.vifs) {
+    if (before_write) {
+      Op op{};
+      op.kind = Op::Kind::add_vif;
+      op.vif = vif;
+      before_write(op);
+    }
+    auto& slot = installed.vifs[family_index(vif.family)][static_cast<size_t>(vif.vif)];
+    if (slot || !kernel.add_vif(vif)) return 0;
+    slot = InstalledVif{vif.ifname, vif.ifindex, vif.ttl_threshold};
+  }
+
+  // Written first, recorded after: nothing in the loop but the syscalls.
+  std::vector<bool> written(quick.entries.size(), false);
+  size_t count = 0;
+  for (size_t i = 0; i < quick.entries.size(); ++i) {
+    const MfcConf& conf = quick.entries[i];
+    if (before_write) {
+      Op op{};
+      op.kind = Op::Kind::add_mfc;
+      op.mfc = conf;
+      op.names = quick.names[family_index(conf.key.group.family)];
+      before_write(op);
+    }
+    if (kernel.add_mfc(conf)) {
+      written[i] = true;
+      ++count;
+    }
+  }
+
+  installed.mfc.reserve(installed.mfc.size() + count);
+  for (size_t i = 0; i < quick.entries.size(); ++i) {
+    if (!written[i]) continue;
+    const RouteConf& route = config.routes[quick.route_of[i]];
+    // A second line for the same (S,G) replaced the first in the kernel:
+    // the later write is what the kernel holds.
+    installed.mfc.insert_or_assign(
+        quick.entries[i].key,
+        InstalledMfc{quick.entries[i], RouteKey{route.iif, route.source, route.group}, false});
+  }
+  return count;
+}
+
+}  // namespace mfcd::core

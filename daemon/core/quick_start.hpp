@@ -1,0 +1,55 @@
+// The first kernel writes of a fresh start, taken straight from the parsed
+// config. At start-up the kernel table is empty and a typical config is a
+// long list of static (S,G) routes, so the entries can be derived from the
+// file's lines and written before the intent, the desired state and the plan
+// exist: traffic starts to flow after roughly the time the syscalls take,
+// and the bookkeeping follows. The regular reconcile runs right after and
+// is the authority: it finds nothing left to do when the quick start got
+// everything right, and rewrites whatever it did not (two lines for one
+// (S,G), say), so a quick start can never leave the kernel wrong for long.
+//
+// Only configs whose VIF numbering it can reproduce exactly get a quick
+// start (see plan_quick_start); the others start through the regular path.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/links.hpp"
+#include "core/plan.hpp"
+
+namespace mfcd::core {
+
+struct QuickStart {
+  // VIFs to add, IPv4 first, each family numbered from 0 in order of first
+  // use: the numbers compute_desired + make_plan give on an empty table.
+  std::vector<VifConf> vifs;
+  // One entry per static (S,G) line whose inbound interface exists and is
+  // enabled, in file order.
+  std::vector<MfcConf> entries;
+  std::vector<uint32_t> route_of;  // entries[i] comes from config.routes[route_of[i]]
+  // Every VIF's interface name, per family, for log lines (Op::names).
+  std::array<std::shared_ptr<const VifNames>, 2> names;
+};
+
+// nullopt when the config needs the regular path to number its VIFs:
+// a wildcard in a phyint or route, or more interfaces than kMaxVifs.
+// `with_v6` false: the kernel has no IPv6 multicast routing, so IPv6 lines
+// are left to the regular path (which reports why they cannot be installed).
+std::optional<QuickStart> plan_quick_start(const Config& config, const Links& links, bool with_v6);
+
+// Writes the VIFs, then the entries, and records in `installed` what the
+// kernel accepted, once every write is done (so that the bookkeeping does
+// not delay the last entry). A refused VIF stops the quick start; a refused
+// entry is skipped. Either way the regular reconcile retries and reports
+// it. `before_write`, when set, sees each operation first (for the debug
+// log). Returns the number of entries written.
+size_t apply_quick_start(KernelPort& kernel, Installed& installed, const Config& config,
+                         const QuickStart& quick,
+                         const std::function<void(const Op&)>& before_write = nullptr);
+
+}  // namespace mfcd::core
