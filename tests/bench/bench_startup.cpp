@@ -265,11 +265,11 @@ class KernelWatch {
       die(std::string("NETLINK_ADD_MEMBERSHIP: ") + std::strerror(errno));
     target_ = static_cast<uint64_t>(n) * static_cast<uint64_t>(bytes_each);
     // A burst of N MRT_ADD_MFC takes at least about N * 2 us here; at most
-    // N/4 us between samples gives it several samples even when the whole
-    // burst falls between two of the longest sleeps.
+    // N/4 us between samples keeps about ten samples in it even if the rate
+    // estimate is off.
     max_sleep_ = std::clamp<std::chrono::nanoseconds>(std::chrono::nanoseconds(long{n} * 250),
                                                       std::chrono::microseconds(50),
-                                                      std::chrono::milliseconds(2));
+                                                      std::chrono::milliseconds(10));
     samples_.reserve(4096);
   }
   KernelWatch(const KernelWatch&) = delete;
@@ -296,20 +296,32 @@ class KernelWatch {
     return samples_.size() < 2 || samples_.back().bytes != samples_[samples_.size() - 2].bytes;
   }
 
-  // How long to sleep before the next sample: half the time the rate between
-  // the last two samples says is left, so the samples close in on the moment
-  // with a handful of wake-ups. While the queue is still empty (mfcd reading
-  // its config), the longest sleep; while it pauses part-way (the kernel
-  // growing its MFC hash table, a busy machine), short ones, so that the end
-  // of the pause is not missed by much.
+  // The socket, to wait on until the first notification (started()).
+  int fd() const { return fd_; }
+  // Whether the last sample found notifications queued. Until then the
+  // sampler sleeps on the socket itself, which the first notification wakes
+  // once, so that it costs nothing while mfcd reads its config; after that
+  // it stops waiting on the socket (which would wake it for every message).
+  bool started() const { return !samples_.empty() && samples_.back().bytes > 0; }
+
+  // How long to sleep before the next sample, once started: half the time
+  // the rate over the last interval says is left, so the samples close in on
+  // the moment with a handful of wake-ups. Right after the start, or after a
+  // pause (the kernel growing its MFC hash table, a busy machine), that
+  // interval may not show the real rate, so a short probe comes first; during
+  // a pause, short sleeps, so that its end is not missed by much.
   std::chrono::nanoseconds next_sleep() const {
     constexpr std::chrono::nanoseconds kMin = std::chrono::microseconds(20);
+    constexpr std::chrono::nanoseconds kProbe = std::chrono::microseconds(100);
     constexpr std::chrono::nanoseconds kPaused = std::chrono::microseconds(200);
-    if (target_ == 0 || reached() || samples_.size() < 2) return max_sleep_;
-    const Sample& a = samples_[samples_.size() - 2];
-    const Sample& b = samples_.back();
-    if (b.bytes == 0 || b.bytes >= target_) return max_sleep_;
+    const size_t count = samples_.size();
+    if (target_ == 0 || reached() || !started()) return max_sleep_;
+    const Sample& b = samples_[count - 1];
+    if (count < 3) return std::min(kProbe, max_sleep_);
+    const Sample& a = samples_[count - 2];
+    const Sample& z = samples_[count - 3];
     if (b.bytes <= a.bytes) return std::min(kPaused, max_sleep_);
+    if (a.bytes <= z.bytes) return std::min(kProbe, max_sleep_);
     const double rate =
         static_cast<double>(b.bytes - a.bytes) / std::chrono::duration<double>(b.t - a.t).count();
     const auto left =
@@ -318,14 +330,16 @@ class KernelWatch {
   }
 
   // The floor's second thread: samples until the expected bytes are queued
-  // or `stop` is set.
+  // or `stop` is set (checked at least every 100 ms).
   void observe(const std::atomic<bool>& stop) {
     const PromptWakeups prompt;
     while (!sample() && !stop.load(std::memory_order_relaxed)) {
-      const auto d = next_sleep();
+      const bool first = !started();
+      const auto d = first ? std::chrono::milliseconds(100) : next_sleep();
       const timespec ts{static_cast<time_t>(d.count() / 1000000000),
                         static_cast<long>(d.count() % 1000000000)};
-      ::nanosleep(&ts, nullptr);
+      pollfd p{first ? fd_ : -1, POLLIN, 0};
+      ::ppoll(&p, 1, &ts, nullptr);
     }
   }
 
@@ -657,12 +671,13 @@ MfcdTimes run_mfcd(const Options& opt, const fs::path& dir, const fs::path& conf
   for (;;) {
     const bool sampling = watch && !watch->reached();
     if (!sampling && t.ready_ms >= 0) break;
+    const bool first = sampling && !watch->started();
     const std::chrono::nanoseconds wait =
-        sampling ? watch->next_sleep() : std::chrono::milliseconds(100);
+        sampling && !first ? watch->next_sleep() : std::chrono::milliseconds(100);
     const timespec ts{static_cast<time_t>(wait.count() / 1000000000),
                       static_cast<long>(wait.count() % 1000000000)};
-    pollfd fds[2] = {{ino, POLLIN, 0}, {pidfd, POLLIN, 0}};
-    ::ppoll(fds, 2, &ts, nullptr);
+    pollfd fds[3] = {{ino, POLLIN, 0}, {pidfd, POLLIN, 0}, {first ? watch->fd() : -1, POLLIN, 0}};
+    ::ppoll(fds, 3, &ts, nullptr);
     if (t.ready_ms < 0 && fds[0].revents && pid_file_seen())
       t.ready_ms = ms_between(t0, Clock::now());
     if (t.ready_ms < 0 && fds[1].revents) died("before it was ready");
