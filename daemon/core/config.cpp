@@ -17,7 +17,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace mfcd::core {
 
@@ -38,7 +43,7 @@ std::string quoted(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
-bool is_blank(char c) {
+[[maybe_unused]] bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
@@ -80,20 +85,170 @@ std::string normalize_path(const std::string& path) {
   return out;
 }
 
-// Splits one line (without its newline) into tokens; a '#' anywhere ends it.
-void tokenize(std::string_view line, std::vector<Token>& out) {
-  out.clear();
-  size_t i = 0;
-  while (i < line.size()) {
-    if (line[i] == '#') break;
-    if (is_blank(line[i])) {
-      ++i;
-      continue;
+// The tokenizer looks at a line 16 bytes at a time: one mask says which bytes
+// are token bytes (neither blank nor '#'), one where a '#' is, and the
+// tokens are read off the mask's bit transitions. Going byte by byte instead
+// costs a mispredicted branch at almost every token boundary, and a route
+// line has about twenty of them; this was the largest single cost of parsing.
+constexpr size_t kChunk = 16;
+
+struct ChunkMasks {
+  uint32_t token = 0;  // bit i: byte i is part of a token
+  uint32_t hash = 0;   // bit i: byte i is '#'
+};
+
+// Classifies the kChunk bytes at p (all of them must be readable).
+ChunkMasks classify(const char* p) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto eq = [&v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+  const __m128i hash = eq('#');
+  const __m128i blank = _mm_or_si128(_mm_or_si128(eq(' '), eq('\t')),
+                                     _mm_or_si128(_mm_or_si128(eq('\r'), eq('\v')), eq('\f')));
+  ChunkMasks m;
+  m.hash = static_cast<uint32_t>(_mm_movemask_epi8(hash));
+  m.token = ~static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(blank, hash))) & 0xffffu;
+  return m;
+#else
+  ChunkMasks m;
+  for (size_t i = 0; i < kChunk; ++i) {
+    const char c = p[i];
+    if (c == '#') {
+      m.hash |= 1u << i;
+    } else if (!is_blank(c)) {
+      m.token |= 1u << i;
     }
-    const size_t start = i;
-    while (i < line.size() && !is_blank(line[i]) && line[i] != '#')
-      ++i;
-    out.push_back(Token{line.substr(start, i - start), static_cast<int>(start) + 1});
+  }
+  return m;
+#endif
+}
+
+// Splits one line (without its newline) into tokens; a '#' anywhere ends it.
+// `readable` is how many bytes from the line's start may be read (at least
+// the line's length): the masks are computed over whole chunks and the bytes
+// past the line are masked off, which saves a bounds check per byte. `out`
+// must have room for (len + 1) / 2 tokens, the most a line can hold; returns
+// the number of tokens.
+size_t tokenize(const char* line, size_t len, size_t readable, Token* out) {
+  size_t count = 0;
+  bool in_token = false;
+  size_t start = 0;
+  for (size_t base = 0; base < len; base += kChunk) {
+    ChunkMasks m;
+    if (readable - base >= kChunk) {
+      m = classify(line + base);
+    } else {
+      char tail[kChunk] = {};  // the end of the text: pad what is not there
+      std::memcpy(tail, line + base, readable - base);
+      m = classify(tail);
+    }
+    const size_t n = std::min(kChunk, len - base);
+    uint32_t valid = n == kChunk ? 0xffffu : (1u << n) - 1;
+    const bool comment = (m.hash & valid) != 0;
+    if (comment) valid &= (m.hash & (0u - m.hash)) - 1;  // bytes before the first '#'
+    const uint32_t token = m.token & valid;
+    // Anything past the valid bytes counts as blank, so a token running to
+    // the line's end (or to a '#') ends inside this chunk; only a token
+    // reaching a full chunk's last byte carries over into the next one.
+    const uint32_t other = ~token & 0x1ffffu;
+    uint32_t from = 0;  // bits below `from` are done
+    for (;;) {
+      if (!in_token) {
+        const uint32_t rest = token & (~0u << from);
+        if (!rest) break;
+        from = static_cast<uint32_t>(__builtin_ctz(rest));
+        start = base + from;
+        in_token = true;
+      }
+      const uint32_t rest = other & (~0u << from);
+      from = static_cast<uint32_t>(__builtin_ctz(rest));  // bit 16 is always set
+      if (from >= kChunk) break;                          // runs into the next chunk
+      out[count++] =
+          Token{std::string_view(line + start, base + from - start), static_cast<int>(start) + 1};
+      in_token = false;
+    }
+    if (comment) break;
+  }
+  if (in_token) {
+    out[count++] = Token{std::string_view(line + start, len - start), static_cast<int>(start) + 1};
+  }
+  return count;
+}
+
+// Number of '\n' in text. std::count widens every comparison to a 64-bit
+// sum; counting in byte lanes and folding them every 255 chunks is several
+// times faster, and this pass over the whole file only sizes a reserve().
+size_t count_newlines(std::string_view text) {
+  size_t n = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n');
+  while (text.size() - i >= kChunk) {
+    __m128i lanes = _mm_setzero_si128();  // per byte lane, at most 255
+    for (int k = 0; k < 255 && text.size() - i >= kChunk; ++k, i += kChunk) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, nl));  // a match is -1
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());  // two 64-bit sums
+    n += static_cast<size_t>(_mm_cvtsi128_si64(sums)) +
+         static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; i < text.size(); ++i)
+    n += text[i] == '\n';
+  return n;
+}
+
+// Equality of a token with a literal, compiled as a couple of integer
+// compares: the length is a constant, so memcmp is expanded inline rather
+// than called (string_view's operator== calls it for every comparison).
+template <size_t N>
+bool is(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
+// Equality of short strings without a library call or a loop whose exit
+// depends on the data: interface names are a few bytes, and the OIF loop
+// compares each with the IIF and every earlier OIF ("bo1" against "bo2"
+// would leave a byte loop at an unpredictable point). Two overlapping loads
+// from each end cover any length up to twice the load size.
+template <typename T>
+T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <typename T>
+bool same_ends(const char* a, const char* b, size_t n) {
+  return ((load<T>(a) ^ load<T>(b)) | (load<T>(a + n - sizeof(T)) ^ load<T>(b + n - sizeof(T)))) ==
+         0;
+}
+
+bool same(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8) return n <= 16 ? same_ends<uint64_t>(a.data(), b.data(), n) : a == b;
+  if (n >= 4) return same_ends<uint32_t>(a.data(), b.data(), n);
+  if (n >= 2) return same_ends<uint16_t>(a.data(), b.data(), n);
+  return n == 0 || a[0] == b[0];
+}
+
+// The words of mroute/mgroup/ssmgroup lines.
+enum class Word : uint8_t { other, from, source, group, to };
+
+Word word_of(std::string_view s) {
+  switch (s.size()) {
+    case 2:
+      return is(s, "to") ? Word::to : Word::other;
+    case 4:
+      return is(s, "from") ? Word::from : Word::other;
+    case 5:
+      return is(s, "group") ? Word::group : Word::other;
+    case 6:
+      return is(s, "source") ? Word::source : Word::other;
+    default:
+      return Word::other;
   }
 }
 
@@ -107,21 +262,23 @@ class Parser {
     // Room for a route per line up front, growing geometrically all the
     // same so that many small included files do not reallocate each time.
     auto& routes = out_.config.routes;
-    const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    const size_t lines = count_newlines(text) + 1;
     if (routes.size() + lines > routes.capacity())
       routes.reserve(std::max(routes.size() + lines, 2 * routes.capacity()));
-    std::vector<Token> tokens;
+    std::vector<Token> tokens(32);
     int line_no = 0;
     size_t pos = 0;
     while (pos <= text.size()) {
       const size_t nl = text.find('\n', pos);
       const size_t end = nl == std::string_view::npos ? text.size() : nl;
       ++line_no;
-      tokenize(text.substr(pos, end - pos), tokens);
-      if (!tokens.empty()) {
-        const Token& last = tokens.back();
+      const size_t len = end - pos;
+      if (tokens.size() < (len + 1) / 2) tokens.resize((len + 1) / 2);
+      const size_t count = tokenize(text.data() + pos, len, text.size() - pos, tokens.data());
+      if (count) {
+        const Token& last = tokens[count - 1];
         const int end_column = last.column + static_cast<int>(last.text.size());
-        Line line{name, line_no, end_column, tokens};
+        Line line{name, line_no, end_column, tokens.data(), count};
         parse_line(line);
       }
       if (nl == std::string_view::npos) break;
@@ -168,22 +325,21 @@ class Parser {
   struct Line {
     const std::string& file;
     int number;
-    int end_column;  // column just past the last token: where "end of line" is
-    const std::vector<Token>& tokens;
+    int end_column;       // column just past the last token: where "end of line" is
+    const Token* tokens;  // at least one
+    size_t count;
   };
 
   // Cursor over one line's tokens, with helpers that report at a token.
   struct Cursor {
     const Line& line;
-    size_t next = 1;  // token 0 is the directive keyword
+    const Token* next = line.tokens + 1;  // token 0 is the directive keyword
+    const Token* const end = line.tokens + line.count;
     bool failed = false;
 
-    const Token* peek() const { return next < line.tokens.size() ? &line.tokens[next] : nullptr; }
-    const Token* take() {
-      const Token* t = peek();
-      if (t) ++next;
-      return t;
-    }
+    const Token* peek() const { return next != end ? next : nullptr; }
+    const Token* take() { return next != end ? next++ : nullptr; }
+    size_t left() const { return static_cast<size_t>(end - next); }
     SourcePos at(const Token* t) const {
       return SourcePos{line.file, line.number, t ? t->column : line.end_column};
     }
@@ -208,11 +364,11 @@ class Parser {
 
   void parse_line(const Line& line) {
     const std::string_view keyword = line.tokens[0].text;
-    if (keyword == "phyint") {
-      parse_phyint(line);
-    } else if (keyword == "mroute" || keyword == "mgroup" || keyword == "ssmgroup") {
+    if (is(keyword, "mroute") || is(keyword, "mgroup") || is(keyword, "ssmgroup")) {
       parse_flow(line, keyword);
-    } else if (keyword == "include") {
+    } else if (is(keyword, "phyint")) {
+      parse_phyint(line);
+    } else if (is(keyword, "include")) {
       parse_include(line);
     } else {
       error(SourcePos{line.file, line.number, line.tokens[0].column},
@@ -282,10 +438,14 @@ class Parser {
     if (!c.failed) out_.config.phyints.push_back(std::move(conf));
   }
 
-  // Parses an address or prefix token for `role` ("source" / "group").
-  std::optional<Prefix> parse_addr_token(Cursor& c, const Token& t, std::string_view role) {
-    PrefixParse p = parse_prefix(t.text);
-    if (!p.prefix) {
+  // Parses an address or prefix token for a group (is_group) or a source
+  // into `out`, which is left empty on an error. Parsed in place: a copy of
+  // an address just written byte by byte is a store-forwarding stall, and
+  // this runs twice per route.
+  void parse_addr_token(Cursor& c, const Token& t, bool is_group, std::optional<Prefix>& out) {
+    if (!try_parse_prefix(t.text, out.emplace())) {
+      out.reset();
+      PrefixParse p = parse_prefix(t.text);
       // Reword a bad address the config way; length errors read fine as is.
       const std::string_view addr_part = t.text.substr(0, t.text.find('/'));
       if (!Addr::parse(addr_part)) {
@@ -293,13 +453,17 @@ class Parser {
       } else {
         fail(c, &t, std::move(p.error));
       }
-      return std::nullopt;
+      return;
     }
-    const Prefix& pre = *p.prefix;
-    if (role == "group") {
+    if (!check_addr(c, t, is_group, *out)) out.reset();
+  }
+
+  // The config's rules for a parsed group or source; reports what breaks.
+  bool check_addr(Cursor& c, const Token& t, bool is_group, const Prefix& pre) {
+    if (is_group) {
       if (!pre.addr.is_multicast()) {
         fail(c, &t, "group " + pre.str() + " is not a multicast address");
-        return std::nullopt;
+        return false;
       }
       // Inside 224.0.0.0/4 or ff00::/8 exactly when the multicast bits are
       // all within the prefix length.
@@ -308,13 +472,13 @@ class Parser {
         fail(c, &t,
              "group range " + pre.str() + " reaches outside the multicast range " +
                  (v4 ? "224.0.0.0/4" : "ff00::/8"));
-        return std::nullopt;
+        return false;
       }
     } else if (pre.addr.is_multicast()) {
       fail(c, &t, "source " + pre.str() + " is a multicast address");
-      return std::nullopt;
+      return false;
     }
-    return pre;
+    return true;
   }
 
   // mroute   from IIF [source S[/LEN]] group G[/LEN] to OIF...
@@ -324,8 +488,8 @@ class Parser {
   // are accepted in any order; only "to" must come last, because it takes
   // the rest of the line.
   void parse_flow(const Line& line, std::string_view keyword) {
-    const bool is_route = keyword == "mroute";
-    const bool needs_source = keyword == "ssmgroup";
+    const bool is_route = is(keyword, "mroute");
+    const bool needs_source = is(keyword, "ssmgroup");
     Cursor c{line};
 
     const Token* from_value = nullptr;
@@ -342,6 +506,9 @@ class Parser {
                                : needs_source ? "after 'ssmgroup'"
                                               : "after 'mgroup'";
 
+    // Every clause before 'to' is there (the check runs per token, so it
+    // compares pointers, not the texts first_missing() gives).
+    const auto clauses_done = [&] { return from_kw && group_kw && (source_kw || !needs_source); };
     // The first clause still missing, in the order the grammar writes them.
     const auto first_missing = [&]() -> std::string_view {
       if (!from_kw) return "'from'";
@@ -355,23 +522,23 @@ class Parser {
     while (!to_kw) {
       const Token* t = c.take();
       if (!t) {
-        if (first_missing() != "end of line") {
+        if (!clauses_done() || is_route) {
           return fail(c, t,
                       "expected " + std::string(first_missing()) + " " + std::string(context) +
                           ", got end of line");
         }
         break;
       }
-      const bool is_from = t->text == "from";
-      const bool is_source = t->text == "source";
-      const bool is_group = t->text == "group";
+      const Word word = word_of(t->text);
+      const bool is_from = word == Word::from;
+      const bool is_source = word == Word::source;
+      const bool is_group = word == Word::group;
       if (is_from || is_source || is_group) {
         const Token*& kw = is_from ? from_kw : is_source ? source_kw : group_kw;
         if (kw) return fail(c, t, quoted(t->text) + " given twice on one line");
         kw = t;
         const Token* v = c.take();
-        const bool v_is_keyword = v && (v->text == "from" || v->text == "source" ||
-                                        v->text == "group" || v->text == "to");
+        const bool v_is_keyword = v && word_of(v->text) != Word::other;
         const char* what = is_from ? "an interface name" : "an address";
         if (!v || v_is_keyword) {
           return fail(c, v,
@@ -384,14 +551,14 @@ class Parser {
           context = "after the input interface";
         } else if (is_source) {
           source_value = v;
-          source = parse_addr_token(c, *v, "source");
+          parse_addr_token(c, *v, false, source);
           context = "after the source address";
         } else {
           group_value = v;
-          group = parse_addr_token(c, *v, "group");
+          parse_addr_token(c, *v, true, group);
           context = "after the group address";
         }
-      } else if (is_route && t->text == "to" && first_missing() == "'to'") {
+      } else if (is_route && word == Word::to && clauses_done()) {
         to_kw = t;
       } else {
         return fail(c, t,
@@ -419,23 +586,24 @@ class Parser {
     if (to_kw) {
       const std::string_view iif = from_value ? from_value->text : std::string_view();
       bool dropped_iif = false;
-      oifs.reserve(line.tokens.size() - c.next);  // one allocation, not one per doubling
+      oifs.reserve(c.left());  // one allocation, not one per doubling
       if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
       while (const Token* t = c.take()) {
-        if (t->text == "from" || t->text == "source" || t->text == "group" || t->text == "to") {
+        if (word_of(t->text) != Word::other) {
           fail(c, t,
                "expected an output interface name, got keyword " + quoted(t->text) +
                    " (it must come before 'to')");
           continue;
         }
         if (!check_ifname(c, *t)) continue;
-        if (t->text == iif) {
+        if (same(t->text, iif)) {
           warning(c.at(t),
                   "output interface " + quoted(t->text) + " is the input interface; dropped");
           dropped_iif = true;
           continue;
         }
-        if (std::find(oifs.begin(), oifs.end(), t->text) != oifs.end()) {
+        if (std::any_of(oifs.begin(), oifs.end(),
+                        [t](const std::string& o) { return same(o, t->text); })) {
           warning(c.at(t), "output interface " + quoted(t->text) + " listed twice; kept once");
           continue;
         }
@@ -449,8 +617,9 @@ class Parser {
     if (c.failed) return;
     SourcePos pos = c.at(&line.tokens[0]);
     if (is_route) {
-      out_.config.routes.push_back(RouteConf{std::string(from_value->text), source, *group,
-                                             std::move(oifs), std::move(pos)});
+      // Built in place from its members: no temporary RouteConf to move.
+      out_.config.routes.emplace_back(std::string(from_value->text), source, *group,
+                                      std::move(oifs), std::move(pos));
     } else {
       out_.config.joins.push_back(
           JoinConf{std::string(from_value->text), source, *group, std::move(pos)});
