@@ -85,95 +85,126 @@ std::string normalize_path(const std::string& path) {
   return out;
 }
 
-// The tokenizer looks at a line 16 bytes at a time: one mask says which bytes
-// are token bytes (neither blank nor '#'), one where a '#' is, and the
-// tokens are read off the mask's bit transitions. Going byte by byte instead
-// costs a mispredicted branch at almost every token boundary, and a route
-// line has about twenty of them; this was the largest single cost of parsing.
+// The tokenizer classifies a line's bytes 16 at a time into two bit masks,
+// token bytes (neither blank nor '#') and '#', joined into 64-bit words, and
+// reads the tokens off the words' bit transitions. Going byte by byte
+// instead costs a mispredicted branch at almost every token boundary, and a
+// route line has about twenty of them; this was the largest single cost of
+// parsing. Lines are found with memchr, which is faster still at that.
 constexpr size_t kChunk = 16;
+constexpr size_t kWindow = 64;
 
-struct ChunkMasks {
-  uint32_t token = 0;  // bit i: byte i is part of a token
-  uint32_t hash = 0;   // bit i: byte i is '#'
+struct Masks {
+  uint64_t token = 0;  // bit i: byte i is part of a token
+  uint64_t hash = 0;   // bit i: byte i is '#'
 };
 
-// Classifies the kChunk bytes at p (all of them must be readable).
-ChunkMasks classify(const char* p) {
+// Classifies the kChunk bytes at p (all must be readable) into bits
+// [shift, shift + kChunk) of m.
+[[gnu::always_inline]] inline void classify(const char* p, size_t shift, Masks& m) {
 #if defined(__SSE2__)
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const auto eq = [&v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
   const __m128i hash = eq('#');
   const __m128i blank = _mm_or_si128(_mm_or_si128(eq(' '), eq('\t')),
                                      _mm_or_si128(_mm_or_si128(eq('\r'), eq('\v')), eq('\f')));
-  ChunkMasks m;
-  m.hash = static_cast<uint32_t>(_mm_movemask_epi8(hash));
-  m.token = ~static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(blank, hash))) & 0xffffu;
-  return m;
+  const auto bits = [](__m128i x) {
+    return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(x)));
+  };
+  m.hash |= bits(hash) << shift;
+  m.token |= (bits(_mm_or_si128(blank, hash)) ^ 0xffffu) << shift;
 #else
-  ChunkMasks m;
   for (size_t i = 0; i < kChunk; ++i) {
     const char c = p[i];
     if (c == '#') {
-      m.hash |= 1u << i;
+      m.hash |= uint64_t{1} << (shift + i);
     } else if (!is_blank(c)) {
-      m.token |= 1u << i;
+      m.token |= uint64_t{1} << (shift + i);
     }
   }
-  return m;
 #endif
 }
 
-// Splits one line (without its newline) into tokens; a '#' anywhere ends it.
-// `readable` is how many bytes from the line's start may be read (at least
-// the line's length): the masks are computed over whole chunks and the bytes
-// past the line are masked off, which saves a bounds check per byte. `out`
-// must have room for (len + 1) / 2 tokens, the most a line can hold; returns
-// the number of tokens.
-size_t tokenize(const char* line, size_t len, size_t readable, Token* out) {
-  size_t count = 0;
-  bool in_token = false;
-  size_t start = 0;
-  for (size_t base = 0; base < len; base += kChunk) {
-    ChunkMasks m;
-    if (readable - base >= kChunk) {
-      m = classify(line + base);
-    } else {
-      char tail[kChunk] = {};  // the end of the text: pad what is not there
-      std::memcpy(tail, line + base, readable - base);
-      m = classify(tail);
-    }
-    const size_t n = std::min(kChunk, len - base);
-    uint32_t valid = n == kChunk ? 0xffffu : (1u << n) - 1;
-    const bool comment = (m.hash & valid) != 0;
-    if (comment) valid &= (m.hash & (0u - m.hash)) - 1;  // bytes before the first '#'
-    const uint32_t token = m.token & valid;
-    // Anything past the valid bytes counts as blank, so a token running to
-    // the line's end (or to a '#') ends inside this chunk; only a token
-    // reaching a full chunk's last byte carries over into the next one.
-    const uint32_t other = ~token & 0x1ffffu;
-    uint32_t from = 0;  // bits below `from` are done
-    for (;;) {
-      if (!in_token) {
-        const uint32_t rest = token & (~0u << from);
-        if (!rest) break;
-        from = static_cast<uint32_t>(__builtin_ctz(rest));
-        start = base + from;
-        in_token = true;
-      }
-      const uint32_t rest = other & (~0u << from);
-      from = static_cast<uint32_t>(__builtin_ctz(rest));  // bit 16 is always set
-      if (from >= kChunk) break;                          // runs into the next chunk
-      out[count++] =
-          Token{std::string_view(line + start, base + from - start), static_cast<int>(start) + 1};
-      in_token = false;
-    }
-    if (comment) break;
-  }
-  if (in_token) {
-    out[count++] = Token{std::string_view(line + start, len - start), static_cast<int>(start) + 1};
-  }
-  return count;
+uint64_t lowest_bit(uint64_t x) {
+  return x & (0 - x);
 }
+
+size_t bit_index(uint64_t x) {
+  return static_cast<size_t>(__builtin_ctzll(x));
+}
+
+// Splits lines into tokens; a '#' anywhere ends a line's tokens.
+class LineScanner {
+ public:
+  explicit LineScanner(std::string_view text) : text_(text), tokens_(64) {}
+
+  // Tokenizes the line [pos, end) of the text.
+  void scan(size_t pos, size_t end) {
+    line_ = pos;
+    count_ = 0;
+    bool open = false;  // a token runs in from the previous window
+    size_t start = 0;   // where that token starts
+    for (size_t base = pos; base < end; base += kWindow) {
+      // Room for every token this window can start (one per two bytes).
+      if (tokens_.size() < count_ + kWindow / 2 + 1) tokens_.resize(2 * tokens_.size());
+      const size_t n = std::min(kWindow, end - base);
+      Masks m;
+      for (size_t i = 0; i < n; i += kChunk) {
+        if (text_.size() - (base + i) >= kChunk) {
+          classify(text_.data() + base + i, i, m);
+        } else {
+          char tail[kChunk] = {};  // the end of the text: pad what is not there
+          std::memcpy(tail, text_.data() + base + i, text_.size() - (base + i));
+          classify(tail, i, m);
+        }
+      }
+      uint64_t valid = n == kWindow ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+      const uint64_t hash = m.hash & valid;
+      if (hash) valid &= lowest_bit(hash) - 1;  // up to the comment
+      const uint64_t token = m.token & valid;
+      // A token starts on a token byte after a non-token one and ends on a
+      // non-token byte after a token one. Bytes past the line are non-token,
+      // so only a token reaching the window's last byte stays open, and its
+      // start then counts as just before bit 0 of the next window.
+      const uint64_t before = (token << 1) | (open ? 1 : 0);
+      uint64_t starts = token & ~before;
+      uint64_t ends = ~token & before;
+      // Starts and ends alternate, so they pair up in order.
+      if (open && ends) {
+        push(start, base + bit_index(ends));
+        ends &= ends - 1;
+        open = false;
+      }
+      while (starts) {
+        const size_t s = base + bit_index(starts);
+        starts &= starts - 1;
+        if (!ends) {  // runs into the next window
+          start = s;
+          open = true;
+          break;
+        }
+        push(s, base + bit_index(ends));
+        ends &= ends - 1;
+      }
+      if (hash) return;
+    }
+    if (open) push(start, end);
+  }
+
+  const Token* tokens() const { return tokens_.data(); }
+  size_t count() const { return count_; }
+
+ private:
+  void push(size_t begin, size_t end) {
+    tokens_[count_++] =
+        Token{text_.substr(begin, end - begin), static_cast<int>(begin - line_) + 1};
+  }
+
+  std::string_view text_;
+  size_t line_ = 0;  // offset of the line being scanned, for columns
+  std::vector<Token> tokens_;
+  size_t count_ = 0;
+};
 
 // Number of '\n' in text. std::count widens every comparison to a 64-bit
 // sum; counting in byte lanes and folding them every 255 chunks is several
@@ -183,9 +214,9 @@ size_t count_newlines(std::string_view text) {
   size_t i = 0;
 #if defined(__SSE2__)
   const __m128i nl = _mm_set1_epi8('\n');
-  while (text.size() - i >= kChunk) {
+  while (text.size() - i >= 16) {
     __m128i lanes = _mm_setzero_si128();  // per byte lane, at most 255
-    for (int k = 0; k < 255 && text.size() - i >= kChunk; ++k, i += kChunk) {
+    for (int k = 0; k < 255 && text.size() - i >= 16; ++k, i += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
       lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, nl));  // a match is -1
     }
@@ -265,20 +296,18 @@ class Parser {
     const size_t lines = count_newlines(text) + 1;
     if (routes.size() + lines > routes.capacity())
       routes.reserve(std::max(routes.size() + lines, 2 * routes.capacity()));
-    std::vector<Token> tokens(32);
+    LineScanner scanner(text);
     int line_no = 0;
     size_t pos = 0;
     while (pos <= text.size()) {
       const size_t nl = text.find('\n', pos);
       const size_t end = nl == std::string_view::npos ? text.size() : nl;
       ++line_no;
-      const size_t len = end - pos;
-      if (tokens.size() < (len + 1) / 2) tokens.resize((len + 1) / 2);
-      const size_t count = tokenize(text.data() + pos, len, text.size() - pos, tokens.data());
-      if (count) {
-        const Token& last = tokens[count - 1];
+      scanner.scan(pos, end);
+      if (const size_t count = scanner.count()) {
+        const Token& last = scanner.tokens()[count - 1];
         const int end_column = last.column + static_cast<int>(last.text.size());
-        Line line{name, line_no, end_column, tokens.data(), count};
+        Line line{name, line_no, end_column, scanner.tokens(), count};
         parse_line(line);
       }
       if (nl == std::string_view::npos) break;
@@ -364,7 +393,9 @@ class Parser {
 
   void parse_line(const Line& line) {
     const std::string_view keyword = line.tokens[0].text;
-    if (is(keyword, "mroute") || is(keyword, "mgroup") || is(keyword, "ssmgroup")) {
+    if (is(keyword, "mroute")) {
+      if (!plain_route(line)) parse_flow(line, keyword);
+    } else if (is(keyword, "mgroup") || is(keyword, "ssmgroup")) {
       parse_flow(line, keyword);
     } else if (is(keyword, "phyint")) {
       parse_phyint(line);
@@ -478,6 +509,57 @@ class Parser {
       fail(c, &t, "source " + pre.str() + " is a multicast address");
       return false;
     }
+    return true;
+  }
+
+  // The shape nearly every line of a big config has, in the order the
+  // grammar writes it and with nothing to report:
+  //   mroute from IIF [source S[/LEN]] group G[/LEN] to OIF...
+  // Recognised at fixed token positions, which spares parse_flow's
+  // any-order state machine its branch on every token. Whatever else the
+  // line holds, or anything parse_flow would say something about (an error
+  // or a warning), makes it return false having added nothing, and
+  // parse_flow then parses the line from the start; a line it accepts is
+  // one parse_flow accepts silently with the same result.
+  bool plain_route(const Line& line) {
+    const Token* const t = line.tokens;
+    const size_t n = line.count;
+    if (n < 6 || word_of(t[1].text) != Word::from) return false;
+    const std::string_view iif = t[2].text;
+    if (iif.size() > kMaxIfnameLen || word_of(iif) != Word::other) return false;
+    size_t i = 3;
+    const Token* source_value = nullptr;
+    if (word_of(t[3].text) == Word::source) {
+      source_value = &t[4];
+      i = 5;
+    }
+    // group G to OIF: four more tokens at least.
+    if (n < i + 4 || word_of(t[i].text) != Word::group || word_of(t[i + 2].text) != Word::to)
+      return false;
+    Prefix group;
+    if (!try_parse_prefix(t[i + 1].text, group) || !group.addr.is_multicast() ||
+        group.len < (group.addr.family == Family::v4 ? 4 : 8))
+      return false;
+    std::optional<Prefix> source;
+    if (source_value) {
+      Prefix& s = source.emplace();
+      if (!try_parse_prefix(source_value->text, s) || s.addr.is_multicast() ||
+          s.addr.family != group.addr.family)
+        return false;
+      if (s.addr.is_any()) source.reset();  // (*,G), as parse_flow reads it
+    }
+    std::vector<std::string> oifs;
+    oifs.reserve(n - i - 3);
+    for (size_t k = i + 3; k < n; ++k) {
+      const std::string_view oif = t[k].text;
+      if (oif.size() > kMaxIfnameLen || word_of(oif) != Word::other || same(oif, iif) ||
+          std::any_of(oifs.begin(), oifs.end(),
+                      [oif](const std::string& o) { return same(o, oif); }))
+        return false;
+      oifs.emplace_back(oif);
+    }
+    out_.config.routes.emplace_back(std::string(iif), source, group, std::move(oifs),
+                                    SourcePos{line.file, line.number, t[0].column});
     return true;
   }
 
