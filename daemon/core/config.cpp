@@ -85,44 +85,54 @@ std::string normalize_path(const std::string& path) {
   return out;
 }
 
-// The tokenizer classifies a line's bytes 16 at a time into two bit masks,
-// token bytes (neither blank nor '#') and '#', joined into 64-bit words, and
-// reads the tokens off the words' bit transitions. Going byte by byte
-// instead costs a mispredicted branch at almost every token boundary, and a
-// route line has about twenty of them; this was the largest single cost of
-// parsing. Lines are found with memchr, which is faster still at that.
-constexpr size_t kChunk = 16;
-constexpr size_t kWindow = 64;
+// The tokenizer reads the text 64 bytes at a time, each byte once: SIMD
+// compares turn a block into three bit masks (token bytes, '#', '\n'), and
+// lines and tokens are read off the masks' bits. Going byte by byte instead
+// costs a mispredicted branch at almost every token boundary, and a route
+// line has about twenty of them; this was the largest single cost of
+// parsing.
+constexpr size_t kBlock = 64;
 
 struct Masks {
-  uint64_t token = 0;  // bit i: byte i is part of a token
-  uint64_t hash = 0;   // bit i: byte i is '#'
+  uint64_t token = 0;    // bit i: byte i is part of a token
+  uint64_t hash = 0;     // bit i: byte i is '#'
+  uint64_t newline = 0;  // bit i: byte i is '\n'
 };
 
-// Classifies the kChunk bytes at p (all must be readable) into bits
-// [shift, shift + kChunk) of m.
-[[gnu::always_inline]] inline void classify(const char* p, size_t shift, Masks& m) {
+// Classifies the kBlock bytes at p (all must be readable).
+[[gnu::always_inline]] inline Masks classify(const char* p) {
+  Masks m;
 #if defined(__SSE2__)
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const auto eq = [&v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-  const __m128i hash = eq('#');
-  const __m128i blank = _mm_or_si128(_mm_or_si128(eq(' '), eq('\t')),
-                                     _mm_or_si128(_mm_or_si128(eq('\r'), eq('\v')), eq('\f')));
-  const auto bits = [](__m128i x) {
-    return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(x)));
-  };
-  m.hash |= bits(hash) << shift;
-  m.token |= (bits(_mm_or_si128(blank, hash)) ^ 0xffffu) << shift;
+  uint64_t other = 0;
+  for (size_t i = 0; i < kBlock; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const auto eq = [&v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+    const auto bits = [](__m128i x) {
+      return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(x)));
+    };
+    const __m128i hash = eq('#');
+    const __m128i newline = eq('\n');
+    const __m128i blank = _mm_or_si128(_mm_or_si128(eq(' '), eq('\t')),
+                                       _mm_or_si128(_mm_or_si128(eq('\r'), eq('\v')), eq('\f')));
+    m.hash |= bits(hash) << i;
+    m.newline |= bits(newline) << i;
+    other |= bits(_mm_or_si128(_mm_or_si128(blank, hash), newline)) << i;
+  }
+  m.token = ~other;
 #else
-  for (size_t i = 0; i < kChunk; ++i) {
+  for (size_t i = 0; i < kBlock; ++i) {
     const char c = p[i];
+    const uint64_t bit = uint64_t{1} << i;
     if (c == '#') {
-      m.hash |= uint64_t{1} << (shift + i);
+      m.hash |= bit;
+    } else if (c == '\n') {
+      m.newline |= bit;
     } else if (!is_blank(c)) {
-      m.token |= uint64_t{1} << (shift + i);
+      m.token |= bit;
     }
   }
 #endif
+  return m;
 }
 
 uint64_t lowest_bit(uint64_t x) {
@@ -133,77 +143,96 @@ size_t bit_index(uint64_t x) {
   return static_cast<size_t>(__builtin_ctzll(x));
 }
 
-// Splits lines into tokens; a '#' anywhere ends a line's tokens.
-class LineScanner {
+// Bits [lo, 64) set; lo < 64.
+uint64_t bits_from(size_t lo) {
+  return ~uint64_t{0} << lo;
+}
+
+// Splits text into lines and lines into tokens, calling on_line(tokens,
+// count) for every line in order ('#' ends a line's tokens), lines without
+// tokens and a last line without '\n' included. The tokens are valid until
+// the next call.
+class Tokenizer {
  public:
-  explicit LineScanner(std::string_view text) : text_(text), tokens_(64) {}
-
-  // Tokenizes the line [pos, end) of the text.
-  void scan(size_t pos, size_t end) {
-    line_ = pos;
-    count_ = 0;
-    bool open = false;  // a token runs in from the previous window
-    size_t start = 0;   // where that token starts
-    for (size_t base = pos; base < end; base += kWindow) {
-      // Room for every token this window can start (one per two bytes).
-      if (tokens_.size() < count_ + kWindow / 2 + 1) tokens_.resize(2 * tokens_.size());
-      const size_t n = std::min(kWindow, end - base);
+  template <typename OnLine>
+  void run(std::string_view text, OnLine&& on_line) {
+    const char* const data = text.data();
+    size_t line_start = 0;
+    size_t count = 0;
+    bool open = false;        // a token runs on from the previous block
+    size_t token_start = 0;   // where that token starts
+    bool in_comment = false;  // the current line's '#' has been seen
+    const auto push = [&](size_t b, size_t e) {
+      tokens_[count++] =
+          Token{std::string_view(data + b, e - b), static_cast<int>(b - line_start) + 1};
+    };
+    for (size_t base = 0; base < text.size(); base += kBlock) {
+      // Room for every token that can start in this block (one per two bytes).
+      if (tokens_.size() < count + kBlock / 2 + 1) tokens_.resize(2 * (count + kBlock));
       Masks m;
-      for (size_t i = 0; i < n; i += kChunk) {
-        if (text_.size() - (base + i) >= kChunk) {
-          classify(text_.data() + base + i, i, m);
-        } else {
-          char tail[kChunk] = {};  // the end of the text: pad what is not there
-          std::memcpy(tail, text_.data() + base + i, text_.size() - (base + i));
-          classify(tail, i, m);
+      if (text.size() - base >= kBlock) {
+        m = classify(data + base);
+      } else {
+        char tail[kBlock];  // the end of the text, padded with blanks
+        std::memset(tail, ' ', kBlock);
+        std::memcpy(tail, data + base, text.size() - base);
+        m = classify(tail);
+      }
+      uint64_t newlines = m.newline;
+      size_t lo = 0;  // the current line's first bit in this block
+      for (;;) {
+        // This line's part of the block: [lo, hi).
+        const size_t hi = newlines ? bit_index(newlines) : kBlock;
+        if (!in_comment) {
+          uint64_t live = bits_from(lo) & (newlines ? lowest_bit(newlines) - 1 : ~uint64_t{0});
+          const uint64_t hash = m.hash & live;
+          if (hash) {
+            live &= lowest_bit(hash) - 1;
+            in_comment = true;
+          }
+          // A token starts on a token byte after a non-token one and ends on
+          // a non-token byte after a token one. A token open from the last
+          // block counts as started just before bit 0 (lo is 0 then: a line
+          // starting inside this block has nothing open).
+          const uint64_t token = m.token & live;
+          const uint64_t before = (token << 1) | (open ? 1 : 0);
+          uint64_t starts = token & ~before;
+          uint64_t ends = ~token & before;
+          // Starts and ends alternate, so they pair up in order; a token
+          // reaching the block's last byte has no end here and stays open.
+          if (open && ends) {
+            push(token_start, base + bit_index(ends));
+            ends &= ends - 1;
+            open = false;
+          }
+          while (starts) {
+            const size_t s = base + bit_index(starts);
+            starts &= starts - 1;
+            if (!ends) {
+              token_start = s;
+              open = true;
+              break;
+            }
+            push(s, base + bit_index(ends));
+            ends &= ends - 1;
+          }
         }
+        if (!newlines) break;  // the line goes on in the next block
+        on_line(tokens_.data(), count);
+        count = 0;
+        in_comment = false;
+        line_start = base + hi + 1;
+        newlines &= newlines - 1;
+        lo = hi + 1;
+        if (lo == kBlock) break;
       }
-      uint64_t valid = n == kWindow ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
-      const uint64_t hash = m.hash & valid;
-      if (hash) valid &= lowest_bit(hash) - 1;  // up to the comment
-      const uint64_t token = m.token & valid;
-      // A token starts on a token byte after a non-token one and ends on a
-      // non-token byte after a token one. Bytes past the line are non-token,
-      // so only a token reaching the window's last byte stays open, and its
-      // start then counts as just before bit 0 of the next window.
-      const uint64_t before = (token << 1) | (open ? 1 : 0);
-      uint64_t starts = token & ~before;
-      uint64_t ends = ~token & before;
-      // Starts and ends alternate, so they pair up in order.
-      if (open && ends) {
-        push(start, base + bit_index(ends));
-        ends &= ends - 1;
-        open = false;
-      }
-      while (starts) {
-        const size_t s = base + bit_index(starts);
-        starts &= starts - 1;
-        if (!ends) {  // runs into the next window
-          start = s;
-          open = true;
-          break;
-        }
-        push(s, base + bit_index(ends));
-        ends &= ends - 1;
-      }
-      if (hash) return;
     }
-    if (open) push(start, end);
+    if (open) push(token_start, text.size());
+    on_line(tokens_.data(), count);  // the text's last line
   }
-
-  const Token* tokens() const { return tokens_.data(); }
-  size_t count() const { return count_; }
 
  private:
-  void push(size_t begin, size_t end) {
-    tokens_[count_++] =
-        Token{text_.substr(begin, end - begin), static_cast<int>(begin - line_) + 1};
-  }
-
-  std::string_view text_;
-  size_t line_ = 0;  // offset of the line being scanned, for columns
-  std::vector<Token> tokens_;
-  size_t count_ = 0;
+  std::vector<Token> tokens_ = std::vector<Token>(kBlock);
 };
 
 // Number of '\n' in text. std::count widens every comparison to a 64-bit
@@ -256,7 +285,7 @@ bool same_ends(const char* a, const char* b, size_t n) {
          0;
 }
 
-bool same(std::string_view a, std::string_view b) {
+[[gnu::always_inline]] inline bool same(std::string_view a, std::string_view b) {
   const size_t n = a.size();
   if (n != b.size()) return false;
   if (n >= 8) return n <= 16 ? same_ends<uint64_t>(a.data(), b.data(), n) : a == b;
@@ -265,10 +294,20 @@ bool same(std::string_view a, std::string_view b) {
   return n == 0 || a[0] == b[0];
 }
 
+// An argument for emplace_back that becomes the member it initialises by
+// calling `make`: a prvalue returned by a conversion function initialises
+// the member directly, where passing a built std::string would construct a
+// temporary and then move it (a second copy of the bytes for a short one).
+template <typename Make>
+struct InPlace {
+  Make make;
+  operator decltype(make())() const { return make(); }  // NOLINT: implicit on purpose
+};
+
 // The words of mroute/mgroup/ssmgroup lines.
 enum class Word : uint8_t { other, from, source, group, to };
 
-Word word_of(std::string_view s) {
+[[gnu::always_inline]] inline Word word_of(std::string_view s) {
   switch (s.size()) {
     case 2:
       return is(s, "to") ? Word::to : Word::other;
@@ -296,23 +335,14 @@ class Parser {
     const size_t lines = count_newlines(text) + 1;
     if (routes.size() + lines > routes.capacity())
       routes.reserve(std::max(routes.size() + lines, 2 * routes.capacity()));
-    LineScanner scanner(text);
     int line_no = 0;
-    size_t pos = 0;
-    while (pos <= text.size()) {
-      const size_t nl = text.find('\n', pos);
-      const size_t end = nl == std::string_view::npos ? text.size() : nl;
+    Tokenizer().run(text, [&](const Token* tokens, size_t count) {
       ++line_no;
-      scanner.scan(pos, end);
-      if (const size_t count = scanner.count()) {
-        const Token& last = scanner.tokens()[count - 1];
-        const int end_column = last.column + static_cast<int>(last.text.size());
-        Line line{name, line_no, end_column, scanner.tokens(), count};
-        parse_line(line);
-      }
-      if (nl == std::string_view::npos) break;
-      pos = nl + 1;
-    }
+      if (!count) return;
+      const Token& last = tokens[count - 1];
+      const int end_column = last.column + static_cast<int>(last.text.size());
+      parse_line(Line{name, line_no, end_column, tokens, count});
+    });
   }
 
   // Reads and parses one file; the error, if any, is reported at `at`.
@@ -524,18 +554,17 @@ class Parser {
   bool plain_route(const Line& line) {
     const Token* const t = line.tokens;
     const size_t n = line.count;
-    if (n < 6 || word_of(t[1].text) != Word::from) return false;
+    if (n < 6 || !is(t[1].text, "from")) return false;
     const std::string_view iif = t[2].text;
     if (iif.size() > kMaxIfnameLen || word_of(iif) != Word::other) return false;
     size_t i = 3;
     const Token* source_value = nullptr;
-    if (word_of(t[3].text) == Word::source) {
+    if (is(t[3].text, "source")) {
       source_value = &t[4];
       i = 5;
     }
     // group G to OIF: four more tokens at least.
-    if (n < i + 4 || word_of(t[i].text) != Word::group || word_of(t[i + 2].text) != Word::to)
-      return false;
+    if (n < i + 4 || !is(t[i].text, "group") || !is(t[i + 2].text, "to")) return false;
     Prefix group;
     if (!try_parse_prefix(t[i + 1].text, group) || !group.addr.is_multicast() ||
         group.len < (group.addr.family == Family::v4 ? 4 : 8))
@@ -548,18 +577,24 @@ class Parser {
         return false;
       if (s.addr.is_any()) source.reset();  // (*,G), as parse_flow reads it
     }
-    std::vector<std::string> oifs;
-    oifs.reserve(n - i - 3);
-    for (size_t k = i + 3; k < n; ++k) {
+    const size_t first_oif = i + 3;
+    for (size_t k = first_oif; k < n; ++k) {
       const std::string_view oif = t[k].text;
-      if (oif.size() > kMaxIfnameLen || word_of(oif) != Word::other || same(oif, iif) ||
-          std::any_of(oifs.begin(), oifs.end(),
-                      [oif](const std::string& o) { return same(o, oif); }))
-        return false;
-      oifs.emplace_back(oif);
+      if (oif.size() > kMaxIfnameLen || word_of(oif) != Word::other || same(oif, iif)) return false;
+      // Against the earlier tokens, not the strings being built: reading
+      // back bytes just stored piecemeal would stall.
+      for (size_t j = first_oif; j < k; ++j)
+        if (same(t[j].text, oif)) return false;
     }
-    out_.config.routes.emplace_back(std::string(iif), source, group, std::move(oifs),
-                                    SourcePos{line.file, line.number, t[0].column});
+    std::vector<std::string> oifs;
+    oifs.reserve(n - first_oif);
+    for (size_t k = first_oif; k < n; ++k)
+      oifs.emplace_back(t[k].text);
+    // The strings are built right in the new element (see InPlace).
+    out_.config.routes.emplace_back(InPlace{[&] { return std::string(iif); }}, source, group,
+                                    std::move(oifs), InPlace{[&] {
+                                      return SourcePos{line.file, line.number, t[0].column};
+                                    }});
     return true;
   }
 
