@@ -1,7 +1,14 @@
 // Addresses are 16 bytes plus a family tag, so both families share one value
-// type and compare, hash and sort alike. Text conversion is delegated to
-// inet_pton/inet_ntop: they are pure, strict (no "010.1" octal shorthands, no
-// leading zeros) and already produce the canonical compressed IPv6 form.
+// type and compare, hash and sort alike. inet_pton/inet_ntop define the text
+// forms: they are pure, strict (no "010.1" octal shorthands, no leading zeros)
+// and inet_ntop already produces the canonical compressed IPv6 form.
+// Parsing has a fast path in front of inet_pton, because the config parser
+// reads two addresses per route and tens of thousands of routes at start-up;
+// the copy into a NUL-terminated buffer, strlen and the call cost more than
+// the parse itself. The fast path follows glibc's own algorithm and only ever
+// accepts: whatever it does not accept goes to inet_pton, so the accepted set
+// and the resulting bytes stay inet_pton's (tests/unit/addr_test.cpp checks
+// this against inet_pton on a large generated corpus).
 // Prefix logic works bit by bit on the byte array, the same for both families.
 #include "core/addr.hpp"
 
@@ -44,6 +51,143 @@ bool same_leading_bits(const Addr& a, const Addr& b, int len) {
   return (a.bytes[whole] & m) == (b.bytes[whole] & m);
 }
 
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// Dotted quad, exactly four decimal octets of at most 255 without leading
+// zeros, as glibc's inet_pton4 takes them, at the start of [p, end): returns
+// where the fourth octet ends (the text is an address if that is `end`), or
+// nullptr. The value is gathered in a register: writing it byte by byte and
+// reading it back whole would stall.
+[[gnu::always_inline]] inline const char* scan_v4(const char* p, const char* end, uint32_t& host) {
+  for (int i = 0; i < 4; ++i) {
+    if (p == end || !is_digit(*p)) return nullptr;
+    unsigned v = static_cast<unsigned>(*p++ - '0');
+    if (p != end && is_digit(*p)) {
+      if (v == 0) return nullptr;  // "01": a leading zero
+      v = v * 10 + static_cast<unsigned>(*p++ - '0');
+      if (p != end && is_digit(*p)) {
+        v = v * 10 + static_cast<unsigned>(*p++ - '0');
+        if (v > 255) return nullptr;
+      }
+    }
+    host = (host << 8) | v;
+    // A fourth digit lands here too: it is neither '.' nor the end.
+    if (i < 3) {
+      if (p == end || *p != '.') return nullptr;
+      ++p;
+    }
+  }
+  return p;
+}
+
+void set_v4(Addr& a, uint32_t host) {
+  a.family = Family::v4;
+  a.bytes = {};
+  a.bytes[0] = static_cast<uint8_t>(host >> 24);
+  a.bytes[1] = static_cast<uint8_t>(host >> 16);
+  a.bytes[2] = static_cast<uint8_t>(host >> 8);
+  a.bytes[3] = static_cast<uint8_t>(host);
+}
+
+// Hex digit values, -1 for anything else: one load instead of three range
+// tests per character.
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+                                : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+                                : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                                       : int8_t{-1};
+  }
+  return t;
+}();
+
+int hex_value(char c) {
+  return kHexValue[static_cast<unsigned char>(c)];
+}
+
+// Colon-hex IPv6 text, following glibc's inet_pton6 step by step (groups of
+// one to four hex digits, at most one "::", no trailing single ':'), minus
+// its embedded-IPv4 tail ("::ffff:1.2.3.4"), which is left to inet_pton.
+// Writes 16 bytes on success.
+bool fast_pton6(const char* p, const char* end, uint8_t* out) {
+  uint8_t tmp[16] = {};
+  uint8_t* tp = tmp;
+  uint8_t* const endp = tmp + 16;
+  uint8_t* colonp = nullptr;
+  if (p == end) return false;
+  if (*p == ':') {  // a leading ':' must be the start of "::"
+    ++p;
+    if (p == end || *p != ':') return false;
+  }
+  int xdigits = 0;
+  unsigned val = 0;
+  while (p < end) {
+    const char ch = *p++;
+    const int digit = hex_value(ch);
+    if (digit >= 0) {
+      if (xdigits == 4) return false;
+      val = (val << 4) | static_cast<unsigned>(digit);
+      ++xdigits;
+      continue;
+    }
+    if (ch != ':') return false;  // '.' (embedded IPv4) included
+    if (xdigits == 0) {
+      if (colonp) return false;  // a second "::"
+      colonp = tp;
+      continue;
+    }
+    if (p == end) return false;  // a trailing single ':'
+    if (tp + 2 > endp) return false;
+    *tp++ = static_cast<uint8_t>(val >> 8);
+    *tp++ = static_cast<uint8_t>(val);
+    xdigits = 0;
+    val = 0;
+  }
+  if (xdigits > 0) {
+    if (tp + 2 > endp) return false;
+    *tp++ = static_cast<uint8_t>(val >> 8);
+    *tp++ = static_cast<uint8_t>(val);
+  }
+  if (colonp) {
+    if (tp == endp) return false;  // "::" standing for no group at all
+    const size_t n = static_cast<size_t>(tp - colonp);
+    std::memmove(endp - n, colonp, n);
+    std::memset(colonp, 0, static_cast<size_t>(endp - n - colonp));
+    tp = endp;
+  }
+  if (tp != endp) return false;
+  std::memcpy(out, tmp, 16);
+  return true;
+}
+
+// Addr::parse into `a`: the fast paths first, then inet_pton for all they
+// leave (errors, embedded IPv4, a NUL inside the text, which inet_pton takes
+// as the end of the string). a.bytes beyond the family's length end zero.
+// `v6` says whether the text holds a ':', which is what picks the family.
+bool parse_addr_into(std::string_view text, bool v6, Addr& a) {
+  if (text.empty() || text.size() >= kMaxAddrText) return false;
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  a.family = v6 ? Family::v6 : Family::v4;
+  if (v6) {
+    if (fast_pton6(begin, end, a.bytes.data())) return true;
+  } else {
+    uint32_t host = 0;
+    if (scan_v4(begin, end, host) == end) {
+      set_v4(a, host);
+      return true;
+    }
+  }
+  char buf[kMaxAddrText];
+  std::memcpy(buf, begin, text.size());
+  buf[text.size()] = '\0';
+  a.bytes = {};
+  return inet_pton(v6 ? AF_INET6 : AF_INET, buf, a.bytes.data()) == 1;
+}
+
 size_t mix(uint64_t x) {
   // splitmix64 finaliser: cheap and spreads every input bit.
   x ^= x >> 30;
@@ -61,18 +205,8 @@ std::string_view family_name(Family f) {
 }
 
 std::optional<Addr> Addr::parse(std::string_view text) {
-  if (text.empty() || text.size() >= kMaxAddrText) return std::nullopt;
-  char buf[kMaxAddrText];
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
   Addr a;
-  if (text.find(':') != std::string_view::npos) {
-    a.family = Family::v6;
-    if (inet_pton(AF_INET6, buf, a.bytes.data()) != 1) return std::nullopt;
-  } else {
-    a.family = Family::v4;
-    if (inet_pton(AF_INET, buf, a.bytes.data()) != 1) return std::nullopt;
-  }
+  if (!parse_addr_into(text, text.find(':') != std::string_view::npos, a)) return std::nullopt;
   return a;
 }
 
@@ -152,6 +286,51 @@ PrefixParse parse_prefix(std::string_view text) {
                               "?)"};
   }
   return {p, {}};
+}
+
+bool try_parse_prefix(std::string_view text, Prefix& out) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  size_t slash = text.size();
+  // IPv4 first, straight off the text: a dotted quad ending at the end or
+  // at a '/' has no ':' before the '/', so it is IPv4 for Addr::parse too.
+  uint32_t host = 0;
+  const char* stop = scan_v4(begin, end, host);
+  if (stop && (stop == end || *stop == '/')) {
+    set_v4(out.addr, host);
+    slash = static_cast<size_t>(stop - begin);
+  } else {
+    // Anything else the general way: the address is what precedes the
+    // first '/', and a ':' in it picks IPv6. One pass finds both; the text
+    // is a few dozen bytes, so a loop beats two library calls.
+    bool colon = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == '/') {
+        slash = i;
+        break;
+      }
+      colon |= c == ':';
+    }
+    if (!parse_addr_into(text.substr(0, slash), colon, out.addr)) return false;
+  }
+  const int max = full_length(out.addr.family);
+  if (slash == text.size()) {
+    out.len = static_cast<uint8_t>(max);
+    return true;
+  }
+  // parse_prefix's rules: one to three digits, at most the family's length,
+  // no host bits set.
+  const std::string_view len_text = text.substr(slash + 1);
+  if (len_text.empty() || len_text.size() > 3) return false;
+  int len = 0;
+  for (const char c : len_text) {
+    if (c < '0' || c > '9') return false;
+    len = len * 10 + (c - '0');
+  }
+  if (len > max) return false;
+  out.len = static_cast<uint8_t>(len);
+  return mask_to(out.addr, len) == out.addr;
 }
 
 uint64_t prefix_size(const Prefix& p) {

@@ -64,6 +64,12 @@ struct PrefixParse {
   std::string error;
 };
 PrefixParse parse_prefix(std::string_view text);
+// The same acceptance and result as parse_prefix, written into `out`, with
+// no error text: false (leaving `out` unspecified) wherever parse_prefix
+// fails, and then the caller asks parse_prefix what is wrong. For the config
+// parser, which reads two prefixes per route: filling the caller's value in
+// place spares the optional/struct copies of the general form.
+bool try_parse_prefix(std::string_view text, Prefix& out);
 
 // The rules every (source, group) pair of a route or a join obeys: the
 // group is multicast (a range stays inside 224.0.0.0/4 or ff00::/8), the

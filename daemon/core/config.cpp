@@ -17,7 +17,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace mfcd::core {
 
@@ -38,7 +43,7 @@ std::string quoted(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
-bool is_blank(char c) {
+[[maybe_unused]] bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
@@ -80,20 +85,240 @@ std::string normalize_path(const std::string& path) {
   return out;
 }
 
-// Splits one line (without its newline) into tokens; a '#' anywhere ends it.
-void tokenize(std::string_view line, std::vector<Token>& out) {
-  out.clear();
-  size_t i = 0;
-  while (i < line.size()) {
-    if (line[i] == '#') break;
-    if (is_blank(line[i])) {
-      ++i;
-      continue;
+// The tokenizer reads the text 64 bytes at a time, each byte once: SIMD
+// compares turn a block into three bit masks (token bytes, '#', '\n'), and
+// lines and tokens are read off the masks' bits. Going byte by byte instead
+// costs a mispredicted branch at almost every token boundary, and a route
+// line has about twenty of them; this was the largest single cost of
+// parsing.
+constexpr size_t kBlock = 64;
+
+struct Masks {
+  uint64_t token = 0;    // bit i: byte i is part of a token
+  uint64_t hash = 0;     // bit i: byte i is '#'
+  uint64_t newline = 0;  // bit i: byte i is '\n'
+};
+
+// Classifies the kBlock bytes at p (all must be readable).
+[[gnu::always_inline]] inline Masks classify(const char* p) {
+  Masks m;
+#if defined(__SSE2__)
+  uint64_t other = 0;
+  for (size_t i = 0; i < kBlock; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const auto eq = [&v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+    const auto bits = [](__m128i x) {
+      return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(x)));
+    };
+    const __m128i hash = eq('#');
+    const __m128i newline = eq('\n');
+    const __m128i blank = _mm_or_si128(_mm_or_si128(eq(' '), eq('\t')),
+                                       _mm_or_si128(_mm_or_si128(eq('\r'), eq('\v')), eq('\f')));
+    m.hash |= bits(hash) << i;
+    m.newline |= bits(newline) << i;
+    other |= bits(_mm_or_si128(_mm_or_si128(blank, hash), newline)) << i;
+  }
+  m.token = ~other;
+#else
+  for (size_t i = 0; i < kBlock; ++i) {
+    const char c = p[i];
+    const uint64_t bit = uint64_t{1} << i;
+    if (c == '#') {
+      m.hash |= bit;
+    } else if (c == '\n') {
+      m.newline |= bit;
+    } else if (!is_blank(c)) {
+      m.token |= bit;
     }
-    const size_t start = i;
-    while (i < line.size() && !is_blank(line[i]) && line[i] != '#')
-      ++i;
-    out.push_back(Token{line.substr(start, i - start), static_cast<int>(start) + 1});
+  }
+#endif
+  return m;
+}
+
+uint64_t lowest_bit(uint64_t x) {
+  return x & (0 - x);
+}
+
+size_t bit_index(uint64_t x) {
+  return static_cast<size_t>(__builtin_ctzll(x));
+}
+
+// Bits [lo, 64) set; lo < 64.
+uint64_t bits_from(size_t lo) {
+  return ~uint64_t{0} << lo;
+}
+
+// Splits text into lines and lines into tokens, calling on_line(tokens,
+// count) for every line in order ('#' ends a line's tokens), lines without
+// tokens and a last line without '\n' included. The tokens are valid until
+// the next call.
+class Tokenizer {
+ public:
+  template <typename OnLine>
+  void run(std::string_view text, OnLine&& on_line) {
+    const char* const data = text.data();
+    size_t line_start = 0;
+    size_t count = 0;
+    bool open = false;        // a token runs on from the previous block
+    size_t token_start = 0;   // where that token starts
+    bool in_comment = false;  // the current line's '#' has been seen
+    const auto push = [&](size_t b, size_t e) {
+      tokens_[count++] =
+          Token{std::string_view(data + b, e - b), static_cast<int>(b - line_start) + 1};
+    };
+    for (size_t base = 0; base < text.size(); base += kBlock) {
+      // Room for every token that can start in this block (one per two bytes).
+      if (tokens_.size() < count + kBlock / 2 + 1) tokens_.resize(2 * (count + kBlock));
+      Masks m;
+      if (text.size() - base >= kBlock) {
+        m = classify(data + base);
+      } else {
+        char tail[kBlock];  // the end of the text, padded with blanks
+        std::memset(tail, ' ', kBlock);
+        std::memcpy(tail, data + base, text.size() - base);
+        m = classify(tail);
+      }
+      uint64_t newlines = m.newline;
+      size_t lo = 0;  // the current line's first bit in this block
+      for (;;) {
+        // This line's part of the block: [lo, hi).
+        const size_t hi = newlines ? bit_index(newlines) : kBlock;
+        if (!in_comment) {
+          uint64_t live = bits_from(lo) & (newlines ? lowest_bit(newlines) - 1 : ~uint64_t{0});
+          const uint64_t hash = m.hash & live;
+          if (hash) {
+            live &= lowest_bit(hash) - 1;
+            in_comment = true;
+          }
+          // A token starts on a token byte after a non-token one and ends on
+          // a non-token byte after a token one. A token open from the last
+          // block counts as started just before bit 0 (lo is 0 then: a line
+          // starting inside this block has nothing open).
+          const uint64_t token = m.token & live;
+          const uint64_t before = (token << 1) | (open ? 1 : 0);
+          uint64_t starts = token & ~before;
+          uint64_t ends = ~token & before;
+          // Starts and ends alternate, so they pair up in order; a token
+          // reaching the block's last byte has no end here and stays open.
+          if (open && ends) {
+            push(token_start, base + bit_index(ends));
+            ends &= ends - 1;
+            open = false;
+          }
+          while (starts) {
+            const size_t s = base + bit_index(starts);
+            starts &= starts - 1;
+            if (!ends) {
+              token_start = s;
+              open = true;
+              break;
+            }
+            push(s, base + bit_index(ends));
+            ends &= ends - 1;
+          }
+        }
+        if (!newlines) break;  // the line goes on in the next block
+        on_line(tokens_.data(), count);
+        count = 0;
+        in_comment = false;
+        line_start = base + hi + 1;
+        newlines &= newlines - 1;
+        lo = hi + 1;
+        if (lo == kBlock) break;
+      }
+    }
+    if (open) push(token_start, text.size());
+    on_line(tokens_.data(), count);  // the text's last line
+  }
+
+ private:
+  std::vector<Token> tokens_ = std::vector<Token>(kBlock);
+};
+
+// Number of '\n' in text. std::count widens every comparison to a 64-bit
+// sum; counting in byte lanes and folding them every 255 chunks is several
+// times faster, and this pass over the whole file only sizes a reserve().
+size_t count_newlines(std::string_view text) {
+  size_t n = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n');
+  while (text.size() - i >= 16) {
+    __m128i lanes = _mm_setzero_si128();  // per byte lane, at most 255
+    for (int k = 0; k < 255 && text.size() - i >= 16; ++k, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, nl));  // a match is -1
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());  // two 64-bit sums
+    n += static_cast<size_t>(_mm_cvtsi128_si64(sums)) +
+         static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; i < text.size(); ++i)
+    n += text[i] == '\n';
+  return n;
+}
+
+// Equality of a token with a literal, compiled as a couple of integer
+// compares: the length is a constant, so memcmp is expanded inline rather
+// than called (string_view's operator== calls it for every comparison).
+template <size_t N>
+bool is(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
+// Equality of short strings without a library call or a loop whose exit
+// depends on the data: interface names are a few bytes, and the OIF loop
+// compares each with the IIF and every earlier OIF ("bo1" against "bo2"
+// would leave a byte loop at an unpredictable point). Two overlapping loads
+// from each end cover any length up to twice the load size.
+template <typename T>
+T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <typename T>
+bool same_ends(const char* a, const char* b, size_t n) {
+  return ((load<T>(a) ^ load<T>(b)) | (load<T>(a + n - sizeof(T)) ^ load<T>(b + n - sizeof(T)))) ==
+         0;
+}
+
+[[gnu::always_inline]] inline bool same(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8) return n <= 16 ? same_ends<uint64_t>(a.data(), b.data(), n) : a == b;
+  if (n >= 4) return same_ends<uint32_t>(a.data(), b.data(), n);
+  if (n >= 2) return same_ends<uint16_t>(a.data(), b.data(), n);
+  return n == 0 || a[0] == b[0];
+}
+
+// An argument for emplace_back that becomes the member it initialises by
+// calling `make`: a prvalue returned by a conversion function initialises
+// the member directly, where passing a built std::string would construct a
+// temporary and then move it (a second copy of the bytes for a short one).
+template <typename Make>
+struct InPlace {
+  Make make;
+  operator decltype(make())() const { return make(); }  // NOLINT: implicit on purpose
+};
+
+// The words of mroute/mgroup/ssmgroup lines.
+enum class Word : uint8_t { other, from, source, group, to };
+
+[[gnu::always_inline]] inline Word word_of(std::string_view s) {
+  switch (s.size()) {
+    case 2:
+      return is(s, "to") ? Word::to : Word::other;
+    case 4:
+      return is(s, "from") ? Word::from : Word::other;
+    case 5:
+      return is(s, "group") ? Word::group : Word::other;
+    case 6:
+      return is(s, "source") ? Word::source : Word::other;
+    default:
+      return Word::other;
   }
 }
 
@@ -107,26 +332,17 @@ class Parser {
     // Room for a route per line up front, growing geometrically all the
     // same so that many small included files do not reallocate each time.
     auto& routes = out_.config.routes;
-    const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    const size_t lines = count_newlines(text) + 1;
     if (routes.size() + lines > routes.capacity())
       routes.reserve(std::max(routes.size() + lines, 2 * routes.capacity()));
-    std::vector<Token> tokens;
     int line_no = 0;
-    size_t pos = 0;
-    while (pos <= text.size()) {
-      const size_t nl = text.find('\n', pos);
-      const size_t end = nl == std::string_view::npos ? text.size() : nl;
+    Tokenizer().run(text, [&](const Token* tokens, size_t count) {
       ++line_no;
-      tokenize(text.substr(pos, end - pos), tokens);
-      if (!tokens.empty()) {
-        const Token& last = tokens.back();
-        const int end_column = last.column + static_cast<int>(last.text.size());
-        Line line{name, line_no, end_column, tokens};
-        parse_line(line);
-      }
-      if (nl == std::string_view::npos) break;
-      pos = nl + 1;
-    }
+      if (!count) return;
+      const Token& last = tokens[count - 1];
+      const int end_column = last.column + static_cast<int>(last.text.size());
+      parse_line(Line{name, line_no, end_column, tokens, count});
+    });
   }
 
   // Reads and parses one file; the error, if any, is reported at `at`.
@@ -168,22 +384,21 @@ class Parser {
   struct Line {
     const std::string& file;
     int number;
-    int end_column;  // column just past the last token: where "end of line" is
-    const std::vector<Token>& tokens;
+    int end_column;       // column just past the last token: where "end of line" is
+    const Token* tokens;  // at least one
+    size_t count;
   };
 
   // Cursor over one line's tokens, with helpers that report at a token.
   struct Cursor {
     const Line& line;
-    size_t next = 1;  // token 0 is the directive keyword
+    const Token* next = line.tokens + 1;  // token 0 is the directive keyword
+    const Token* const end = line.tokens + line.count;
     bool failed = false;
 
-    const Token* peek() const { return next < line.tokens.size() ? &line.tokens[next] : nullptr; }
-    const Token* take() {
-      const Token* t = peek();
-      if (t) ++next;
-      return t;
-    }
+    const Token* peek() const { return next != end ? next : nullptr; }
+    const Token* take() { return next != end ? next++ : nullptr; }
+    size_t left() const { return static_cast<size_t>(end - next); }
     SourcePos at(const Token* t) const {
       return SourcePos{line.file, line.number, t ? t->column : line.end_column};
     }
@@ -208,11 +423,13 @@ class Parser {
 
   void parse_line(const Line& line) {
     const std::string_view keyword = line.tokens[0].text;
-    if (keyword == "phyint") {
-      parse_phyint(line);
-    } else if (keyword == "mroute" || keyword == "mgroup" || keyword == "ssmgroup") {
+    if (is(keyword, "mroute")) {
+      if (!plain_route(line)) parse_flow(line, keyword);
+    } else if (is(keyword, "mgroup") || is(keyword, "ssmgroup")) {
       parse_flow(line, keyword);
-    } else if (keyword == "include") {
+    } else if (is(keyword, "phyint")) {
+      parse_phyint(line);
+    } else if (is(keyword, "include")) {
       parse_include(line);
     } else {
       error(SourcePos{line.file, line.number, line.tokens[0].column},
@@ -282,10 +499,14 @@ class Parser {
     if (!c.failed) out_.config.phyints.push_back(std::move(conf));
   }
 
-  // Parses an address or prefix token for `role` ("source" / "group").
-  std::optional<Prefix> parse_addr_token(Cursor& c, const Token& t, std::string_view role) {
-    PrefixParse p = parse_prefix(t.text);
-    if (!p.prefix) {
+  // Parses an address or prefix token for a group (is_group) or a source
+  // into `out`, which is left empty on an error. Parsed in place: a copy of
+  // an address just written byte by byte is a store-forwarding stall, and
+  // this runs twice per route.
+  void parse_addr_token(Cursor& c, const Token& t, bool is_group, std::optional<Prefix>& out) {
+    if (!try_parse_prefix(t.text, out.emplace())) {
+      out.reset();
+      PrefixParse p = parse_prefix(t.text);
       // Reword a bad address the config way; length errors read fine as is.
       const std::string_view addr_part = t.text.substr(0, t.text.find('/'));
       if (!Addr::parse(addr_part)) {
@@ -293,13 +514,17 @@ class Parser {
       } else {
         fail(c, &t, std::move(p.error));
       }
-      return std::nullopt;
+      return;
     }
-    const Prefix& pre = *p.prefix;
-    if (role == "group") {
+    if (!check_addr(c, t, is_group, *out)) out.reset();
+  }
+
+  // The config's rules for a parsed group or source; reports what breaks.
+  bool check_addr(Cursor& c, const Token& t, bool is_group, const Prefix& pre) {
+    if (is_group) {
       if (!pre.addr.is_multicast()) {
         fail(c, &t, "group " + pre.str() + " is not a multicast address");
-        return std::nullopt;
+        return false;
       }
       // Inside 224.0.0.0/4 or ff00::/8 exactly when the multicast bits are
       // all within the prefix length.
@@ -308,13 +533,69 @@ class Parser {
         fail(c, &t,
              "group range " + pre.str() + " reaches outside the multicast range " +
                  (v4 ? "224.0.0.0/4" : "ff00::/8"));
-        return std::nullopt;
+        return false;
       }
     } else if (pre.addr.is_multicast()) {
       fail(c, &t, "source " + pre.str() + " is a multicast address");
-      return std::nullopt;
+      return false;
     }
-    return pre;
+    return true;
+  }
+
+  // The shape nearly every line of a big config has, in the order the
+  // grammar writes it and with nothing to report:
+  //   mroute from IIF [source S[/LEN]] group G[/LEN] to OIF...
+  // Recognised at fixed token positions, which spares parse_flow's
+  // any-order state machine its branch on every token. Whatever else the
+  // line holds, or anything parse_flow would say something about (an error
+  // or a warning), makes it return false having added nothing, and
+  // parse_flow then parses the line from the start; a line it accepts is
+  // one parse_flow accepts silently with the same result.
+  bool plain_route(const Line& line) {
+    const Token* const t = line.tokens;
+    const size_t n = line.count;
+    if (n < 6 || !is(t[1].text, "from")) return false;
+    const std::string_view iif = t[2].text;
+    if (iif.size() > kMaxIfnameLen || word_of(iif) != Word::other) return false;
+    size_t i = 3;
+    const Token* source_value = nullptr;
+    if (is(t[3].text, "source")) {
+      source_value = &t[4];
+      i = 5;
+    }
+    // group G to OIF: four more tokens at least.
+    if (n < i + 4 || !is(t[i].text, "group") || !is(t[i + 2].text, "to")) return false;
+    Prefix group;
+    if (!try_parse_prefix(t[i + 1].text, group) || !group.addr.is_multicast() ||
+        group.len < (group.addr.family == Family::v4 ? 4 : 8))
+      return false;
+    std::optional<Prefix> source;
+    if (source_value) {
+      Prefix& s = source.emplace();
+      if (!try_parse_prefix(source_value->text, s) || s.addr.is_multicast() ||
+          s.addr.family != group.addr.family)
+        return false;
+      if (s.addr.is_any()) source.reset();  // (*,G), as parse_flow reads it
+    }
+    const size_t first_oif = i + 3;
+    for (size_t k = first_oif; k < n; ++k) {
+      const std::string_view oif = t[k].text;
+      if (oif.size() > kMaxIfnameLen || word_of(oif) != Word::other || same(oif, iif)) return false;
+      // Against the earlier tokens, not the strings being built: reading
+      // back bytes just stored piecemeal would stall.
+      for (size_t j = first_oif; j < k; ++j)
+        if (same(t[j].text, oif)) return false;
+    }
+    std::vector<std::string> oifs;
+    oifs.reserve(n - first_oif);
+    for (size_t k = first_oif; k < n; ++k)
+      oifs.emplace_back(t[k].text);
+    // The strings are built right in the new element (see InPlace).
+    out_.config.routes.emplace_back(InPlace{[&] { return std::string(iif); }}, source, group,
+                                    std::move(oifs), InPlace{[&] {
+                                      return SourcePos{line.file, line.number, t[0].column};
+                                    }});
+    return true;
   }
 
   // mroute   from IIF [source S[/LEN]] group G[/LEN] to OIF...
@@ -324,8 +605,8 @@ class Parser {
   // are accepted in any order; only "to" must come last, because it takes
   // the rest of the line.
   void parse_flow(const Line& line, std::string_view keyword) {
-    const bool is_route = keyword == "mroute";
-    const bool needs_source = keyword == "ssmgroup";
+    const bool is_route = is(keyword, "mroute");
+    const bool needs_source = is(keyword, "ssmgroup");
     Cursor c{line};
 
     const Token* from_value = nullptr;
@@ -342,6 +623,9 @@ class Parser {
                                : needs_source ? "after 'ssmgroup'"
                                               : "after 'mgroup'";
 
+    // Every clause before 'to' is there (the check runs per token, so it
+    // compares pointers, not the texts first_missing() gives).
+    const auto clauses_done = [&] { return from_kw && group_kw && (source_kw || !needs_source); };
     // The first clause still missing, in the order the grammar writes them.
     const auto first_missing = [&]() -> std::string_view {
       if (!from_kw) return "'from'";
@@ -355,23 +639,23 @@ class Parser {
     while (!to_kw) {
       const Token* t = c.take();
       if (!t) {
-        if (first_missing() != "end of line") {
+        if (!clauses_done() || is_route) {
           return fail(c, t,
                       "expected " + std::string(first_missing()) + " " + std::string(context) +
                           ", got end of line");
         }
         break;
       }
-      const bool is_from = t->text == "from";
-      const bool is_source = t->text == "source";
-      const bool is_group = t->text == "group";
+      const Word word = word_of(t->text);
+      const bool is_from = word == Word::from;
+      const bool is_source = word == Word::source;
+      const bool is_group = word == Word::group;
       if (is_from || is_source || is_group) {
         const Token*& kw = is_from ? from_kw : is_source ? source_kw : group_kw;
         if (kw) return fail(c, t, quoted(t->text) + " given twice on one line");
         kw = t;
         const Token* v = c.take();
-        const bool v_is_keyword = v && (v->text == "from" || v->text == "source" ||
-                                        v->text == "group" || v->text == "to");
+        const bool v_is_keyword = v && word_of(v->text) != Word::other;
         const char* what = is_from ? "an interface name" : "an address";
         if (!v || v_is_keyword) {
           return fail(c, v,
@@ -384,14 +668,14 @@ class Parser {
           context = "after the input interface";
         } else if (is_source) {
           source_value = v;
-          source = parse_addr_token(c, *v, "source");
+          parse_addr_token(c, *v, false, source);
           context = "after the source address";
         } else {
           group_value = v;
-          group = parse_addr_token(c, *v, "group");
+          parse_addr_token(c, *v, true, group);
           context = "after the group address";
         }
-      } else if (is_route && t->text == "to" && first_missing() == "'to'") {
+      } else if (is_route && word == Word::to && clauses_done()) {
         to_kw = t;
       } else {
         return fail(c, t,
@@ -419,23 +703,24 @@ class Parser {
     if (to_kw) {
       const std::string_view iif = from_value ? from_value->text : std::string_view();
       bool dropped_iif = false;
-      oifs.reserve(line.tokens.size() - c.next);  // one allocation, not one per doubling
+      oifs.reserve(c.left());  // one allocation, not one per doubling
       if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
       while (const Token* t = c.take()) {
-        if (t->text == "from" || t->text == "source" || t->text == "group" || t->text == "to") {
+        if (word_of(t->text) != Word::other) {
           fail(c, t,
                "expected an output interface name, got keyword " + quoted(t->text) +
                    " (it must come before 'to')");
           continue;
         }
         if (!check_ifname(c, *t)) continue;
-        if (t->text == iif) {
+        if (same(t->text, iif)) {
           warning(c.at(t),
                   "output interface " + quoted(t->text) + " is the input interface; dropped");
           dropped_iif = true;
           continue;
         }
-        if (std::find(oifs.begin(), oifs.end(), t->text) != oifs.end()) {
+        if (std::any_of(oifs.begin(), oifs.end(),
+                        [t](const std::string& o) { return same(o, t->text); })) {
           warning(c.at(t), "output interface " + quoted(t->text) + " listed twice; kept once");
           continue;
         }
@@ -449,8 +734,9 @@ class Parser {
     if (c.failed) return;
     SourcePos pos = c.at(&line.tokens[0]);
     if (is_route) {
-      out_.config.routes.push_back(RouteConf{std::string(from_value->text), source, *group,
-                                             std::move(oifs), std::move(pos)});
+      // Built in place from its members: no temporary RouteConf to move.
+      out_.config.routes.emplace_back(std::string(from_value->text), source, *group,
+                                      std::move(oifs), std::move(pos));
     } else {
       out_.config.joins.push_back(
           JoinConf{std::string(from_value->text), source, *group, std::move(pos)});

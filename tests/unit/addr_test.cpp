@@ -1,7 +1,9 @@
 // Addresses and prefixes: parsing is strict, formatting canonical, and every
 // error text is checked exactly because users read them in config errors.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 
+#include <iterator>
 #include <unordered_set>
 
 #include "core/addr.hpp"
@@ -158,4 +160,190 @@ TEST_CASE("addr: hashes and SgKey") {
   CHECK(SgKeyHash{}(SgKey{k.group, k.source}) != SgKeyHash{}(k));
   std::unordered_set<Addr, AddrHash> set{addr("10.0.0.1"), addr("10.0.0.1"), addr("::a00:1")};
   CHECK(set.size() == 2);
+}
+
+// ---------------------------------------------------------------------------
+// Addr::parse has its own parser in front of inet_pton, and the config parser
+// uses try_parse_prefix. Both must accept exactly what inet_pton (and
+// parse_prefix) accept, with the same bytes: checked here on every string of
+// a generated corpus, mostly near-addresses, so that each rule (leading
+// zeros, octet range, group length, "::" placement, embedded IPv4, lengths
+// after '/') is crossed many times on both sides.
+
+namespace {
+
+// What Addr::parse always meant: inet_pton on the text as a C string (it
+// stops at a NUL), IPv6 when the text holds a ':', nothing at 64 bytes or
+// more.
+std::optional<Addr> reference_parse(const std::string& text) {
+  if (text.empty() || text.size() >= 64) return std::nullopt;
+  Addr a;
+  const bool v6 = text.find(':') != std::string::npos;
+  a.family = v6 ? Family::v6 : Family::v4;
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), a.bytes.data()) != 1) return std::nullopt;
+  return a;
+}
+
+// A small deterministic generator (the corpus must be the same every run).
+struct Rng {
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  uint64_t next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  }
+  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
+};
+
+std::string octet(Rng& rng) {
+  switch (rng.below(6)) {
+    case 0:
+      return std::to_string(rng.below(10));
+    case 1:
+      return std::to_string(rng.below(100));
+    case 2:
+      return std::to_string(rng.below(1000));
+    case 3:
+      return "0" + std::to_string(rng.below(100));  // leading zeros
+    case 4:
+      return std::to_string(250 + rng.below(10));  // around 255
+    default:
+      return std::to_string(rng.below(256));
+  }
+}
+
+std::string group6(Rng& rng) {
+  static const char kHex[] = "0123456789abcdefABCDEF";
+  std::string g;
+  const size_t n = 1 + rng.below(rng.below(8) == 0 ? 6 : 4);  // now and then too long
+  for (size_t i = 0; i < n; ++i)
+    g += kHex[rng.below(sizeof kHex - 1)];
+  return g;
+}
+
+// A string that is often an address and often almost one.
+std::string near_address(Rng& rng) {
+  std::string s;
+  switch (rng.below(4)) {
+    case 0: {  // dotted quad with 3..5 parts
+      const size_t parts = 3 + rng.below(3);
+      for (size_t i = 0; i < parts; ++i)
+        s += (i ? "." : "") + octet(rng);
+      break;
+    }
+    case 1: {  // colon-hex with 1..10 groups and maybe a "::"
+      const size_t groups = 1 + rng.below(10);
+      const size_t gap = rng.below(groups + 2);
+      for (size_t i = 0; i < groups; ++i) {
+        if (i == gap)
+          s += "::";
+        else if (i)
+          s += ":";
+        s += group6(rng);
+      }
+      if (gap == groups) s += "::";
+      if (rng.below(6) == 0)
+        s += ":" + octet(rng) + "." + octet(rng) + "." + octet(rng) + "." +
+             octet(rng);  // embedded IPv4
+      break;
+    }
+    default: {  // random characters from the address alphabet
+      static const char kChars[] = "0123456789abcdefABCDEF:.x/";
+      const size_t n = rng.below(20);
+      for (size_t i = 0; i < n; ++i)
+        s += kChars[rng.below(sizeof kChars - 1)];
+      break;
+    }
+  }
+  // Now and then damage it at a random place.
+  if (!s.empty() && rng.below(5) == 0) {
+    static const char kDamage[] = ".:/ 0\0";
+    s[rng.below(s.size())] = kDamage[rng.below(sizeof kDamage)];
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("addr: parse accepts exactly what inet_pton accepts, with the same bytes") {
+  Rng rng;
+  size_t accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const std::string text = near_address(rng);
+    const auto want = reference_parse(text);
+    const auto got = Addr::parse(text);
+    if (want.has_value() != got.has_value() || (want && *want != *got)) {
+      FAIL_CHECK("'" << text << "': inet_pton " << (want ? want->str() : "rejects")
+                     << ", Addr::parse " << (got ? got->str() : "rejects"));
+    }
+    accepted += want.has_value();
+  }
+  // The corpus must exercise both sides.
+  CHECK(accepted > 20000);
+  CHECK(accepted < 150000);
+
+  // Fixed cases at the edges of the rules.
+  for (const char* text : {"0.0.0.0",
+                           "255.255.255.255",
+                           "1.2.3.4",
+                           "00.1.2.3",
+                           "1.2.3.04",
+                           "1.2.3.256",
+                           "1.2.3.4.",
+                           ".1.2.3",
+                           "1.2..3",
+                           "1.2.3",
+                           "1.2.3.4.5",
+                           "1234.1.1.1",
+                           "::",
+                           ":::",
+                           "::1",
+                           "1::",
+                           "1:",
+                           ":1",
+                           "1:2:3:4:5:6:7:8",
+                           "1:2:3:4:5:6:7:8:9",
+                           "1:2:3:4:5:6:7::",
+                           "::2:3:4:5:6:7:8",
+                           "1::2:3:4:5:6:7:8",
+                           "1::2::3",
+                           "12345::",
+                           "0000::",
+                           "00000::",
+                           "::ffff:1.2.3.4",
+                           "::ffff:1.2.3",
+                           "::1.2.3.4:1",
+                           "1.2.3.4::",
+                           "ff05::g",
+                           "FF05::AB"}) {
+    CAPTURE(text);
+    const auto want = reference_parse(text);
+    const auto got = Addr::parse(text);
+    REQUIRE(want.has_value() == got.has_value());
+    if (want) CHECK(*want == *got);
+  }
+}
+
+TEST_CASE("addr: try_parse_prefix agrees with parse_prefix") {
+  Rng rng;
+  size_t accepted = 0;
+  for (int i = 0; i < 100000; ++i) {
+    std::string text = near_address(rng);
+    if (rng.below(2)) {  // a length, often a bad one
+      static const char* const kLengths[] = {"0",   "8",   "16", "24", "32",  "33",   "64", "96",
+                                             "128", "129", "",   "08", "032", "0032", "+8", "x"};
+      text += "/" + std::string(kLengths[rng.below(std::size(kLengths))]);
+    }
+    const PrefixParse want = parse_prefix(text);
+    Prefix got;
+    const bool ok = try_parse_prefix(text, got);
+    if (want.prefix.has_value() != ok || (ok && *want.prefix != got)) {
+      FAIL_CHECK("'" << text << "': parse_prefix "
+                     << (want.prefix ? want.prefix->str() : want.error) << ", try_parse_prefix "
+                     << (ok ? got.str() : "rejects"));
+    }
+    accepted += ok;
+  }
+  CHECK(accepted > 5000);
 }

@@ -542,3 +542,285 @@ TEST_CASE("config: many routes parse") {
   CHECK(r.config.routes.size() == 20000);
   CHECK(r.config.routes.back().pos.line == 20000);
 }
+
+// ---------------------------------------------------------------------------
+// The parser reads lines and tokens off SIMD bit masks 64 bytes at a time,
+// takes plain "mroute from I [source S] group G to O..." lines by a
+// fixed-position path, and parses addresses with its own code before
+// inet_pton. The cases below pin what it must do exactly as the plain
+// byte-by-byte parser it replaced did: every expectation here was produced
+// by that parser, so a difference in any accepted line, diagnostic text or
+// column shows up as a failure.
+
+namespace {
+
+// Everything a parse produced, one line per item, in a form that compares
+// as text: diagnostics as the operator sees them, then the config.
+Lines summary(const ParseResult& r) {
+  Lines out;
+  for (const Diagnostic& d : r.diagnostics)
+    out.push_back(d.str());
+  const auto at = [](const SourcePos& p) {
+    return "@" + std::to_string(p.line) + ":" + std::to_string(p.column);
+  };
+  for (const PhyintConf& p : r.config.phyints) {
+    out.push_back("phyint " + p.ifname + (p.enabled ? " enable" : " disable") +
+                  (p.mrdisc ? " mrdisc" : "") + " ttl " + std::to_string(p.ttl_threshold) + " " +
+                  at(p.pos));
+  }
+  for (const RouteConf& rt : r.config.routes) {
+    std::string oifs;
+    for (const std::string& o : rt.oifs)
+      oifs += (oifs.empty() ? "" : ",") + o;
+    out.push_back("route " + rt.iif + " " + (rt.source ? rt.source->str() : "*") + " " +
+                  rt.group.str() + " [" + oifs + "] " + at(rt.pos));
+  }
+  for (const JoinConf& j : r.config.joins) {
+    out.push_back("join " + j.iif + " " + (j.source ? j.source->str() : "*") + " " + j.group.str() +
+                  " " + at(j.pos));
+  }
+  return out;
+}
+
+struct Expected {
+  const char* text;
+  Lines summary;
+};
+
+// Each text is a whole config file named c.conf.
+const Expected kTricky[] = {
+    {"mroute from eth0 group 225.1.2.3 to eth1", {"route eth0 * 225.1.2.3 [eth1] @1:1"}},
+    {"mroute from eth0 group 225.1.2.3 to eth1\r\n", {"route eth0 * 225.1.2.3 [eth1] @1:1"}},
+    {"mroute\tfrom\teth0\tgroup\t225.1.2.3\tto\teth1\n", {"route eth0 * 225.1.2.3 [eth1] @1:1"}},
+    {"\v\fmroute from eth0 group 225.1.2.3 to eth1\f\n", {"route eth0 * 225.1.2.3 [eth1] @1:3"}},
+    {"mroute from eth0 group 225.1.2.3 to eth1#comment\n", {"route eth0 * 225.1.2.3 [eth1] @1:1"}},
+    {"mroute from eth0 group 225.1.2.3#comment to eth1\n",
+     {"c.conf:1:33: error: expected 'to' after the group address, got end of line"}},
+    {"mroute from eth0 source 192.0.2.1#x group 225.1.2.3 to eth1\n",
+     {"c.conf:1:34: error: expected 'group' after the source address, got end of line"}},
+    {"mroute from eth0 group 225.1.2.3 to eth1 # to eth2 mroute\n",
+     {"route eth0 * 225.1.2.3 [eth1] @1:1"}},
+    {"mroute from eth0 group 225.1.2.3 to\n",
+     {"c.conf:1:36: error: expected an output interface after 'to', got end of line"}},
+    {"mroute from eth0 group 225.1.2.3 to \r\n",
+     {"c.conf:1:36: error: expected an output interface after 'to', got end of line"}},
+    {"mroute from eth0 group 225.1.2.3\n",
+     {"c.conf:1:33: error: expected 'to' after the group address, got end of line"}},
+    {"mroute from eth0 group 225.1.2.3",
+     {"c.conf:1:33: error: expected 'to' after the group address, got end of line"}},
+    {"mroute from eth0 source 010.1.1.1 group 225.1.2.3 to eth1\n",
+     {"c.conf:1:25: error: '010.1.1.1' is not a valid address"}},
+    {"mroute from eth0 source 10.1.1.1 group 225.01.2.3 to eth1\n",
+     {"c.conf:1:40: error: '225.01.2.3' is not a valid address"}},
+    {"mroute from eth0 source 10.1.1.00 group 225.1.2.3 to eth1\n",
+     {"c.conf:1:25: error: '10.1.1.00' is not a valid address"}},
+    {"mroute from eth0 source 0.0.0.0 group 225.1.2.0 to eth1\n",
+     {"route eth0 * 225.1.2.0 [eth1] @1:1"}},
+    {"mroute from eth0 group 225.1.2.3/032 to eth1\n", {"route eth0 * 225.1.2.3 [eth1] @1:1"}},
+    {"mroute from eth0 group 225.0.0.0/08 to eth1\n", {"route eth0 * 225.0.0.0/8 [eth1] @1:1"}},
+    {"mroute from eth0 group 225.1.2.3/ to eth1\n",
+     {"c.conf:1:24: error: invalid prefix length ''"}},
+    {"mroute from eth0 group 225.1.2.3/0032 to eth1\n",
+     {"c.conf:1:24: error: invalid prefix length '0032'"}},
+    {"mroute from eth0 group 225.1.2.3/+8 to eth1\n",
+     {"c.conf:1:24: error: invalid prefix length '+8'"}},
+    {"mroute from eth0 group 225.1.2.3/16 to eth1\n",
+     {"c.conf:1:24: error: host bits set in 225.1.2.3/16 (did you mean 225.1.0.0/16?)"}},
+    {"mroute from eth0 group 225.1.2.3/33 to eth1\n",
+     {"c.conf:1:24: error: prefix length 33 out of range 0..32"}},
+    {"mroute from eth0 group 224.0.0.0/3 to eth1\n",
+     {"c.conf:1:24: error: group range 224.0.0.0/3 reaches outside the multicast range "
+      "224.0.0.0/4"}},
+    {"mroute from eth0 group 256.1.2.3 to eth1\n",
+     {"c.conf:1:24: error: '256.1.2.3' is not a valid address"}},
+    {"mroute from eth0 group 225.1.2.3.4 to eth1\n",
+     {"c.conf:1:24: error: '225.1.2.3.4' is not a valid address"}},
+    {"mroute from eth0 group 225.1.2 to eth1\n",
+     {"c.conf:1:24: error: '225.1.2' is not a valid address"}},
+    {"mroute from eth0 group 225.1.2.1234 to eth1\n",
+     {"c.conf:1:24: error: '225.1.2.1234' is not a valid address"}},
+    {"mroute from eth0 group 225..2.3 to eth1\n",
+     {"c.conf:1:24: error: '225..2.3' is not a valid address"}},
+    {"mroute from eth0 group .225.1.2.3 to eth1\n",
+     {"c.conf:1:24: error: '.225.1.2.3' is not a valid address"}},
+    {"mroute from eth0 group 225.1.2.3. to eth1\n",
+     {"c.conf:1:24: error: '225.1.2.3.' is not a valid address"}},
+    {"mroute from eth0 group 10.1.2.3 to eth1\n",
+     {"c.conf:1:24: error: group 10.1.2.3 is not a multicast address"}},
+    {"mroute from eth0 source 225.1.1.1 group 225.1.2.3 to eth1\n",
+     {"c.conf:1:25: error: source 225.1.1.1 is a multicast address"}},
+    {"mroute from eth0 source 10.0.0.1 group ff05::1 to eth1\n",
+     {"c.conf:1:40: error: source and group are of different families (ipv4 source, ipv6 group)"}},
+    {"mroute from eth0 group 225.1.2.3 source 10.0.0.1 to eth1\n",
+     {"route eth0 10.0.0.1 225.1.2.3 [eth1] @1:1"}},
+    {"mroute from eth0 source ::ffff:192.0.2.1 group ff05::1 to eth1\n",
+     {"route eth0 ::ffff:192.0.2.1 ff05::1 [eth1] @1:1"}},
+    {"mroute from eth0 source 2001:DB8::A group FF05::AB to eth1\n",
+     {"route eth0 2001:db8::a ff05::ab [eth1] @1:1"}},
+    {"mroute from eth0 source :: group ff05::1 to eth1\n", {"route eth0 * ff05::1 [eth1] @1:1"}},
+    {"mroute from eth0 group ff05:: to eth1\n", {"route eth0 * ff05:: [eth1] @1:1"}},
+    {"mroute from eth0 group ff05::1::2 to eth1\n",
+     {"c.conf:1:24: error: 'ff05::1::2' is not a valid address"}},
+    {"mroute from eth0 group ff05:::1 to eth1\n",
+     {"c.conf:1:24: error: 'ff05:::1' is not a valid address"}},
+    {"mroute from eth0 group :ff05::1 to eth1\n",
+     {"c.conf:1:24: error: ':ff05::1' is not a valid address"}},
+    {"mroute from eth0 group ff05::1: to eth1\n",
+     {"c.conf:1:24: error: 'ff05::1:' is not a valid address"}},
+    {"mroute from eth0 group ff05::00001 to eth1\n",
+     {"c.conf:1:24: error: 'ff05::00001' is not a valid address"}},
+    {"mroute from eth0 group ff05:0:0:0:0:0:0:1 to eth1\n", {"route eth0 * ff05::1 [eth1] @1:1"}},
+    {"mroute from eth0 group ff05:0:0:0:0:0:0:0:1 to eth1\n",
+     {"c.conf:1:24: error: 'ff05:0:0:0:0:0:0:0:1' is not a valid address"}},
+    {"mroute from eth0 group ff05:0:0:0:0:0:0::1 to eth1\n",
+     {"c.conf:1:24: error: 'ff05:0:0:0:0:0:0::1' is not a valid address"}},
+    {"mroute from eth0 group ff05::1/129 to eth1\n",
+     {"c.conf:1:24: error: prefix length 129 out of range 0..128"}},
+    {"mroute from eth0 group ff00::/7 to eth1\n",
+     {"c.conf:1:24: error: host bits set in ff00::/7 (did you mean fe00::/7?)"}},
+    {"mroute from eth0 group ff0e::/16 to eth1\n", {"route eth0 * ff0e::/16 [eth1] @1:1"}},
+    {"mroute from eth0 group ff05::g to eth1\n",
+     {"c.conf:1:24: error: 'ff05::g' is not a valid address"}},
+    {"mroute from eth0 group 225.1.2.3 to eth1 eth1 eth0 eth2\n",
+     {"c.conf:1:42: warning: output interface 'eth1' listed twice; kept once",
+      "c.conf:1:47: warning: output interface 'eth0' is the input interface; dropped",
+      "route eth0 * 225.1.2.3 [eth1,eth2] @1:1"}},
+    {"mroute from eth0 group 225.1.2.3 to eth0\n",
+     {"c.conf:1:37: warning: output interface 'eth0' is the input interface; dropped",
+      "c.conf:1:34: error: no output interface left after dropping the input interface"}},
+    {"mroute from eth0 group 225.1.2.3 to eth1 from\n",
+     {"c.conf:1:42: error: expected an output interface name, got keyword 'from' (it must come "
+      "before 'to')"}},
+    {"mroute from sixteen_chars_ab group 225.1.2.3 to eth1\n",
+     {"c.conf:1:13: error: interface name 'sixteen_chars_ab' is longer than 15 characters"}},
+    {"mroute from exactly15chars_ group 225.1.2.3 to exactly15chars_\n",
+     {"c.conf:1:48: warning: output interface 'exactly15chars_' is the input interface; dropped",
+      "c.conf:1:45: error: no output interface left after dropping the input interface"}},
+    {"mroute from eth0 group 225.1.2.3 to sixteen_chars_ab eth1\n",
+     {"c.conf:1:37: error: interface name 'sixteen_chars_ab' is longer than 15 characters"}},
+    {"mroute from eth+ group 225.1.2.3 to eth1 br+\n", {"route eth+ * 225.1.2.3 [eth1,br+] @1:1"}},
+    {"mroute from from group 225.1.2.3 to eth1\n",
+     {"c.conf:1:13: error: expected an interface name after 'from', got 'from'"}},
+    {"mroute from eth0 group to eth1\n",
+     {"c.conf:1:24: error: expected an address after 'group', got 'to'"}},
+    {"mroute from eth0 from eth1 group 225.1.2.3 to eth2\n",
+     {"c.conf:1:18: error: 'from' given twice on one line"}},
+    {"mroute to eth1\n", {"c.conf:1:8: error: expected 'from' after 'mroute', got 'to'"}},
+    {"mroute\n", {"c.conf:1:7: error: expected 'from' after 'mroute', got end of line"}},
+    {"mgroup from eth0 group 225.1.2.3\n", {"join eth0 * 225.1.2.3 @1:1"}},
+    {"mgroup from eth0 group 225.1.2.3 to eth1\n",
+     {"c.conf:1:34: error: expected end of line after the group address, got 'to'"}},
+    {"ssmgroup from eth0 source 0.0.0.0 group 232.1.1.1\n",
+     {"c.conf:1:27: error: ssmgroup needs a specific source, got 0.0.0.0"}},
+    {"ssmgroup from eth0 group 232.1.1.1\n",
+     {"c.conf:1:35: error: expected 'source' after the group address, got end of line"}},
+    {"phyint eth0 ttl-threshold 0255\n", {"phyint eth0 enable ttl 255 @1:1"}},
+    {"phyint eth0 ttl-threshold 256 mrdisc\n",
+     {"c.conf:1:27: error: ttl-threshold must be 1..255, got 256"}},
+    {"phyint eth0 enable disable\n",
+     {"c.conf:1:20: error: 'disable' contradicts 'enable' earlier on this line"}},
+    {"mroute  from  eth0   source   192.0.2.1   group   225.1.2.3   to   eth1   eth2\n",
+     {"route eth0 192.0.2.1 225.1.2.3 [eth1,eth2] @1:1"}},
+    {"\n\n   \n\t\nmroute from eth0 group 225.1.2.3 to eth1\n\n",
+     {"route eth0 * 225.1.2.3 [eth1] @5:1"}},
+    {"# mroute from eth0 group 225.1.2.3 to eth1\n#\n##\nmroute from eth0 group 225.1.2.3 to "
+     "eth1\n",
+     {"route eth0 * 225.1.2.3 [eth1] @4:1"}},
+    {"mroute from eth0 group 225.1.2.3 to eth1\rmroute\n",
+     {"route eth0 * 225.1.2.3 [eth1,mroute] @1:1"}},
+    {"bogus\nmroute from eth0 group 225.1.2.3 to eth1\nbogus2 x\n",
+     {"c.conf:1:1: error: unknown keyword 'bogus'", "c.conf:3:1: error: unknown keyword 'bogus2'",
+      "route eth0 * 225.1.2.3 [eth1] @2:1"}},
+};
+
+}  // namespace
+
+TEST_CASE("config: tricky lines give the same diagnostics and config as before") {
+  MemFs mem;
+  for (const Expected& e : kTricky) {
+    CAPTURE(e.text);
+    CHECK(summary(parse_config_text("c.conf", e.text, mem.fs())) == e.summary);
+  }
+}
+
+TEST_CASE("config: a NUL inside an address token ends the address, as inet_pton reads it") {
+  // The byte is part of the token (it is not blank); the address is what
+  // precedes it, which is how the parser has always read such a file.
+  const std::string text("mroute from eth0 group 225.1.2.3\0junk to eth1\n", 46);
+  CHECK(summary(parse(text)) == Lines{"route eth0 * 225.1.2.3 [eth1] @1:1"});
+  const std::string bad("mroute from eth0 group 225.1\0.2.3 to eth1\n", 42);
+  CHECK(summary(parse(bad)) == Lines{"test.conf:1:24: error: '" + std::string("225.1\0.2.3", 10) +
+                                     "' is not a valid address"});
+}
+
+TEST_CASE("config: positions are right wherever a line and its tokens fall in the text") {
+  // Shifts one route line through every alignment against the tokenizer's
+  // 64-byte blocks, with the line's own tokens spread by a varying run of
+  // blanks: tokens cross block boundaries at every byte, and the line ends
+  // with and without a newline.
+  for (size_t before = 0; before < 140; ++before) {
+    for (size_t gap : {1, 7, 40, 70}) {
+      const std::string sp(gap, ' ');
+      const std::string lead = before ? "#" + std::string(before - 1, 'x') + "\n" : "";
+      const std::string line = "mroute" + sp + "from" + sp + "eth0" + sp + "group" + sp +
+                               "225.1.2.3" + sp + "to" + sp + "eth1" + sp + "eth1";
+      const int dup_column = static_cast<int>(line.size()) - 3;
+      for (const char* end : {"\n", "", "\r\n", " # comment\n"}) {
+        CAPTURE(before);
+        CAPTURE(gap);
+        CAPTURE(end);
+        const ParseResult r = parse(lead + line + end);
+        const int line_no = before ? 2 : 1;
+        CHECK(summary(r) ==
+              Lines{"test.conf:" + std::to_string(line_no) + ":" + std::to_string(dup_column) +
+                        ": warning: output interface 'eth1' listed twice; kept once",
+                    "route eth0 * 225.1.2.3 [eth1] @" + std::to_string(line_no) + ":1"});
+      }
+    }
+  }
+}
+
+TEST_CASE("config: the end of line is where the last token ends, at any length") {
+  // "expected ... got end of line" points just past the last token; check it
+  // for lines of every length across two blocks, with trailing blanks and
+  // a comment after the last token.
+  for (size_t pad = 0; pad < 140; ++pad) {
+    const std::string line = "mroute from eth0 group " + std::string(pad, '\t') + "225.1.2.3";
+    const std::string col = std::to_string(line.size() + 1);
+    for (const char* end : {"", "\n", "   ", "\t#c", "#", "\r\n"}) {
+      CAPTURE(pad);
+      CAPTURE(end);
+      CHECK(summary(parse(line + end)) ==
+            Lines{"test.conf:1:" + col + ": error: expected 'to' after the group address, " +
+                  "got end of line"});
+    }
+  }
+}
+
+TEST_CASE("config: long lines, long tokens and long comments") {
+  // An interface name of 300 bytes: one token over several blocks.
+  const std::string name(300, 'n');
+  CHECK(summary(parse("mroute from " + name + " group 225.1.2.3 to eth1\n")) ==
+        Lines{"test.conf:1:13: error: interface name '" + name + "' is longer than 15 characters"});
+
+  // A thousand OIFs on one line, kept in order.
+  std::string line = "mroute from eth0 group 225.1.2.3 to";
+  for (int i = 0; i < 1000; ++i)
+    line += " o" + std::to_string(i);
+  ParseResult r = parse(line);
+  REQUIRE(r.ok());
+  REQUIRE(r.config.routes.size() == 1);
+  REQUIRE(r.config.routes[0].oifs.size() == 1000);
+  CHECK(r.config.routes[0].oifs.front() == "o0");
+  CHECK(r.config.routes[0].oifs.back() == "o999");
+
+  // A comment spanning several blocks, holding what looks like directives,
+  // then a route on the next line.
+  const std::string comment = "# " + std::string(200, '#') + " mroute from x group y to z\t\r";
+  r = parse("mroute from eth0 group 225.1.2.3 to eth1 " + comment + "\nbogus\n");
+  CHECK(summary(r) == Lines{"test.conf:2:1: error: unknown keyword 'bogus'",
+                            "route eth0 * 225.1.2.3 [eth1] @1:1"});
+
+  // A line of blanks only, longer than a block.
+  CHECK(parse(std::string(200, ' ') + "\n" + std::string(130, '\t')).diagnostics.empty());
+}
