@@ -285,6 +285,13 @@ class KernelWatch {
       die(std::string("SO_MEMINFO: ") + std::strerror(errno));
     samples_.push_back({Clock::now(), info[SK_MEMINFO_RMEM_ALLOC]});
     drops_ = info[SK_MEMINFO_DROPS];
+    if (samples_.size() >= 2) {
+      const Sample& a = samples_[samples_.size() - 2];
+      const Sample& b = samples_.back();
+      if (a.bytes > 0 && b.bytes > a.bytes)
+        peak_rate_ = std::max(peak_rate_, static_cast<double>(b.bytes - a.bytes) /
+                                              std::chrono::duration<double>(b.t - a.t).count());
+    }
     if (target_ > 0 && info[SK_MEMINFO_RMEM_ALLOC] >= target_)
       reached_.store(true, std::memory_order_relaxed);
     return reached();
@@ -305,27 +312,19 @@ class KernelWatch {
   bool started() const { return !samples_.empty() && samples_.back().bytes > 0; }
 
   // How long to sleep before the next sample, once started: half the time
-  // the rate over the last interval says is left, so the samples close in on
-  // the moment with a handful of wake-ups. Right after the start, or after a
-  // pause (the kernel growing its MFC hash table, a busy machine), that
-  // interval may not show the real rate, so a short probe comes first; during
-  // a pause, short sleeps, so that its end is not missed by much.
+  // the entries still missing would take at the fastest rate seen so far in
+  // this run. The writer is never faster than that for long, so the sampler
+  // cannot sleep past the moment, and the samples close in on it with a
+  // handful of wake-ups whether the writer runs steadily, slows down (a busy
+  // machine) or pauses (the kernel growing its MFC hash table). Right after
+  // the first notification there is no rate yet: a short probe.
   std::chrono::nanoseconds next_sleep() const {
     constexpr std::chrono::nanoseconds kMin = std::chrono::microseconds(20);
     constexpr std::chrono::nanoseconds kProbe = std::chrono::microseconds(100);
-    constexpr std::chrono::nanoseconds kPaused = std::chrono::microseconds(200);
-    const size_t count = samples_.size();
     if (target_ == 0 || reached() || !started()) return max_sleep_;
-    const Sample& b = samples_[count - 1];
-    if (count < 3) return std::min(kProbe, max_sleep_);
-    const Sample& a = samples_[count - 2];
-    const Sample& z = samples_[count - 3];
-    if (b.bytes <= a.bytes) return std::min(kPaused, max_sleep_);
-    if (a.bytes <= z.bytes) return std::min(kProbe, max_sleep_);
-    const double rate =
-        static_cast<double>(b.bytes - a.bytes) / std::chrono::duration<double>(b.t - a.t).count();
-    const auto left =
-        std::chrono::duration<double>(static_cast<double>(target_ - b.bytes) / rate / 2);
+    if (peak_rate_ <= 0) return std::min(kProbe, max_sleep_);
+    const auto left = std::chrono::duration<double>(
+        static_cast<double>(target_ - samples_.back().bytes) / peak_rate_ / 2);
     return std::clamp(std::chrono::duration_cast<std::chrono::nanoseconds>(left), kMin, max_sleep_);
   }
 
@@ -418,6 +417,7 @@ class KernelWatch {
   int n_ = 0;
   uint64_t target_ = 0;
   std::chrono::nanoseconds max_sleep_{};
+  double peak_rate_ = 0;  // bytes/s, the fastest interval since the first notification
   std::vector<Sample> samples_;
   uint32_t drops_ = 0;
   std::atomic<bool> reached_{false};
