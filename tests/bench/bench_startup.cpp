@@ -74,6 +74,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -984,7 +985,9 @@ int main(int argc, char** argv) {
     row.mroute_ms = median(mr);
     row.kernel_ms = median(kern);
     row.resolution_ms = median(res);
-    row.floor_lag_ms = median(lag);
+    // Can be slightly negative: the sample may come before the loop reads
+    // the clock after its last call.
+    row.floor_lag_ms = lag.empty() ? std::nan("") : median(lag);
     row.ready_ms = median(ready);
     row.exit_ms = median(exit_ms);
     row.empty_ms = median(empty);
@@ -1034,10 +1037,12 @@ int main(int argc, char** argv) {
       " table is empty. Floor and mfcd both run with a listener subscribed to the "
       "notifications.)\n");
   for (const Row& r : rows) {
+    char lag[32] = "invalid";
+    if (!std::isnan(r.floor_lag_ms)) std::snprintf(lag, sizeof lag, "%.3f", r.floor_lag_ms);
     std::printf(
         "  %d: mfcd->kernel resolution %s ms (median gap to the sample before); the listener\n"
         "  saw the floor's last entry %s ms after its loop ended",
-        r.n, fig(r.resolution_ms, 3).c_str(), fig(r.floor_lag_ms, 3).c_str());
+        r.n, fig(r.resolution_ms, 3).c_str(), lag);
     if (r.invalid || r.floor_invalid)
       std::printf("; INVALID runs left out: %d mfcd, %d floor (see stderr)", r.invalid,
                   r.floor_invalid);
