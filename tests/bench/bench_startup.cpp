@@ -22,22 +22,26 @@
 // this was written for, anything the benchmark does on the other CPU slows
 // mfcd down (a plain spinning thread nearly doubled the floor's loop; a
 // blocking recv() woken by every notification added about 30%). Instead the
-// benchmark samples the socket's queued bytes (SO_MEMINFO, one cheap syscall
-// without dequeuing anything), sleeping between samples for half the time the
-// current rate predicts is left (20 us to 2 ms), so it wakes a few dozen
-// times per run and the last samples are tens of microseconds apart. After
-// the run it reads every notification, counts the distinct (S,G) pairs, finds
-// the one that completed all N and, since every notification of a run takes
-// the same number of queued bytes, the first sample showing that many bytes:
-// its time is mfcd->kernel, and the gap to the sample before is the figure's
-// resolution. A run whose notifications overflowed the buffer (ENOBUFS, drops)
-// or did not cover all N pairs is reported invalid and left out.
+// benchmark sleeps on the socket until the first notification, then samples
+// its queued bytes (SO_MEMINFO, one cheap syscall that dequeues nothing),
+// sleeping between samples for half the time the missing entries would take
+// at the fastest rate seen so far (KernelWatch::next_sleep), so it wakes
+// 20-50 times per run and its last samples are tens of microseconds apart.
+// After the run it reads every notification, counts the distinct (S,G)
+// pairs, finds the one that completed all N and, since every notification
+// of a run takes the same number of queued bytes, the first sample showing
+// that many bytes: its time is mfcd->kernel, and the gap to the sample before
+// is the figure's resolution. A run whose notifications overflowed the buffer
+// (ENOBUFS, drops) or did not cover all N pairs is reported invalid and left
+// out.
 //
 // The floor runs under the same conditions: a subscribed listener and the same
 // sampling in a second thread, because queueing the notifications costs the
 // writer kernel time (about a fifth of the floor's loop here); a floor without
-// it would make mfcd look worse than it is. Floor and mfcd runs alternate, so
-// that the machine's load drifting over a run affects both alike.
+// it would make mfcd look worse than it is. Each round runs the raw floor
+// right beside mfcd (floors first in even rounds, last in odd ones), and the
+// ratios are the median of the rounds' ratios, so that load from other
+// sessions coming and going affects both sides of a ratio alike.
 //
 // Everything happens in a network namespace of the benchmark's own
 // (unshare(CLONE_NEWNET) on the benchmark process): it holds four veth pairs,
@@ -45,7 +49,7 @@
 // and disappears by itself when the benchmark and its children exit, even on a
 // crash, so there is nothing to clean up in the root namespace.
 //
-// Each figure is the median of --reps runs. Run by hand (it needs root); see
+// Each figure is the median of --reps rounds. Run by hand (it needs root); see
 // tests/bench/README.md.
 #include <fcntl.h>
 #include <poll.h>
