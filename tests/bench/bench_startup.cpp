@@ -22,22 +22,26 @@
 // this was written for, anything the benchmark does on the other CPU slows
 // mfcd down (a plain spinning thread nearly doubled the floor's loop; a
 // blocking recv() woken by every notification added about 30%). Instead the
-// benchmark samples the socket's queued bytes (SO_MEMINFO, one cheap syscall
-// without dequeuing anything), sleeping between samples for half the time the
-// current rate predicts is left (20 us to 2 ms), so it wakes a few dozen
-// times per run and the last samples are tens of microseconds apart. After
-// the run it reads every notification, counts the distinct (S,G) pairs, finds
-// the one that completed all N and, since every notification of a run takes
-// the same number of queued bytes, the first sample showing that many bytes:
-// its time is mfcd->kernel, and the gap to the sample before is the figure's
-// resolution. A run whose notifications overflowed the buffer (ENOBUFS, drops)
-// or did not cover all N pairs is reported invalid and left out.
+// benchmark sleeps on the socket until the first notification, then samples
+// its queued bytes (SO_MEMINFO, one cheap syscall that dequeues nothing),
+// sleeping between samples for half the time the missing entries would take
+// at the fastest rate seen so far (KernelWatch::next_sleep), so it wakes
+// 20-50 times per run and its last samples are tens of microseconds apart.
+// After the run it reads every notification, counts the distinct (S,G)
+// pairs, finds the one that completed all N and, since every notification
+// of a run takes the same number of queued bytes, the first sample showing
+// that many bytes: its time is mfcd->kernel, and the gap to the sample before
+// is the figure's resolution. A run whose notifications overflowed the buffer
+// (ENOBUFS, drops) or did not cover all N pairs is reported invalid and left
+// out.
 //
 // The floor runs under the same conditions: a subscribed listener and the same
 // sampling in a second thread, because queueing the notifications costs the
 // writer kernel time (about a fifth of the floor's loop here); a floor without
-// it would make mfcd look worse than it is. Floor and mfcd runs alternate, so
-// that the machine's load drifting over a run affects both alike.
+// it would make mfcd look worse than it is. Each round runs the raw floor
+// right beside mfcd (floors first in even rounds, last in odd ones), and the
+// ratios are the median of the rounds' ratios, so that load from other
+// sessions coming and going affects both sides of a ratio alike.
 //
 // Everything happens in a network namespace of the benchmark's own
 // (unshare(CLONE_NEWNET) on the benchmark process): it holds four veth pairs,
@@ -45,7 +49,7 @@
 // and disappears by itself when the benchmark and its children exit, even on a
 // crash, so there is nothing to clean up in the root namespace.
 //
-// Each figure is the median of --reps runs. Run by hand (it needs root); see
+// Each figure is the median of --reps rounds. Run by hand (it needs root); see
 // tests/bench/README.md.
 #include <fcntl.h>
 #include <poll.h>
@@ -74,6 +78,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -285,6 +290,13 @@ class KernelWatch {
       die(std::string("SO_MEMINFO: ") + std::strerror(errno));
     samples_.push_back({Clock::now(), info[SK_MEMINFO_RMEM_ALLOC]});
     drops_ = info[SK_MEMINFO_DROPS];
+    if (samples_.size() >= 2) {
+      const Sample& a = samples_[samples_.size() - 2];
+      const Sample& b = samples_.back();
+      if (a.bytes > 0 && b.bytes > a.bytes)
+        peak_rate_ = std::max(peak_rate_, static_cast<double>(b.bytes - a.bytes) /
+                                              std::chrono::duration<double>(b.t - a.t).count());
+    }
     if (target_ > 0 && info[SK_MEMINFO_RMEM_ALLOC] >= target_)
       reached_.store(true, std::memory_order_relaxed);
     return reached();
@@ -305,27 +317,19 @@ class KernelWatch {
   bool started() const { return !samples_.empty() && samples_.back().bytes > 0; }
 
   // How long to sleep before the next sample, once started: half the time
-  // the rate over the last interval says is left, so the samples close in on
-  // the moment with a handful of wake-ups. Right after the start, or after a
-  // pause (the kernel growing its MFC hash table, a busy machine), that
-  // interval may not show the real rate, so a short probe comes first; during
-  // a pause, short sleeps, so that its end is not missed by much.
+  // the entries still missing would take at the fastest rate seen so far in
+  // this run. The writer is never faster than that for long, so the sampler
+  // cannot sleep past the moment, and the samples close in on it with a
+  // handful of wake-ups whether the writer runs steadily, slows down (a busy
+  // machine) or pauses (the kernel growing its MFC hash table). Right after
+  // the first notification there is no rate yet: a short probe.
   std::chrono::nanoseconds next_sleep() const {
     constexpr std::chrono::nanoseconds kMin = std::chrono::microseconds(20);
     constexpr std::chrono::nanoseconds kProbe = std::chrono::microseconds(100);
-    constexpr std::chrono::nanoseconds kPaused = std::chrono::microseconds(200);
-    const size_t count = samples_.size();
     if (target_ == 0 || reached() || !started()) return max_sleep_;
-    const Sample& b = samples_[count - 1];
-    if (count < 3) return std::min(kProbe, max_sleep_);
-    const Sample& a = samples_[count - 2];
-    const Sample& z = samples_[count - 3];
-    if (b.bytes <= a.bytes) return std::min(kPaused, max_sleep_);
-    if (a.bytes <= z.bytes) return std::min(kProbe, max_sleep_);
-    const double rate =
-        static_cast<double>(b.bytes - a.bytes) / std::chrono::duration<double>(b.t - a.t).count();
-    const auto left =
-        std::chrono::duration<double>(static_cast<double>(target_ - b.bytes) / rate / 2);
+    if (peak_rate_ <= 0) return std::min(kProbe, max_sleep_);
+    const auto left = std::chrono::duration<double>(
+        static_cast<double>(target_ - samples_.back().bytes) / peak_rate_ / 2);
     return std::clamp(std::chrono::duration_cast<std::chrono::nanoseconds>(left), kMin, max_sleep_);
   }
 
@@ -418,6 +422,7 @@ class KernelWatch {
   int n_ = 0;
   uint64_t target_ = 0;
   std::chrono::nanoseconds max_sleep_{};
+  double peak_rate_ = 0;  // bytes/s, the fastest interval since the first notification
   std::vector<Sample> samples_;
   uint32_t drops_ = 0;
   std::atomic<bool> reached_{false};
@@ -870,6 +875,8 @@ struct Row {
   int n = 0;
   double raw_ms = 0, raw_close_ms = 0, mroute_ms = 0;
   double kernel_ms = 0, ready_ms = 0, exit_ms = 0, empty_ms = 0;
+  double ratio_kernel = 0;   // median over rounds of mfcd->kernel / the raw floor beside it
+  double ratio_ready = 0;    // the same for mfcd->pid
   double resolution_ms = 0;  // median gap before mfcd->kernel's sample
   double floor_lag_ms = 0;   // floor: loop end -> the listener's sample showing all N
   int invalid = 0;           // mfcd runs left out of mfcd->kernel
@@ -924,8 +931,15 @@ int main(int argc, char** argv) {
     std::vector<PhaseTimes> ph;
     Row row;
     row.n = n;
-    auto floors = [&] {
+    // Each round has a raw floor run right beside the mfcd run; the ratios
+    // are the median of those pairs' ratios, so that load coming and going
+    // on the shared machine (which moves single runs by a third or more)
+    // mostly cancels out instead of landing on one side of the ratio.
+    std::vector<double> ratio_kernel, ratio_ready;
+    double raw_now = 0;
+    auto floor_raw_run = [&] {
       const FloorTimes f = floor_raw(n, ifindex, floor_bytes, opt.timeout_s);
+      raw_now = f.add_ms;
       raw.push_back(f.add_ms);
       raw_close.push_back(f.close_ms);
       vif_times.push_back(f.vif_ms);
@@ -933,10 +947,13 @@ int main(int argc, char** argv) {
         lag.push_back(f.kernel.ms - f.add_ms);
       else
         ++row.floor_invalid;
+    };
+    auto floor_mroute_run = [&] {
       mr.push_back(floor_mroute(n, ifindex, floor_bytes, opt.timeout_s).add_ms);
     };
+    MfcdTimes m;
     auto daemon = [&] {
-      const MfcdTimes m = run_mfcd(opt, dir, conf, n, mfcd_bytes);
+      m = run_mfcd(opt, dir, conf, n, mfcd_bytes);
       if (m.kernel.valid) {
         kern.push_back(m.kernel.ms);
         res.push_back(m.kernel.resolution_ms);
@@ -954,12 +971,16 @@ int main(int argc, char** argv) {
     // warmed (or loaded) by the other.
     for (int r = 0; r < opt.reps; ++r) {
       if (r % 2 == 0) {
-        floors();
+        floor_mroute_run();
+        floor_raw_run();
         daemon();
       } else {
         daemon();
-        floors();
+        floor_raw_run();
+        floor_mroute_run();
       }
+      if (m.kernel.valid) ratio_kernel.push_back(m.kernel.ms / raw_now);
+      ratio_ready.push_back(m.ready_ms / raw_now);
     }
     for (int r = 0; r < opt.reps; ++r)
       ph.push_back(run_phases(conf, n));
@@ -968,11 +989,15 @@ int main(int argc, char** argv) {
     row.mroute_ms = median(mr);
     row.kernel_ms = median(kern);
     row.resolution_ms = median(res);
-    row.floor_lag_ms = median(lag);
+    // Can be slightly negative: the sample may come before the loop reads
+    // the clock after its last call.
+    row.floor_lag_ms = lag.empty() ? std::nan("") : median(lag);
     row.ready_ms = median(ready);
     row.exit_ms = median(exit_ms);
     row.empty_ms = median(empty);
     row.hwm_kb = static_cast<long>(median(hwm));
+    row.ratio_kernel = median(ratio_kernel);
+    row.ratio_ready = median(ratio_ready);
     auto med = [&](double PhaseTimes::*field) {
       std::vector<double> v;
       for (const PhaseTimes& p : ph)
@@ -1003,22 +1028,25 @@ int main(int argc, char** argv) {
     const bool seen = r.kernel_ms >= 0;
     std::printf("%8d %9.2f %9.2f %12s %10.2f %7s %7.2f %9.3f %9s %8.2f %8.2f %8.2f %8ld\n", r.n,
                 r.raw_ms, r.mroute_ms, fig(r.kernel_ms, 2).c_str(), r.ready_ms,
-                fig(seen ? r.kernel_ms / r.raw_ms : -1, 2).c_str(), r.ready_ms / r.raw_ms,
-                r.raw_ms * 1000 / n, fig(seen ? r.kernel_ms * 1000 / n : -1, 3).c_str(), r.exit_ms,
-                r.empty_ms, r.raw_close_ms, r.hwm_kb);
+                fig(r.ratio_kernel, 2).c_str(), r.ratio_ready, r.raw_ms * 1000 / n,
+                fig(seen ? r.kernel_ms * 1000 / n : -1, 3).c_str(), r.exit_ms, r.empty_ms,
+                r.raw_close_ms, r.hwm_kb);
   }
   std::printf(
       "(mfcd->kernel: spawn until the kernel has queued the RTM_NEWROUTE of the last of the N\n"
-      " (S,G)s; mfcd->pid: spawn until the PID file appears (ready); ratio = mfcd / raw floor;\n"
+      " (S,G)s; mfcd->pid: spawn until the PID file appears (ready); ratio: median over the\n"
+      " rounds of mfcd / the raw floor run beside it (not the ratio of the medians shown);\n"
       " mfcd us/route from mfcd->kernel; exit / empty: SIGTERM until the process is gone / the\n"
       " table is empty; floor close: close() of the floor's socket holding N entries until the\n"
       " table is empty. Floor and mfcd both run with a listener subscribed to the "
       "notifications.)\n");
   for (const Row& r : rows) {
+    char lag[32] = "invalid";
+    if (!std::isnan(r.floor_lag_ms)) std::snprintf(lag, sizeof lag, "%.3f", r.floor_lag_ms);
     std::printf(
         "  %d: mfcd->kernel resolution %s ms (median gap to the sample before); the listener\n"
         "  saw the floor's last entry %s ms after its loop ended",
-        r.n, fig(r.resolution_ms, 3).c_str(), fig(r.floor_lag_ms, 3).c_str());
+        r.n, fig(r.resolution_ms, 3).c_str(), lag);
     if (r.invalid || r.floor_invalid)
       std::printf("; INVALID runs left out: %d mfcd, %d floor (see stderr)", r.invalid,
                   r.floor_invalid);
@@ -1056,12 +1084,12 @@ int main(int argc, char** argv) {
     if (r.n == 10000)
       std::printf(
           "target: mfcd->kernel within 1.3x of the floor at 10000 routes: %sx -> %s "
-          "(ready: %.2fx)\n",
-          fig(r.kernel_ms >= 0 ? r.kernel_ms / r.raw_ms : -1, 2).c_str(),
-          r.kernel_ms < 0                 ? "NO VALID RUN"
-          : r.kernel_ms / r.raw_ms <= 1.3 ? "MET"
-                                          : "MISSED",
-          r.ready_ms / r.raw_ms);
+          "(ready: %.2fx; ratio of the medians: %sx)\n",
+          fig(r.ratio_kernel, 2).c_str(),
+          r.ratio_kernel < 0      ? "NO VALID RUN"
+          : r.ratio_kernel <= 1.3 ? "MET"
+                                  : "MISSED",
+          r.ratio_ready, fig(r.kernel_ms >= 0 ? r.kernel_ms / r.raw_ms : -1, 2).c_str());
   if (rows.size() >= 2 && rows.front().kernel_ms >= 0 && rows.back().kernel_ms >= 0) {
     const Row& lo = rows.front();
     const Row& hi = rows.back();
