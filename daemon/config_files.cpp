@@ -1,24 +1,45 @@
 // Reads config files and expands include globs for the pure parser.
 #include "config_files.hpp"
 
+#include <fcntl.h>
 #include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace mfcd {
 
 core::FileSystem real_file_system() {
   core::FileSystem fs;
   fs.read = [](const std::string& path) -> core::Result<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return core::make_error(core::Errc::config, std::strerror(errno), errno);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return core::make_error(core::Errc::config, std::strerror(errno), errno);
-    return text.str();
+    // One buffer of the file's size and one read: a stream would copy a big
+    // config several times over while growing, and each fresh page of those
+    // copies costs a page fault before the first route reaches the kernel.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return core::make_error(core::Errc::config, std::strerror(errno), errno);
+    struct stat st {};
+    std::string text;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+      text.resize(static_cast<size_t>(st.st_size));
+    size_t used = 0;
+    for (;;) {
+      if (used == text.size()) text.resize(std::max<size_t>(4096, 2 * text.size()));
+      const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        ::close(fd);
+        return core::make_error(core::Errc::config, std::strerror(err), err);
+      }
+      if (n == 0) break;
+      used += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    text.resize(used);
+    return text;
   };
   fs.glob = [](const std::string& pattern) {
     std::vector<std::string> paths;
