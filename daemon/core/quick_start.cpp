@@ -92,6 +92,19 @@ uint64_t key_hash(const RouteConf& route, bool any_source) {
   return h ^ (h >> 29);
 }
 
+MfcConf entry_conf(const Config& config, const QuickStart& quick, const QuickStart::Entry& entry) {
+  const RouteConf& route = config.routes[entry.route];
+  MfcConf conf;
+  conf.key = SgKey{route.source->addr, route.group.addr};
+  conf.iif = entry.iif;
+  const auto& ttls = quick.ttls[family_index(route.group.addr.family)];
+  for (uint32_t bits = entry.oifs; bits != 0; bits &= bits - 1) {
+    const auto vif = static_cast<size_t>(__builtin_ctz(bits));
+    conf.ttls[vif] = ttls[vif];
+  }
+  return conf;
+}
+
 }  // namespace
 
 std::optional<QuickStart> plan_quick_start(const Config& config, const Links& links, bool with_v6) {
@@ -135,7 +148,6 @@ std::optional<QuickStart> plan_quick_start(const Config& config, const Links& li
   // the VIF order. Rare enough to leave to the regular path.
   SeenKeys seen(config.routes.size());
   quick.entries.reserve(config.routes.size());
-  quick.route_of.reserve(config.routes.size());
   for (size_t r = 0; r < config.routes.size(); ++r) {
     const RouteConf& route = config.routes[r];
     const Family family = route.group.addr.family;
@@ -149,15 +161,15 @@ std::optional<QuickStart> plan_quick_start(const Config& config, const Links& li
     if (iif && !iif->enabled) iif = nullptr;  // disabled: the route is pending
     if (iif) use(*iif, family);
 
-    MfcConf conf;
+    const size_t fi = family_index(family);
+    uint32_t oifs = 0;
     for (const auto& name : route.oifs) {
       if (is_wildcard(name)) return std::nullopt;
       Iface* oif = ifaces.find(name);
       if (!oif || !oif->enabled) continue;  // installed without it for now
       use(*oif, family);
-      if (oif == iif || name == route.iif || oif->vif[family_index(family)] < 0) continue;
-      conf.ttls[static_cast<size_t>(oif->vif[family_index(family)])] =
-          static_cast<uint8_t>(std::clamp(oif->ttl_threshold, 1, 255));
+      if (oif == iif || name == route.iif || oif->vif[fi] < 0) continue;
+      oifs |= uint32_t{1} << oif->vif[fi];
     }
     if (full) return std::nullopt;
 
@@ -165,16 +177,18 @@ std::optional<QuickStart> plan_quick_start(const Config& config, const Links& li
     // is a (*,G) rule, and rules are matched on demand.
     const bool entry =
         iif && route.source && !any_source && route.source->is_host() && route.group.is_host();
-    if (!entry || iif->vif[family_index(family)] < 0) continue;
-    conf.key = SgKey{route.source->addr, route.group.addr};
-    conf.iif = iif->vif[family_index(family)];
-    quick.entries.push_back(conf);
-    quick.route_of.push_back(static_cast<uint32_t>(r));
+    if (!entry || iif->vif[fi] < 0) continue;
+    quick.entries.push_back(QuickStart::Entry{static_cast<uint32_t>(r), oifs, iif->vif[fi]});
   }
   if (full) return std::nullopt;
 
-  for (auto& family_vifs : vifs)
+  for (auto& family_vifs : vifs) {
+    for (const VifConf& vif : family_vifs) {
+      quick.ttls[family_index(vif.family)][static_cast<size_t>(vif.vif)] =
+          static_cast<uint8_t>(std::clamp(vif.ttl_threshold, 1, 255));
+    }
     std::move(family_vifs.begin(), family_vifs.end(), std::back_inserter(quick.vifs));
+  }
   for (size_t fi = 0; fi < 2; ++fi)
     quick.names[fi] = std::make_shared<const VifNames>(std::move(names[fi]));
   return quick;
@@ -199,7 +213,7 @@ size_t apply_quick_start(KernelPort& kernel, Installed& installed, const Config&
   std::vector<bool> written(quick.entries.size(), false);
   size_t count = 0;
   for (size_t i = 0; i < quick.entries.size(); ++i) {
-    const MfcConf& conf = quick.entries[i];
+    const MfcConf conf = entry_conf(config, quick, quick.entries[i]);
     if (before_write) {
       Op op{};
       op.kind = Op::Kind::add_mfc;
@@ -216,12 +230,13 @@ size_t apply_quick_start(KernelPort& kernel, Installed& installed, const Config&
   installed.mfc.reserve(installed.mfc.size() + count);
   for (size_t i = 0; i < quick.entries.size(); ++i) {
     if (!written[i]) continue;
-    const RouteConf& route = config.routes[quick.route_of[i]];
+    const QuickStart::Entry& entry = quick.entries[i];
+    const RouteConf& route = config.routes[entry.route];
+    const MfcConf conf = entry_conf(config, quick, entry);
     // A second line for the same (S,G) replaced the first in the kernel:
     // the later write is what the kernel holds.
     installed.mfc.insert_or_assign(
-        quick.entries[i].key,
-        InstalledMfc{quick.entries[i], RouteKey{route.iif, route.source, route.group}, false});
+        conf.key, InstalledMfc{conf, RouteKey{route.iif, route.source, route.group}, false});
   }
   return count;
 }

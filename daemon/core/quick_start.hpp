@@ -12,6 +12,7 @@
 // start (see plan_quick_start); the others start through the regular path.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,9 +30,17 @@ struct QuickStart {
   // use: the numbers compute_desired + make_plan give on an empty table.
   std::vector<VifConf> vifs;
   // One entry per static (S,G) line whose inbound interface exists and is
-  // enabled, in file order.
-  std::vector<MfcConf> entries;
-  std::vector<uint32_t> route_of;  // entries[i] comes from config.routes[route_of[i]]
+  // enabled, in file order. Kept small (the MfcConf is built as it is
+  // written): every byte here is fresh memory, and fresh memory costs page
+  // faults before the first entry reaches the kernel.
+  struct Entry {
+    uint32_t route = 0;  // index into config.routes
+    uint32_t oifs = 0;   // bit per VIF
+    VifIndex iif = 0;
+  };
+  std::vector<Entry> entries;
+  // Each VIF's ttl-threshold, per family, for the entries' OIFs.
+  std::array<std::array<uint8_t, kMaxVifs>, 2> ttls{};
   // Every VIF's interface name, per family, for log lines (Op::names).
   std::array<std::shared_ptr<const VifNames>, 2> names;
 };
