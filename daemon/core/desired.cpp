@@ -16,6 +16,7 @@
 #include "core/desired.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace mfcd::core {
 
@@ -318,19 +319,30 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
                                                  Desired& slice) {
   if (changes.all || links != desired.links || intent.has_wildcard_iif()) return std::nullopt;
 
-  // The routes changed, each with the names it had before its first change.
+  // The routes changed, each with the names it had before its first change,
+  // grouped by (S,G). A reload may bring thousands of changes: every step
+  // here is a hash lookup per change, never a scan of the list.
   std::vector<const Intent::Change*> firsts;
   std::vector<SgKey> sgs;
+  std::vector<std::vector<const Intent::Change*>> changed_of_sg;  // parallel to sgs
+  std::unordered_set<RouteKey, RouteKeyHash> seen;
+  std::unordered_map<SgKey, size_t, SgKeyHash> sg_index;
+  seen.reserve(changes.list.size());
+  sg_index.reserve(changes.list.size());
   for (const auto& change : changes.list) {
     if (!host_route(change.key) || is_wildcard(change.key.iif) || any_wildcard(change.names))
       return std::nullopt;
     const RouteIntent* now = intent.find_route(change.key);
     if (now && any_wildcard(now->oifs())) return std::nullopt;
-    if (std::none_of(firsts.begin(), firsts.end(),
-                     [&](const Intent::Change* c) { return c->key == change.key; }))
-      firsts.push_back(&change);
+    if (!seen.insert(change.key).second) continue;
+    firsts.push_back(&change);
     const SgKey sg{change.key.source->addr, change.key.group.addr};
-    if (std::find(sgs.begin(), sgs.end(), sg) == sgs.end()) sgs.push_back(sg);
+    auto [at, fresh] = sg_index.try_emplace(sg, sgs.size());
+    if (fresh) {
+      sgs.push_back(sg);
+      changed_of_sg.emplace_back();
+    }
+    changed_of_sg[at->second].push_back(&change);
   }
 
   // VIF use counts after the change. A VIF that would be gained or released
@@ -362,20 +374,34 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   }
 
   // Every route of each touched (S,G), in creation order, decided afresh:
-  // the routes entering through an existing link, plus the changed ones
+  // the routes entering through a link with a VIF, plus the changed ones
   // (whose inbound interface may not exist; they are pending then).
-  std::vector<const RouteIntent*> routes;
-  for (const SgKey& sg : sgs) {
-    auto add = [&](const std::string& iif) {
-      const RouteIntent* r =
-          intent.find_route(RouteKey{iif, Prefix::host(sg.source), Prefix::host(sg.group)});
-      if (r && std::find(routes.begin(), routes.end(), r) == routes.end()) routes.push_back(r);
-    };
+  // Only a route whose inbound interface has a VIF can hold or contest an
+  // entry, so those are the links to look for routes on (the VIF list may
+  // be much shorter than the list of links). A route belongs to one (S,G)
+  // only, so duplicates are looked for only among that (S,G)'s few routes.
+  std::vector<const std::string*> iifs[2];
+  for (size_t f = 0; f < 2; ++f) {
     for (const auto& link : links)
-      add(link.name);
-    for (const Intent::Change* change : firsts) {
-      if (SgKey{change->key.source->addr, change->key.group.addr} == sg) add(change->key.iif);
-    }
+      if (desired.uses[f].count(link.name)) iifs[f].push_back(&link.name);
+  }
+  std::vector<const RouteIntent*> routes;
+  RouteKey probe;
+  for (size_t i = 0; i < sgs.size(); ++i) {
+    const size_t first_of_sg = routes.size();
+    probe.source = Prefix::host(sgs[i].source);
+    probe.group = Prefix::host(sgs[i].group);
+    auto add = [&](const std::string& iif) {
+      probe.iif = iif;
+      const RouteIntent* r = intent.find_route(probe);
+      if (r && std::find(routes.begin() + static_cast<std::ptrdiff_t>(first_of_sg), routes.end(),
+                         r) == routes.end())
+        routes.push_back(r);
+    };
+    for (const std::string* iif : iifs[family_index(sgs[i].group.family)])
+      add(*iif);
+    for (const Intent::Change* change : changed_of_sg[i])
+      add(change->key.iif);
   }
   std::sort(routes.begin(), routes.end(),
             [](const RouteIntent* a, const RouteIntent* b) { return a->seq < b->seq; });
