@@ -219,7 +219,7 @@ std::vector<std::string> use_lines(const Desired& d) {
   for (size_t f = 0; f < 2; ++f)
     for (const auto& [name, use] : d.uses[f])
       out.push_back(std::to_string(f) + " " + name + " " + std::to_string(use.routes) +
-                    (use.pinned ? " pinned" : ""));
+                    (use.pinned ? " pinned" : "") + " in " + std::to_string(use.inbound));
   std::sort(out.begin(), out.end());
   return out;
 }
