@@ -181,7 +181,8 @@ void Intent::load_config(const Config& config, LoadReport* report) {
   lines_.routes = std::move(lines_.spare);
   lines_.routes.clear();
   lines_.routes.reserve(config.routes.size());
-  size_t next = 0;  // the walk's position in `old`
+  size_t next = 0;                                 // the walk's position in `old`
+  std::vector<std::pair<size_t, size_t>> skipped;  // [from, to) of `old` the walk jumped over
   struct Split {
     RouteIntent* route;
     std::vector<std::string> before;  // its config share before this load
@@ -210,7 +211,12 @@ void Intent::load_config(const Config& config, LoadReport* report) {
         lines_.routes.push_back(route);
         continue;
       }
-      if (follow && route->loaded == previous) next = route->line + 1;
+      if (follow && route->loaded == previous) {
+        // On the walk further on (or back): go on from there. The routes
+        // stepped over may have lost their lines.
+        if (route->line > next) skipped.emplace_back(next, route->line);
+        next = route->line + 1;
+      }
     }
     if (route->loaded != stamp) {
       // The first line naming this route.
@@ -258,8 +264,10 @@ void Intent::load_config(const Config& config, LoadReport* report) {
     std::swap(share, before);
   }
 
-  // The routes whose lines are gone: on the last load's list when it is
-  // complete, else anywhere in the table.
+  // The routes whose lines are gone. Following the walk, only those it
+  // stepped over or never reached can be (a second pass over every route
+  // would read them all from memory again); after much reordering, the
+  // whole list; without the list, the whole table.
   auto unnamed = [&](RouteIntent& route) { return route.loaded != stamp && route.from_config(); };
   auto drop_config_share = [&](Routes::iterator it) {
     note_change(it->first, &it->second, report);
@@ -268,8 +276,20 @@ void Intent::load_config(const Config& config, LoadReport* report) {
     return it->second.shares.empty() ? erase(it) : std::next(it);
   };
   if (follow) {
-    for (RouteIntent* route : old) {
-      if (unnamed(*route)) drop_config_share(routes_.find(route->key));
+    if (next < old.size()) skipped.emplace_back(next, old.size());
+    size_t stepped = 0;
+    for (const auto& [from, to] : skipped)
+      stepped += to - from;
+    if (stepped > old.size()) skipped.assign(1, {0, old.size()});
+    for (const auto& [from, to] : skipped) {
+      for (size_t i = from; i < to; ++i) {
+        // A route stepped over twice is dropped the first time.
+        if (old[i] && unnamed(*old[i])) {
+          RouteIntent* route = old[i];
+          old[i] = nullptr;
+          drop_config_share(routes_.find(route->key));
+        }
+      }
     }
   } else {
     for (auto it = routes_.begin(); it != routes_.end();)
