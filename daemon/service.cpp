@@ -422,41 +422,70 @@ core::RouteStatus status_in(const core::Desired& desired, const core::RouteKey& 
   return it == desired.status.end() ? core::RouteStatus{} : it->second;
 }
 
-// A route changed when what it asks of the kernel changed: its OIF set.
-// Owners coming and going alone is not a change of the route.
-bool same_route(const core::RouteIntent& a, const core::RouteIntent& b) {
-  return a.oifs() == b.oifs();
-}
-
-// The routes a reload removed, as they were and with their status before
-// it (`before`: the desired state the reload started from).
-void report_removed(const core::Intent::LoadReport& report, const core::Intent& intent,
-                    const core::Desired& before, ReloadOutcome& out) {
-  for (const auto& [key, was] : report.touched) {
-    if (was && !intent.find_route(key)) out.removed.push_back({*was, status_in(before, key)});
+// A reload's report, gathered in steps: which list each route the reload
+// touched goes to, its status when that is known (before the reload for a
+// removed route, once decided for the others), and at the end the items.
+// A route changed when what it asks of the kernel changed: its OIF set;
+// owners coming and going alone is not a change of the route.
+class ReloadReport {
+ public:
+  ReloadReport(const core::Intent::LoadReport& load, const core::Intent& intent)
+      : load_(load),
+        now_(load.touched.size()),
+        kind_(load.touched.size(), Kind::none),
+        status_(load.touched.size()) {
+    for (size_t i = 0; i < load.touched.size(); ++i) {
+      const auto& t = load.touched[i];
+      now_[i] = intent.find_route(t.key);
+      if (!now_[i])
+        kind_[i] = t.existed ? Kind::removed : Kind::none;
+      else if (!t.existed)
+        kind_[i] = Kind::added;
+      else if (t.names != now_[i]->oifs())
+        kind_[i] = Kind::changed;
+    }
   }
-  std::sort(out.removed.begin(), out.removed.end(),
-            [](const RouteChange& a, const RouteChange& b) { return a.route.seq < b.route.seq; });
-}
-
-// The routes a reload added or changed, as they are now, with the status
-// `decided` gives them. Both lists in creation order, as route.list has them.
-void report_added_changed(const core::Intent::LoadReport& report, const core::Intent& intent,
-                          const core::Desired& decided, ReloadOutcome& out) {
-  for (const auto& [key, was] : report.touched) {
-    const core::RouteIntent* now = intent.find_route(key);
-    if (!now) continue;
-    if (!was)
-      out.added.push_back({*now, status_in(decided, key)});
-    else if (!same_route(*was, *now))
-      out.changed.push_back({*now, status_in(decided, key)});
+  // The statuses of the removed routes, from the state before the reload.
+  void take_removed(const core::Desired& before) { take(before, true); }
+  // The statuses of the added and changed ones, once decided.
+  void take_decided(const core::Desired& decided) { take(decided, false); }
+  // The lists, each in creation order as route.list has them.
+  void fill(ReloadOutcome& out) const {
+    for (size_t i = 0; i < kind_.size(); ++i) {
+      switch (kind_[i]) {
+        case Kind::added:
+          out.added.push_back({*now_[i], status_[i]});
+          break;
+        case Kind::changed:
+          out.changed.push_back({*now_[i], status_[i]});
+          break;
+        case Kind::removed:
+          out.removed.push_back({*load_.touched[i].whole, status_[i]});
+          break;
+        case Kind::none:
+          break;
+      }
+    }
+    auto by_seq = [](const RouteChange& a, const RouteChange& b) {
+      return a.route.seq < b.route.seq;
+    };
+    for (auto* list : {&out.added, &out.changed, &out.removed})
+      std::sort(list->begin(), list->end(), by_seq);
   }
-  auto by_seq = [](const RouteChange& a, const RouteChange& b) {
-    return a.route.seq < b.route.seq;
-  };
-  std::sort(out.added.begin(), out.added.end(), by_seq);
-  std::sort(out.changed.begin(), out.changed.end(), by_seq);
-}
+
+ private:
+  enum class Kind { none, added, changed, removed };
+  void take(const core::Desired& desired, bool removed) {
+    for (size_t i = 0; i < kind_.size(); ++i) {
+      if (kind_[i] != Kind::none && (kind_[i] == Kind::removed) == removed)
+        status_[i] = status_in(desired, load_.touched[i].key);
+    }
+  }
+  const core::Intent::LoadReport& load_;
+  std::vector<const core::RouteIntent*> now_;
+  std::vector<Kind> kind_;
+  std::vector<core::RouteStatus> status_;
+};
 
 }  // namespace
 
@@ -484,11 +513,13 @@ ReloadOutcome Service::reload_config(bool dry_run) {
     // What the reload below would report, worked out on a copy: a dry run
     // is rare and must not change anything, so it may cost the whole table.
     core::Intent next = intent_;
-    core::Intent::LoadReport report;
-    if (options_.smcroute_names) next.drop_api_shares(&report);
-    next.load_config(parsed.config, &report);
-    report_removed(report, next, last_desired_, out);
-    report_added_changed(report, next, core::compute_desired(next, links_), out);
+    core::Intent::LoadReport load;
+    if (options_.smcroute_names) next.drop_api_shares(&load);
+    next.load_config(parsed.config, &load);
+    ReloadReport report(load, next);
+    report.take_removed(last_desired_);
+    report.take_decided(core::compute_desired(next, links_));
+    report.fill(out);
     out.groups = groups_->plan_config(parsed.config.joins);
     if (options_.smcroute_names) {
       for (auto& item : groups_->drop_api_joins(true))
@@ -504,10 +535,11 @@ ReloadOutcome Service::reload_config(bool dry_run) {
   // lines appeared, went or got other OIFs; sync() then decides and writes
   // just those (S,G)s, unless the change is of a kind only the full path
   // gets right (phyint lines, VIFs, rules, wildcards...).
-  core::Intent::LoadReport report;
-  if (options_.smcroute_names) intent_.drop_api_shares(&report);
-  intent_.load_config(parsed.config, &report);
-  report_removed(report, intent_, last_desired_, out);
+  core::Intent::LoadReport load;
+  if (options_.smcroute_names) intent_.drop_api_shares(&load);
+  intent_.load_config(parsed.config, &load);
+  ReloadReport report(load, intent_);
+  report.take_removed(last_desired_);
 
   out.groups = groups_->plan_config(parsed.config.joins);
   if (options_.smcroute_names) {
@@ -523,9 +555,7 @@ ReloadOutcome Service::reload_config(bool dry_run) {
   if (retry_pending_ || links_ != last_desired_.links) changes.all = true;
   bool whole = false;
   if (changes.all || !changes.list.empty()) {
-    const Decided decided = [&](const core::Desired& d) {
-      report_added_changed(report, intent_, d, out);
-    };
+    const Decided decided = [&](const core::Desired& d) { report.take_decided(d); };
     sync(changes, &decided, &whole);
   }
   if (!whole) {
@@ -535,6 +565,7 @@ ReloadOutcome Service::reload_config(bool dry_run) {
   }
   const auto applied = Clock::now();
 
+  report.fill(out);
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
   spdlog::info("reloaded {}: {} added, {} changed, {} removed (read {:.1f} ms, applied {:.1f} ms)",

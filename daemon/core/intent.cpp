@@ -270,7 +270,7 @@ void Intent::load_config(const Config& config, LoadReport* report) {
   // whole list; without the list, the whole table.
   auto unnamed = [&](RouteIntent& route) { return route.loaded != stamp && route.from_config(); };
   auto drop_config_share = [&](Routes::iterator it) {
-    note_change(it->first, &it->second, report);
+    note_change(it->first, &it->second, report, true);
     it->second.shares.erase(kConfigOwner);
     it->second.pos.reset();
     return it->second.shares.empty() ? erase(it) : std::next(it);
@@ -309,7 +309,7 @@ void Intent::drop_api_shares(LoadReport* report) {
       ++it;
       continue;
     }
-    note_change(it->first, &route, report);
+    note_change(it->first, &route, report, true);
     std::erase_if(route.shares, [](const auto& share) { return share.first != kConfigOwner; });
     it = route.shares.empty() ? erase(it) : std::next(it);
   }
@@ -350,12 +350,20 @@ void Intent::note_change(const RouteKey& key) {
   note_change(key, it == routes_.end() ? nullptr : &it->second, nullptr);
 }
 
-void Intent::note_change(const RouteKey& key, const RouteIntent* before, LoadReport* report) {
+void Intent::note_change(const RouteKey& key, const RouteIntent* before, LoadReport* report,
+                         bool may_go) {
+  std::vector<std::string> names;
+  if (before) names = before->oifs();
   if (report) {
     auto [at, fresh] = report->index.try_emplace(key, report->touched.size());
     if (fresh) {
-      report->touched.emplace_back(
-          key, before ? std::optional<RouteIntent>(*before) : std::optional<RouteIntent>());
+      Touched& t = report->touched.emplace_back();
+      t.key = key;
+      t.existed = before != nullptr;
+      t.names = names;
+      if (before && may_go) t.whole = *before;
+    } else if (before && may_go && !report->touched[at->second].whole) {
+      report->touched[at->second].whole = *before;
     }
   }
   if (changes_.all) return;
@@ -365,10 +373,8 @@ void Intent::note_change(const RouteKey& key, const RouteIntent* before, LoadRep
   }
   Change& change = changes_.list.emplace_back();
   change.key = key;
-  if (before) {
-    change.existed = true;
-    change.names = before->oifs();
-  }
+  change.existed = before != nullptr;
+  change.names = std::move(names);
 }
 
 Intent::Changes Intent::take_changes() {

@@ -66,13 +66,19 @@ Result<void> validate_route_key(const RouteKey& key);
 class Intent {
  public:
   // What a reload did, route by route, for its report: every route whose
-  // existence or OIF set may have changed, once, with what it was before
-  // (nullopt: it did not exist), in the order they were met. A route that
-  // only moved to another line is not in it. A route whose config share
-  // changed but whose OIF set did not (another owner holds those OIFs) is
-  // in it: the caller compares before and after.
+  // existence or OIF set may have changed, once, with what it was before,
+  // in the order they were met. A route that only moved to another line is
+  // not in it. A route whose config share changed but whose OIF set did not
+  // (another owner holds those OIFs) is in it: the caller compares before
+  // and after.
+  struct Touched {
+    RouteKey key;
+    bool existed = false;              // the route existed before
+    std::vector<std::string> names;    // its OIFs then (all owners)
+    std::optional<RouteIntent> whole;  // all of it, kept when the reload may remove it
+  };
   struct LoadReport {
-    std::vector<std::pair<RouteKey, std::optional<RouteIntent>>> touched;
+    std::vector<Touched> touched;
     std::unordered_map<RouteKey, size_t, RouteKeyHash> index;  // key -> position in touched
   };
 
@@ -145,8 +151,10 @@ class Intent {
   void erase_if_unowned(const RouteKey& key);
   Routes::iterator erase(Routes::iterator it);
   void note_change(const RouteKey& key);
-  // note_change, plus the route's former self into `report`.
-  void note_change(const RouteKey& key, const RouteIntent* before, LoadReport* report);
+  // note_change, plus the route's former self into `report` (all of it
+  // when `may_go`: it may be gone afterwards).
+  void note_change(const RouteKey& key, const RouteIntent* before, LoadReport* report,
+                   bool may_go = false);
   size_t max_tracked_changes() const;
 
   // Below this many changes the list is kept whatever the table's size.

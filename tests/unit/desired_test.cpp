@@ -521,10 +521,10 @@ TEST_CASE("a reload's incremental path ends where the full path does, on random 
     for (const auto& [key, share] : shares_after)
       if (!shares_before.count(key)) really.insert(key);
     std::set<std::string> reported, copy_reported;
-    for (const auto& [key, before] : report.touched)
-      reported.insert(key.str());
-    for (const auto& [key, before] : copy_report.touched)
-      copy_reported.insert(key.str());
+    for (const auto& t : report.touched)
+      reported.insert(t.key.str());
+    for (const auto& t : copy_report.touched)
+      copy_reported.insert(t.key.str());
     CHECK(reported == really);
     CHECK(copy_reported == really);
     if (!changes.all) {

@@ -325,12 +325,20 @@ TEST_CASE("a reload notes only the routes whose lines appeared, went or got othe
     }
   }
   REQUIRE(report.touched.size() == 3);
-  for (const auto& [key, before] : report.touched) {
-    if (key == sg("a1", "10.0.0.6", "225.1.1.1")) {
-      CHECK_FALSE(before.has_value());
+  for (const auto& t : report.touched) {
+    CAPTURE(t.key.str());
+    if (t.key == sg("a1", "10.0.0.6", "225.1.1.1")) {
+      CHECK_FALSE(t.existed);
+      CHECK_FALSE(t.whole.has_value());
+    } else if (t.key == sg("a1", "10.0.0.3", "225.1.1.1")) {
+      CHECK(t.existed);
+      CHECK(t.names == Names{"a2", "a3"});
+      CHECK_FALSE(t.whole.has_value());  // it stays: no need to keep all of it
     } else {
-      REQUIRE(before.has_value());
-      CHECK(before->key == key);
+      CHECK(t.existed);
+      REQUIRE(t.whole.has_value());  // gone: the report shows it as it was
+      CHECK(t.whole->key == t.key);
+      CHECK(t.whole->oifs() == Names{"a2"});
     }
   }
   // Moved routes keep their seq and take their new line.
