@@ -568,7 +568,7 @@ ReloadOutcome Service::reload_config(bool dry_run) {
   report.fill(out);
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
-  spdlog::info("reloaded {}: {} added, {} changed, {} removed (read {:.1f} ms, applied {:.1f} ms)",
+  spdlog::info("reloaded {}: {} added, {} changed, {} removed (read {:.2f} ms, applied {:.2f} ms)",
                options_.config_file, out.added.size(), out.changed.size(), out.removed.size(),
                ms_between(started, valid), ms_between(valid, applied));
   return out;
