@@ -170,10 +170,11 @@ void Intent::load_config(const Config& config, LoadReport* report) {
   // memory read in order, where a hash lookup per line costs a cache miss or
   // two each (ten times the time on a big table). A line that is not next
   // on that walk is looked up, and the walk goes on after that route.
-  const uint64_t previous = loads_;
-  const uint64_t stamp = ++loads_;
+  const uint32_t previous = loads_;
+  const uint32_t stamp = ++loads_;
   if (!same_phyints(phyints_, config.phyints)) changes_ = Changes{true, {}};
-  if (routes_.empty()) routes_.reserve(config.routes.size());  // one rehash at start-up
+  const bool first = routes_.empty();                // start-up: nothing can lose its line
+  if (first) routes_.reserve(config.routes.size());  // one rehash, not a series
   std::vector<RouteIntent*> old = std::move(lines_.routes);
   const bool follow = lines_.valid;  // `old` holds every route with a config share
   // The list before last is this one's buffer: no large allocation (after
@@ -291,7 +292,7 @@ void Intent::load_config(const Config& config, LoadReport* report) {
         }
       }
     }
-  } else {
+  } else if (!first) {
     for (auto it = routes_.begin(); it != routes_.end();)
       it = unnamed(it->second) ? drop_config_share(it) : std::next(it);
   }

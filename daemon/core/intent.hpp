@@ -43,8 +43,8 @@ struct RouteIntent {
   uint64_t seq = 0;              // creation order: first route wins a (S,G) tie
   // Intent's own bookkeeping for load_config: the load that last named this
   // route, the load that recorded it as changed, its place in that load.
-  uint64_t loaded = 0;
-  uint64_t noted = 0;
+  uint32_t loaded = 0;
+  uint32_t noted = 0;
   uint32_t line = 0;
 
   std::vector<std::string> oifs() const;  // union of shares, first-asked order
@@ -166,7 +166,7 @@ class Intent {
   uint64_t next_seq_ = 1;
   uint64_t generation_ = 0;
   size_t wildcard_iifs_ = 0;  // routes whose inbound interface is a wildcard
-  uint64_t loads_ = 0;        // load_config calls, to stamp RouteIntent::loaded
+  uint32_t loads_ = 0;        // load_config calls (mod 2^32), to stamp RouteIntent::loaded
   // The routes the last load_config named, in the order of their first
   // lines, which the next load walks along the file. Pointers into routes_,
   // whose nodes never move; `valid` is cleared when one of them is erased
