@@ -171,7 +171,8 @@ void Intent::load_config(const Config& config, LoadReport* report) {
   // two each (ten times the time on a big table). A line that is not next
   // on that walk is looked up, and the walk goes on after that route.
   const uint32_t previous = loads_;
-  const uint32_t stamp = ++loads_;
+  if (++loads_ == 0) ++loads_;  // 0 is "never named", a route's starting stamp
+  const uint32_t stamp = loads_;
   if (!same_phyints(phyints_, config.phyints)) changes_ = Changes{true, {}};
   const bool first = routes_.empty();                // start-up: nothing can lose its line
   if (first) routes_.reserve(config.routes.size());  // one rehash, not a series
