@@ -10,6 +10,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -280,17 +281,24 @@ void mark_refused(core::Desired& desired, const core::Installed& installed,
 }  // namespace
 
 std::vector<core::Failure> Service::sync() {
-  // A few routes changed over the API and nothing else did: decide and
-  // plan just their (S,G)s, so that a route.add on a table of 50,000 costs
-  // what one route costs. core::update_desired and core::make_plan_for
-  // give up (nullopt) whenever the full path could answer differently (a
-  // VIF to add or release, wildcards, rules, links changed, a dynamic
-  // entry in the way), and active feed overrides always take the full path.
-  const core::Intent::Changes changes = intent_.take_changes();
+  return sync(intent_.take_changes(), nullptr);
+}
+
+std::vector<core::Failure> Service::sync(const core::Intent::Changes& changes,
+                                         const Decided* decided, bool* whole) {
+  // A few routes changed and nothing else did: decide and plan just their
+  // (S,G)s, so that a route.add on a table of 50,000, or a reload that
+  // edits a hundred of its lines, costs what those routes cost.
+  // core::update_desired and core::make_plan_for give up (nullopt) whenever
+  // the full path could answer differently (a VIF to add or release,
+  // wildcards, rules, links changed, a dynamic entry in the way), and
+  // active feed overrides always take the full path.
+  if (whole) *whole = false;
   if (!changes.all && !changes.list.empty() && (!upcalls_ || upcalls_->active_feeds().empty())) {
     core::Desired slice;
     if (auto sgs = core::update_desired(last_desired_, intent_, links_, changes, slice)) {
       if (auto plan = core::make_plan_for(installed_, slice, *sgs)) {
+        if (decided) (*decided)(last_desired_);
         auto failures = run_plan(*plan, false);
         mark_refused(last_desired_, installed_, failures);
         report_once(slice.warnings);
@@ -300,7 +308,10 @@ std::vector<core::Failure> Service::sync() {
       // replaces last_desired_ as a whole.
     }
   }
-  return sync_to(core::compute_desired(intent_, links_));
+  if (whole) *whole = true;
+  auto desired = core::compute_desired(intent_, links_);
+  if (decided) (*decided)(desired);
+  return sync_to(std::move(desired));
 }
 
 std::vector<core::Failure> Service::run_plan(const core::Plan& plan, bool whole_state) {
@@ -312,6 +323,12 @@ std::vector<core::Failure> Service::run_plan(const core::Plan& plan, bool whole_
   auto failures = plan.failures;
   auto applied = core::apply(*mroute_, installed_, plan);
   failures.insert(failures.end(), applied.begin(), applied.end());
+  // Whether something may still be failing: a reload then takes the full
+  // path, which tries every route again, as it always has.
+  if (whole_state)
+    retry_pending_ = !failures.empty();
+  else
+    retry_pending_ = retry_pending_ || !failures.empty();
   // A failure that persists (a route waiting for a free VIF) is logged once,
   // not at every sync. A plan of the whole state says which ones still hold.
   std::set<std::string> now;
@@ -334,7 +351,7 @@ void Service::report_once(const std::vector<core::Diagnostic>& warnings) {
 }
 
 std::vector<core::Failure> Service::sync_to(core::Desired desired) {
-  (void)intent_.take_changes();  // `desired` reflects them all (reload calls here directly)
+  (void)intent_.take_changes();              // `desired` reflects them all
   if (upcalls_) upcalls_->prepare(desired);  // dynamic entries, active feeds
   auto plan = core::make_plan(installed_, desired);
   // The plan holds its own copy of every entry it writes and nothing reads
@@ -416,21 +433,87 @@ core::Result<std::optional<core::RouteIntent>> Service::route_remove(
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
 core::RouteStatus status_in(const core::Desired& desired, const core::RouteKey& key) {
   auto it = desired.status.find(key);
   return it == desired.status.end() ? core::RouteStatus{} : it->second;
 }
 
-// A route changed when what it asks of the kernel changed: its OIF set.
-// Owners coming and going alone is not a change of the route.
-bool same_route(const core::RouteIntent& a, const core::RouteIntent& b) {
-  return a.oifs() == b.oifs();
-}
+// A reload's report, gathered in steps: which list each route the reload
+// touched goes to, its status when that is known (before the reload for a
+// removed route, once decided for the others), and at the end the items.
+// A route changed when what it asks of the kernel changed: its OIF set;
+// owners coming and going alone is not a change of the route.
+class ReloadReport {
+ public:
+  ReloadReport(const core::Intent::LoadReport& load, const core::Intent& intent)
+      : load_(load),
+        now_(load.touched.size()),
+        kind_(load.touched.size(), Kind::none),
+        status_(load.touched.size()) {
+    for (size_t i = 0; i < load.touched.size(); ++i) {
+      const auto& t = load.touched[i];
+      now_[i] = intent.find_route(t.key);
+      if (!now_[i])
+        kind_[i] = t.existed ? Kind::removed : Kind::none;
+      else if (!t.existed)
+        kind_[i] = Kind::added;
+      else if (t.names != now_[i]->oifs())
+        kind_[i] = Kind::changed;
+    }
+  }
+  // The statuses of the removed routes, from the state before the reload.
+  void take_removed(const core::Desired& before) { take(before, true); }
+  // The statuses of the added and changed ones, once decided.
+  void take_decided(const core::Desired& decided) { take(decided, false); }
+  // The lists, each in creation order as route.list has them.
+  void fill(ReloadOutcome& out) const {
+    for (size_t i = 0; i < kind_.size(); ++i) {
+      switch (kind_[i]) {
+        case Kind::added:
+          out.added.push_back({*now_[i], status_[i]});
+          break;
+        case Kind::changed:
+          out.changed.push_back({*now_[i], status_[i]});
+          break;
+        case Kind::removed:
+          out.removed.push_back({*load_.touched[i].whole, status_[i]});
+          break;
+        case Kind::none:
+          break;
+      }
+    }
+    auto by_seq = [](const RouteChange& a, const RouteChange& b) {
+      return a.route.seq < b.route.seq;
+    };
+    for (auto* list : {&out.added, &out.changed, &out.removed})
+      std::sort(list->begin(), list->end(), by_seq);
+  }
+
+ private:
+  enum class Kind { none, added, changed, removed };
+  void take(const core::Desired& desired, bool removed) {
+    for (size_t i = 0; i < kind_.size(); ++i) {
+      if (kind_[i] != Kind::none && (kind_[i] == Kind::removed) == removed)
+        status_[i] = status_in(desired, load_.touched[i].key);
+    }
+  }
+  const core::Intent::LoadReport& load_;
+  std::vector<const core::RouteIntent*> now_;
+  std::vector<Kind> kind_;
+  std::vector<core::RouteStatus> status_;
+};
 
 }  // namespace
 
 ReloadOutcome Service::reload_config(bool dry_run) {
   ReloadOutcome out;
+  const auto started = Clock::now();
   if (!dry_run) {
     spdlog::info("reloading {}", options_.config_file);
     sd_notify_reloading();
@@ -448,42 +531,68 @@ ReloadOutcome Service::reload_config(bool dry_run) {
   }
   out.ok = true;
 
-  core::Intent next = intent_;
-  if (options_.smcroute_names) {
-    // SMCRoute's reload makes the file the whole truth: runtime routes go.
-    for (const auto* r : intent_.routes())
-      for (const auto& owner : r->api_owners())
-        (void)next.remove_route(core::RouteRequest{r->key, {}, owner});
+  if (dry_run) {
+    // What the reload below would report, worked out on a copy: a dry run
+    // is rare and must not change anything, so it may cost the whole table.
+    core::Intent next = intent_;
+    core::Intent::LoadReport load;
+    if (options_.smcroute_names) next.drop_api_shares(&load);
+    next.load_config(parsed.config, &load);
+    ReloadReport report(load, next);
+    report.take_removed(last_desired_);
+    report.take_decided(core::compute_desired(next, links_));
+    report.fill(out);
+    out.groups = groups_->plan_config(parsed.config.joins);
+    if (options_.smcroute_names) {
+      for (auto& item : groups_->drop_api_joins(true))
+        out.groups["left"].push_back(item);
+    }
+    return out;
   }
-  next.load_config(parsed.config);
-  auto desired = core::compute_desired(next, links_);
 
-  for (const auto* r : next.routes()) {
-    const auto* old = intent_.find_route(r->key);
-    if (!old)
-      out.added.push_back({*r, status_in(desired, r->key)});
-    else if (!same_route(*old, *r))
-      out.changed.push_back({*r, status_in(desired, r->key)});
-  }
-  for (const auto* r : intent_.routes())
-    if (!next.find_route(r->key)) out.removed.push_back({*r, status_in(last_desired_, r->key)});
+  log_diagnostics(out.diagnostics);
+  const auto valid = Clock::now();
+
+  // The intent takes the new file in place, noting only the routes whose
+  // lines appeared, went or got other OIFs; sync() then decides and writes
+  // just those (S,G)s, unless the change is of a kind only the full path
+  // gets right (phyint lines, VIFs, rules, wildcards...).
+  core::Intent::LoadReport load;
+  if (options_.smcroute_names) intent_.drop_api_shares(&load);
+  intent_.load_config(parsed.config, &load);
+  ReloadReport report(load, intent_);
+  report.take_removed(last_desired_);
 
   out.groups = groups_->plan_config(parsed.config.joins);
   if (options_.smcroute_names) {
     for (auto& item : groups_->drop_api_joins(true))
       out.groups["left"].push_back(item);
+    groups_->drop_api_joins(false);
   }
-  if (dry_run) return out;
-
-  log_diagnostics(out.diagnostics);
-  intent_ = std::move(next);
-  if (options_.smcroute_names) groups_->drop_api_joins(false);
   groups_->load_config(parsed.config.joins);
-  sync_to(std::move(desired));
+
+  core::Intent::Changes changes = intent_.take_changes();
+  // A route something refused earlier (a full VIF table, the kernel) is
+  // tried again by a reload, as the full path does.
+  if (retry_pending_ || links_ != last_desired_.links) changes.all = true;
+  bool whole = false;
+  if (changes.all || !changes.list.empty()) {
+    const Decided decided = [&](const core::Desired& d) { report.take_decided(d); };
+    sync(changes, &decided, &whole);
+  }
+  if (!whole) {
+    // What sync_to does after a full pass; the phyint lines are the same.
+    groups_->update(links_);
+    if (mrdisc_) mrdisc_->update(intent_.phyints(), links_);
+  }
+  const auto applied = Clock::now();
+
+  report.fill(out);
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
-  spdlog::info("reloaded {}: {} added, {} changed, {} removed", options_.config_file,
-               out.added.size(), out.changed.size(), out.removed.size());
+  spdlog::info("reloaded {}: {} added, {} changed, {} removed (read {:.2f} ms, applied {:.2f} ms)",
+               options_.config_file, out.added.size(), out.changed.size(), out.removed.size(),
+               ms_between(started, valid), ms_between(valid, applied));
   return out;
 }
 

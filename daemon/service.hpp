@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -99,9 +100,17 @@ class Service {
  private:
   struct Handles;
 
+  // Called with the routes' new statuses once they are decided, before
+  // the kernel is touched (a reload's report shows these).
+  using Decided = std::function<void(const core::Desired&)>;
+
   std::vector<core::Failure> sync();
   // Fresh start only: the config's static entries straight into the kernel.
   void quick_start(const core::Config& config);
+  // sync() for `changes` (taken from intent_ already). `whole` is set when
+  // the full path ran (it also updated groups and mrdisc).
+  std::vector<core::Failure> sync(const core::Intent::Changes& changes, const Decided* decided,
+                                  bool* whole = nullptr);
   std::vector<core::Failure> sync_to(core::Desired desired);
   // Applies a plan and logs its failures (each persistent one once).
   std::vector<core::Failure> run_plan(const core::Plan& plan, bool whole_state);
@@ -127,6 +136,7 @@ class Service {
   core::Desired last_desired_;
   std::optional<core::Failure> last_failure_;
   std::set<std::string> reported_failures_;  // log each persistent failure once
+  bool retry_pending_ = false;               // a plan since the last full one had failures
   rpc::Dispatcher dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;
   std::unique_ptr<Mrdisc> mrdisc_;  // RFC 4286 announcements (mrdisc.hpp)

@@ -16,6 +16,7 @@
 #include "core/desired.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace mfcd::core {
 
@@ -110,7 +111,8 @@ class VifList {
         seen_(links, false),
         stamp_(links, kNoStamp),
         routes_(links, 0),
-        pinned_(links, false) {}
+        pinned_(links, false),
+        inbound_(links, 0) {}
   void use(const LinkInfo& info) {
     if (stamp_[info.index] != stamp) {
       stamp_[info.index] = stamp;
@@ -123,11 +125,14 @@ class VifList {
     seen_[info.index] = true;
     out_.push_back(DesiredVif{info.link->name, info.link->ifindex, info.ttl_threshold});
   }
+  // The route being resolved enters through `info` (after use()).
+  void enter(const LinkInfo& info) { ++inbound_[info.index]; }
   void export_uses(const std::vector<LinkInfo>& infos,
                    std::unordered_map<std::string, VifUse>& out) const {
     for (const auto& info : infos) {
       if (seen_[info.index])
-        out.emplace(info.link->name, VifUse{routes_[info.index], pinned_[info.index]});
+        out.emplace(info.link->name,
+                    VifUse{routes_[info.index], pinned_[info.index], inbound_[info.index]});
     }
   }
 
@@ -140,6 +145,7 @@ class VifList {
   std::vector<uint64_t> stamp_;
   std::vector<uint32_t> routes_;
   std::vector<bool> pinned_;
+  std::vector<uint32_t> inbound_;
 };
 
 void add_unique(std::vector<std::string>& list, const std::string& name) {
@@ -203,8 +209,10 @@ class Builder {
       iifs_ptr = &one_iif_;
     }
     const std::vector<const LinkInfo*>& iifs = *iifs_ptr;
-    for (const LinkInfo* info : iifs)
+    for (const LinkInfo* info : iifs) {
       family_vifs.use(*info);
+      family_vifs.enter(*info);
+    }
     static const std::string kNoName;
     const std::string& iif = iifs.empty() ? kNoName : iifs.front()->link->name;
 
@@ -265,6 +273,12 @@ class Builder {
       vifs_[f].export_uses(resolver_.infos(), desired_.uses[f]);
   }
 
+  // The link an exact name resolves to, if it exists and is enabled.
+  const LinkInfo* link(const std::string& name) const {
+    const LinkInfo* info = resolver_.find(name);
+    return info && info->enabled ? info : nullptr;
+  }
+
   // The links a route's names resolve to, each once (exact names only).
   std::vector<const LinkInfo*> links_of(const std::string& iif,
                                         const std::vector<std::string>& oifs) const {
@@ -318,19 +332,35 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
                                                  Desired& slice) {
   if (changes.all || links != desired.links || intent.has_wildcard_iif()) return std::nullopt;
 
-  // The routes changed, each with the names it had before its first change.
-  std::vector<const Intent::Change*> firsts;
+  // The routes changed, each with the names it had before its first change
+  // and what it is now, grouped by (S,G). A reload may bring thousands of
+  // changes: every step here is a hash lookup per change, never a scan of
+  // the list.
+  struct First {
+    const Intent::Change* change;
+    const RouteIntent* now;  // null: the route is gone
+  };
+  std::vector<First> firsts;
   std::vector<SgKey> sgs;
+  std::vector<std::vector<size_t>> changed_of_sg;  // parallel to sgs: positions in firsts
+  std::unordered_set<RouteKey, RouteKeyHash> seen;
+  std::unordered_map<SgKey, size_t, SgKeyHash> sg_index;
+  seen.reserve(changes.list.size());
+  sg_index.reserve(changes.list.size());
   for (const auto& change : changes.list) {
     if (!host_route(change.key) || is_wildcard(change.key.iif) || any_wildcard(change.names))
       return std::nullopt;
+    if (!seen.insert(change.key).second) continue;
     const RouteIntent* now = intent.find_route(change.key);
     if (now && any_wildcard(now->oifs())) return std::nullopt;
-    if (std::none_of(firsts.begin(), firsts.end(),
-                     [&](const Intent::Change* c) { return c->key == change.key; }))
-      firsts.push_back(&change);
     const SgKey sg{change.key.source->addr, change.key.group.addr};
-    if (std::find(sgs.begin(), sgs.end(), sg) == sgs.end()) sgs.push_back(sg);
+    auto [at, fresh] = sg_index.try_emplace(sg, sgs.size());
+    if (fresh) {
+      sgs.push_back(sg);
+      changed_of_sg.emplace_back();
+    }
+    changed_of_sg[at->second].push_back(firsts.size());
+    firsts.push_back(First{&change, now});
   }
 
   // VIF use counts after the change. A VIF that would be gained or released
@@ -338,7 +368,7 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   Desired scratch;
   Builder builder(scratch, intent.phyints(), links);
   std::unordered_map<std::string, VifUse> uses[2] = {desired.uses[0], desired.uses[1]};
-  for (const Intent::Change* change : firsts) {
+  for (const auto& [change, now] : firsts) {
     auto& family_uses = uses[family_index(change->key.family())];
     if (change->existed) {
       for (const LinkInfo* info : builder.links_of(change->key.iif, change->names)) {
@@ -346,13 +376,20 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
         if (it == family_uses.end() || it->second.routes == 0) return std::nullopt;
         --it->second.routes;
       }
+      if (const LinkInfo* in = builder.link(change->key.iif)) {
+        auto it = family_uses.find(in->link->name);
+        if (it == family_uses.end() || it->second.inbound == 0) return std::nullopt;
+        --it->second.inbound;
+      }
     }
-    if (const RouteIntent* now = intent.find_route(change->key)) {
-      for (const LinkInfo* info : builder.links_of(now->key.iif, now->oifs())) {
+    if (now) {
+      const auto oifs = now->oifs();
+      for (const LinkInfo* info : builder.links_of(now->key.iif, oifs)) {
         auto it = family_uses.find(info->link->name);
         if (it == family_uses.end()) return std::nullopt;  // would need a new VIF
         ++it->second.routes;
       }
+      if (const LinkInfo* in = builder.link(now->key.iif)) ++family_uses[in->link->name].inbound;
     }
   }
   for (const auto& family_uses : uses) {
@@ -362,19 +399,40 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   }
 
   // Every route of each touched (S,G), in creation order, decided afresh:
-  // the routes entering through an existing link, plus the changed ones
-  // (whose inbound interface may not exist; they are pending then).
+  // the changed ones (whose inbound interface may not exist; they are
+  // pending then), and every other route of the (S,G) that enters through a
+  // link some route enters through: only there can a route hold or contest
+  // the entry. On most tables few links are ever inbound, and a reload that
+  // edits single-feed routes looks nothing up here at all. A route belongs
+  // to one (S,G) only, so duplicates are looked for only among its few.
+  std::vector<const std::string*> inbound[2];
+  for (size_t f = 0; f < 2; ++f) {
+    for (const auto& link : links) {
+      auto it = uses[f].find(link.name);
+      if (it != uses[f].end() && it->second.inbound > 0) inbound[f].push_back(&link.name);
+    }
+  }
   std::vector<const RouteIntent*> routes;
-  for (const SgKey& sg : sgs) {
-    auto add = [&](const std::string& iif) {
-      const RouteIntent* r =
-          intent.find_route(RouteKey{iif, Prefix::host(sg.source), Prefix::host(sg.group)});
-      if (r && std::find(routes.begin(), routes.end(), r) == routes.end()) routes.push_back(r);
+  RouteKey probe;
+  for (size_t i = 0; i < sgs.size(); ++i) {
+    const size_t first_of_sg = routes.size();
+    auto add = [&](const RouteIntent* r) {
+      if (r && std::find(routes.begin() + static_cast<std::ptrdiff_t>(first_of_sg), routes.end(),
+                         r) == routes.end())
+        routes.push_back(r);
     };
-    for (const auto& link : links)
-      add(link.name);
-    for (const Intent::Change* change : firsts) {
-      if (SgKey{change->key.source->addr, change->key.group.addr} == sg) add(change->key.iif);
+    auto changed_through = [&](const std::string& iif) {
+      return std::any_of(changed_of_sg[i].begin(), changed_of_sg[i].end(),
+                         [&](size_t k) { return firsts[k].change->key.iif == iif; });
+    };
+    for (size_t k : changed_of_sg[i])
+      add(firsts[k].now);
+    probe.source = Prefix::host(sgs[i].source);
+    probe.group = Prefix::host(sgs[i].group);
+    for (const std::string* iif : inbound[family_index(sgs[i].group.family)]) {
+      if (changed_through(*iif)) continue;  // that route is the changed one
+      probe.iif = *iif;
+      add(intent.find_route(probe));
     }
   }
   std::sort(routes.begin(), routes.end(),
@@ -382,8 +440,8 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   for (const RouteIntent* r : routes)
     builder.add(*r);
 
-  for (const Intent::Change* change : firsts) {
-    if (!intent.find_route(change->key)) desired.status.erase(change->key);
+  for (const auto& [change, now] : firsts) {
+    if (!now) desired.status.erase(change->key);
   }
   for (auto& [key, status] : scratch.status)
     desired.status.insert_or_assign(key, std::move(status));

@@ -44,9 +44,12 @@ struct RouteStatus {
 // How many routes use an interface that has a VIF, and whether an enabled
 // phyint line holds that VIF anyway. Lets update_desired tell whether a
 // change would add or release a VIF without looking at every route.
+// `inbound` counts the routes entering through it: only on such a link can
+// a route hold or contest an (S,G), so only those are searched for rivals.
 struct VifUse {
   uint32_t routes = 0;
   bool pinned = false;
+  uint32_t inbound = 0;
 };
 
 struct Desired {

@@ -3,10 +3,11 @@
 // union of the shares. The config is just one more owner ("config"), which is
 // what lets a reload replace the file's routes while leaving what API clients
 // asked for alone. Every mutation is proportional to the route it touches,
-// except load_config, which by nature looks at every route once.
+// except load_config, which by nature reads every line of the file once.
 #include "core/intent.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace mfcd::core {
 
@@ -84,56 +85,256 @@ Result<void> validate_route_key(const RouteKey& key) {
   return validate_source_group(key.source, key.group);
 }
 
-void Intent::load_config(const Config& config) {
-  // Drop every config share first, then add the new ones: a route that the
-  // file still names keeps its seq (and so its place in ties and VIF order).
-  // A route left with no share is erased only after the file has been
-  // read: if the file still names it, it has a share again by then.
-  std::vector<const RouteKey*> orphans;
-  for (auto& [key, route] : routes_) {
-    if (route.shares.erase(kConfigOwner) != 0) route.pos.reset();
-    if (route.shares.empty()) orphans.push_back(&key);
+namespace {
+
+// What of a phyint line compute_desired and mrdisc act on; a line that only
+// moved is the same line.
+bool same_phyints(const std::vector<PhyintConf>& a, const std::vector<PhyintConf>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const PhyintConf& x, const PhyintConf& y) {
+                      return x.ifname == y.ifname && x.enabled == y.enabled &&
+                             x.mrdisc == y.mrdisc && x.ttl_threshold == y.ttl_threshold;
+                    });
+}
+
+// `head` is a proper beginning of `list`.
+bool starts_with(const std::vector<std::string>& list, const std::vector<std::string>& head) {
+  return head.size() < list.size() && std::equal(head.begin(), head.end(), list.begin());
+}
+
+bool adds_any(const std::vector<std::string>& share, const std::vector<std::string>& oifs) {
+  return std::any_of(oifs.begin(), oifs.end(), [&](const std::string& oif) {
+    return std::find(share.begin(), share.end(), oif) == share.end();
+  });
+}
+
+// Reading a big file, load_config compares every line with its route:
+// these compare and normalize without a call to memcmp per address.
+bool same_addr(const Addr& a, const Addr& b) {
+  uint64_t x[2], y[2];
+  std::memcpy(x, a.bytes.data(), sizeof x);
+  std::memcpy(y, b.bytes.data(), sizeof y);
+  return a.family == b.family && x[0] == y[0] && x[1] == y[1];
+}
+
+bool same_prefix(const Prefix& a, const Prefix& b) {
+  return a.len == b.len && same_addr(a.addr, b.addr);
+}
+
+bool zero_addr(const Addr& a) {
+  uint64_t x[2];
+  std::memcpy(x, a.bytes.data(), sizeof x);
+  return (x[0] | x[1]) == 0;
+}
+
+// A line's source as a route key holds it: 0.0.0.0 or :: (as a host or
+// as /0) is no source, as normalized() has it.
+const Prefix* key_source(const RouteConf& conf) {
+  if (!conf.source) return nullptr;
+  const Prefix& s = *conf.source;
+  if (zero_addr(s.addr) && (s.len == 0 || s.is_host())) return nullptr;
+  return &s;
+}
+
+bool key_of_line(const RouteKey& key, const RouteConf& conf, const Prefix* source) {
+  if (!same_prefix(key.group, conf.group)) return false;
+  if (source ? !(key.source && same_prefix(*key.source, *source)) : key.source.has_value())
+    return false;
+  return key.iif == conf.iif;
+}
+
+// pos = `to`, without copying the file name when it is the same.
+void move_pos(std::optional<SourcePos>& pos, const SourcePos& to) {
+  if (!pos) {
+    pos = to;
+    return;
   }
-  routes_.reserve(routes_.size() + config.routes.size());  // one rehash, not a series
+  if (pos->line == to.line && pos->column == to.column && pos->file == to.file) return;
+  pos->line = to.line;
+  pos->column = to.column;
+  if (pos->file != to.file) pos->file = to.file;
+}
+
+}  // namespace
+
+void Intent::load_config(const Config& config, LoadReport* report) {
+  // Each line is compared with the route's config share as it stands: the
+  // same OIFs leave the route alone (a new line number just updates pos),
+  // anything else is noted before it is changed. Nothing is dropped up
+  // front, so a route the file still names stays exactly as it was: its
+  // seq, its API shares. Routes are stamped with this load as they are
+  // seen; whatever held a config share and was not seen lost its line.
+  //
+  // The route of a line is found by walking the last load's routes in file
+  // order alongside the file: an unchanged line is then one comparison with
+  // memory read in order, where a hash lookup per line costs a cache miss or
+  // two each (ten times the time on a big table). A line that is not next
+  // on that walk is looked up, and the walk goes on after that route.
+  const uint32_t previous = loads_;
+  if (++loads_ == 0) ++loads_;  // 0 is "never named", a route's starting stamp
+  const uint32_t stamp = loads_;
+  if (!same_phyints(phyints_, config.phyints)) changes_ = Changes{true, {}};
+  const bool first = routes_.empty();                // start-up: nothing can lose its line
+  if (first) routes_.reserve(config.routes.size());  // one rehash, not a series
+  std::vector<RouteIntent*> old = std::move(lines_.routes);
+  const bool follow = lines_.valid;  // `old` holds every route with a config share
+  // The list before last is this one's buffer: no large allocation (after
+  // parsing a file, one makes malloc tidy up every small block first).
+  lines_.routes = std::move(lines_.spare);
+  lines_.routes.clear();
+  lines_.routes.reserve(config.routes.size());
+  size_t next = 0;                                 // the walk's position in `old`
+  std::vector<std::pair<size_t, size_t>> skipped;  // [from, to) of `old` the walk jumped over
+  struct Split {
+    RouteIntent* route;
+    std::vector<std::string> before;  // its config share before this load
+  };
+  std::vector<Split> split;
   const std::string config_owner = kConfigOwner;
   RouteKey key;
   for (const auto& conf : config.routes) {
-    key.iif = conf.iif;
-    key.source = conf.source;
-    key.group = conf.group;
-    key = normalized(std::move(key));
-    RouteIntent& route = route_for(key);
-    auto& share = route.shares[config_owner];
-    if (share.empty()) {
-      share = conf.oifs;  // the parser leaves no duplicates
+    const Prefix* source = key_source(conf);
+    RouteIntent* route = nullptr;
+    if (follow && next < old.size() && key_of_line(old[next]->key, conf, source)) {
+      route = old[next++];
     } else {
-      merge_into(share, conf.oifs);
+      key.iif = conf.iif;
+      key.source = source ? std::optional<Prefix>(*source) : std::nullopt;
+      key.group = conf.group;
+      auto [it, inserted] = routes_.try_emplace(key);
+      route = &it->second;
+      if (inserted) {
+        init_route(it);
+        note_change(key, nullptr, report);
+        route->shares.emplace(config_owner, conf.oifs);  // the parser leaves no duplicates
+        route->pos = conf.pos;
+        route->loaded = route->noted = stamp;
+        route->line = static_cast<uint32_t>(lines_.routes.size());
+        lines_.routes.push_back(route);
+        continue;
+      }
+      if (follow && route->loaded == previous) {
+        // On the walk further on (or back): go on from there. The routes
+        // stepped over may have lost their lines.
+        if (route->line > next) skipped.emplace_back(next, route->line);
+        next = route->line + 1;
+      }
     }
-    if (!route.pos) route.pos = conf.pos;
+    if (route->loaded != stamp) {
+      // The first line naming this route.
+      route->loaded = stamp;
+      route->line = static_cast<uint32_t>(lines_.routes.size());
+      lines_.routes.push_back(route);
+      auto share = route->shares.find(config_owner);
+      if (share != route->shares.end() && share->second == conf.oifs) {
+        move_pos(route->pos, conf.pos);
+        continue;
+      }
+      if (share != route->shares.end() && starts_with(share->second, conf.oifs)) {
+        // What later lines for this route may still add up to its share
+        // as it was: decided once every line has been read.
+        split.push_back(Split{route, std::move(share->second)});
+        share->second = conf.oifs;
+        route->noted = stamp;
+        move_pos(route->pos, conf.pos);
+        continue;
+      }
+      note_change(route->key, route, report);
+      route->noted = stamp;
+      if (share == route->shares.end())
+        route->shares.emplace(config_owner, conf.oifs);
+      else
+        share->second = conf.oifs;
+      route->pos = conf.pos;
+      continue;
+    }
+    // A later line for the same route: its OIFs add to the first's. Until
+    // now the route may have stood unchanged; if this line adds an OIF, it
+    // is noted here, still as it was before this load.
+    auto& share = route->shares[config_owner];
+    if (route->noted != stamp && adds_any(share, conf.oifs)) {
+      note_change(route->key, route, report);
+      route->noted = stamp;
+    }
+    merge_into(share, conf.oifs);
   }
-  for (const RouteKey* orphan : orphans) {
-    auto it = routes_.find(*orphan);
-    if (it != routes_.end() && it->second.shares.empty()) erase(it);
+  for (auto& [route, before] : split) {
+    auto& share = route->shares.find(config_owner)->second;
+    if (share == before) continue;
+    std::swap(share, before);  // noted as it was
+    note_change(route->key, route, report);
+    std::swap(share, before);
   }
-  changes_ = Changes{true, {}};
+
+  // The routes whose lines are gone. Following the walk, only those it
+  // stepped over or never reached can be (a second pass over every route
+  // would read them all from memory again); after much reordering, the
+  // whole list; without the list, the whole table.
+  auto unnamed = [&](RouteIntent& route) { return route.loaded != stamp && route.from_config(); };
+  auto drop_config_share = [&](Routes::iterator it) {
+    note_change(it->first, &it->second, report, true);
+    it->second.shares.erase(kConfigOwner);
+    it->second.pos.reset();
+    return it->second.shares.empty() ? erase(it) : std::next(it);
+  };
+  if (follow) {
+    if (next < old.size()) skipped.emplace_back(next, old.size());
+    size_t stepped = 0;
+    for (const auto& [from, to] : skipped)
+      stepped += to - from;
+    if (stepped > old.size()) skipped.assign(1, {0, old.size()});
+    for (const auto& [from, to] : skipped) {
+      for (size_t i = from; i < to; ++i) {
+        // A route stepped over twice is dropped the first time.
+        if (old[i] && unnamed(*old[i])) {
+          RouteIntent* route = old[i];
+          old[i] = nullptr;
+          drop_config_share(routes_.find(route->key));
+        }
+      }
+    }
+  } else if (!first) {
+    for (auto it = routes_.begin(); it != routes_.end();)
+      it = unnamed(it->second) ? drop_config_share(it) : std::next(it);
+  }
+  lines_.valid = true;
+  lines_.spare = std::move(old);
   phyints_ = config.phyints;
   joins_ = config.joins;
   ++generation_;
 }
 
+void Intent::drop_api_shares(LoadReport* report) {
+  for (auto it = routes_.begin(); it != routes_.end();) {
+    RouteIntent& route = it->second;
+    if (!route.from_api()) {
+      ++it;
+      continue;
+    }
+    note_change(it->first, &route, report, true);
+    std::erase_if(route.shares, [](const auto& share) { return share.first != kConfigOwner; });
+    it = route.shares.empty() ? erase(it) : std::next(it);
+  }
+  ++generation_;
+}
+
 RouteIntent& Intent::route_for(const RouteKey& key) {
   auto [it, inserted] = routes_.try_emplace(key);
-  if (inserted) {
-    it->second.key = key;
-    it->second.seq = next_seq_++;
-    if (is_wildcard(key.iif)) ++wildcard_iifs_;
-  }
+  if (inserted) init_route(it);
   return it->second;
 }
 
-void Intent::erase(std::unordered_map<RouteKey, RouteIntent, RouteKeyHash>::iterator it) {
+void Intent::init_route(Routes::iterator it) {
+  it->second.key = it->first;
+  it->second.seq = next_seq_++;
+  if (is_wildcard(it->first.iif)) ++wildcard_iifs_;
+}
+
+Intent::Routes::iterator Intent::erase(Routes::iterator it) {
   if (is_wildcard(it->first.iif)) --wildcard_iifs_;
-  routes_.erase(it);
+  // Its node may be on the last load's list; the next load looks up every line.
+  if (loads_ != 0 && it->second.loaded == loads_) lines_.valid = false;
+  return routes_.erase(it);
 }
 
 void Intent::erase_if_unowned(const RouteKey& key) {
@@ -141,18 +342,41 @@ void Intent::erase_if_unowned(const RouteKey& key) {
   if (it != routes_.end() && it->second.shares.empty()) erase(it);
 }
 
+size_t Intent::max_tracked_changes() const {
+  return std::max(kMinTrackedChanges, routes_.size() / 4);
+}
+
 void Intent::note_change(const RouteKey& key) {
   if (changes_.all) return;
-  if (changes_.list.size() >= kMaxTrackedChanges) {
+  auto it = routes_.find(key);
+  note_change(key, it == routes_.end() ? nullptr : &it->second, nullptr);
+}
+
+void Intent::note_change(const RouteKey& key, const RouteIntent* before, LoadReport* report,
+                         bool may_go) {
+  std::vector<std::string> names;
+  if (before) names = before->oifs();
+  if (report) {
+    auto [at, fresh] = report->index.try_emplace(key, report->touched.size());
+    if (fresh) {
+      Touched& t = report->touched.emplace_back();
+      t.key = key;
+      t.existed = before != nullptr;
+      t.names = names;
+      if (before && may_go) t.whole = *before;
+    } else if (before && may_go && !report->touched[at->second].whole) {
+      report->touched[at->second].whole = *before;
+    }
+  }
+  if (changes_.all) return;
+  if (changes_.list.size() >= max_tracked_changes()) {
     changes_ = Changes{true, {}};
     return;
   }
   Change& change = changes_.list.emplace_back();
   change.key = key;
-  if (auto it = routes_.find(key); it != routes_.end()) {
-    change.existed = true;
-    change.names = it->second.oifs();
-  }
+  change.existed = before != nullptr;
+  change.names = std::move(names);
 }
 
 Intent::Changes Intent::take_changes() {
@@ -164,6 +388,7 @@ Intent::Changes Intent::take_changes() {
 const RouteIntent& Intent::add_route(const RouteRequest& req) {
   note_change(normalized(req.key));
   RouteIntent& route = route_for(normalized(req.key));
+  if (req.owner == kConfigOwner) lines_.valid = false;  // a config share off the list
   merge_into(route.shares[req.owner], req.oifs);
   ++generation_;
   return route;
@@ -172,6 +397,7 @@ const RouteIntent& Intent::add_route(const RouteRequest& req) {
 const RouteIntent& Intent::set_route(const RouteRequest& req) {
   note_change(normalized(req.key));
   RouteIntent& route = route_for(normalized(req.key));
+  if (req.owner == kConfigOwner) lines_.valid = false;  // a config share off the list
   route.shares[req.owner] = deduplicated(req.oifs);
   ++generation_;
   return route;
@@ -228,6 +454,7 @@ void Intent::restore_route(const RouteKey& key, const std::optional<RouteIntent>
   if (it != routes_.end()) erase(it);
   if (before) {
     if (is_wildcard(k.iif)) ++wildcard_iifs_;
+    if (before->from_config()) lines_.valid = false;  // a config share off the list
     routes_.emplace(k, *before);
   }
   erase_if_unowned(k);

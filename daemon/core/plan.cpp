@@ -250,14 +250,28 @@ std::optional<Plan> plan_entries(const Installed& installed, const Desired& desi
     plan_vifs(f, installed, desired, plan, early_vif_dels, vif_adds, vif_dels,
               vifs[family_index(f)]);
   }
+  // With `only`, each key's installed entry is looked up once, here: on a
+  // big table each lookup is a cache miss, and the loops below need it twice.
+  std::unordered_map<SgKey, const InstalledMfc*, SgKeyHash> have_of;
   if (only) {
     if (!early_vif_dels.empty() || !vif_adds.empty() || !vif_dels.empty() || !plan.failures.empty())
       return std::nullopt;
+    have_of.reserve(only->size());
     for (const SgKey& key : *only) {
       auto have = installed.mfc.find(key);
-      if (have != installed.mfc.end() && have->second.dynamic) return std::nullopt;
+      if (have == installed.mfc.end()) continue;
+      if (have->second.dynamic) return std::nullopt;
+      have_of.emplace(key, &have->second);
     }
   }
+  auto installed_entry = [&](const SgKey& key) -> const InstalledMfc* {
+    if (only) {
+      auto it = have_of.find(key);
+      return it == have_of.end() ? nullptr : it->second;
+    }
+    auto it = installed.mfc.find(key);
+    return it == installed.mfc.end() ? nullptr : &it->second;
+  };
 
   for (auto& vp : vifs) {
     vp.list.reserve(vp.by_name.size());
@@ -310,10 +324,9 @@ std::optional<Plan> plan_entries(const Installed& installed, const Desired& desi
     // A re-created VIF vanished from the kernel's copy of every entry that
     // used it, so those entries are written again even if unchanged here.
     if (!installed.mfc.empty()) {
-      auto have = installed.mfc.find(key);
-      if (have != installed.mfc.end() && have->second.conf == conf &&
-          have->second.dynamic == want.dynamic && (used & vp.recreated) == 0 &&
-          have->second.route == want.route) {
+      const InstalledMfc* have = installed_entry(key);
+      if (have && have->conf == conf && have->dynamic == want.dynamic &&
+          (used & vp.recreated) == 0 && have->route == want.route) {
         continue;
       }
     }
@@ -329,10 +342,8 @@ std::optional<Plan> plan_entries(const Installed& installed, const Desired& desi
             [](const auto& a, const auto& b) { return sg_less(a.first, b.first); });
 
   if (only) {
-    for (const SgKey& key : *only) {
-      auto have = installed.mfc.find(key);
-      if (have != installed.mfc.end() && !desired.mfc.count(key))
-        mfc_dels.push_back(del_mfc_op(key, have->second));
+    for (const auto& [key, have] : have_of) {
+      if (!desired.mfc.count(key)) mfc_dels.push_back(del_mfc_op(key, *have));
     }
   } else {
     for (const auto& [key, have] : installed.mfc) {

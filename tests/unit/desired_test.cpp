@@ -4,6 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "fake_kernel.hpp"
 
 namespace mfcd::core {
@@ -215,7 +219,7 @@ std::vector<std::string> use_lines(const Desired& d) {
   for (size_t f = 0; f < 2; ++f)
     for (const auto& [name, use] : d.uses[f])
       out.push_back(std::to_string(f) + " " + name + " " + std::to_string(use.routes) +
-                    (use.pinned ? " pinned" : ""));
+                    (use.pinned ? " pinned" : "") + " in " + std::to_string(use.inbound));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -337,6 +341,274 @@ TEST_CASE("update_desired and make_plan_for give what the full path gives, on ra
   CHECK(incremental > 500);
   CHECK(vif_changes > 50);
   MESSAGE("incremental " << incremental << ", full " << full << ", VIF changes " << vif_changes);
+}
+
+}  // namespace mfcd::core
+
+namespace mfcd::core {
+namespace {
+
+// A route line of the config the reload test edits.
+struct Line {
+  std::string iif;
+  int source = 1, group = 1;  // 10.0.0.S, 225.1.1.G
+  Names oifs;
+};
+
+std::string text_of(const std::string& phyints, const std::vector<Line>& lines) {
+  std::string text = phyints;
+  for (const Line& l : lines) {
+    if (l.iif.empty()) {
+      text += "# a line that only moves the others\n";
+      continue;
+    }
+    text += "mroute from " + l.iif + " source 10.0.0." + std::to_string(l.source) +
+            " group 225.1.1." + std::to_string(l.group) + " to";
+    for (const auto& oif : l.oifs)
+      text += " " + oif;
+    text += "\n";
+  }
+  return text;
+}
+
+// Each route's config share, to tell which ones a reload really changed.
+std::map<std::string, Names> config_shares(const Intent& intent) {
+  std::map<std::string, Names> out;
+  for (const RouteIntent* r : intent.routes()) {
+    if (auto it = r->shares.find(kConfigOwner); it != r->shares.end())
+      out[r->key.str()] = it->second;
+  }
+  return out;
+}
+
+std::vector<std::string> route_lines(const Intent& intent) {
+  std::vector<std::string> out;
+  for (const RouteIntent* r : intent.routes()) {
+    std::string line = r->key.str() + " seq " + std::to_string(r->seq) + " pos " +
+                       (r->pos ? r->pos->str() : "-") + " oifs";
+    for (const auto& [owner, share] : r->shares) {
+      line += " " + owner + ":";
+      for (const auto& oif : share)
+        line += oif + ",";
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a reload's incremental path ends where the full path does, on random edits") {
+  // As in the test above: a6 is disabled by its phyint line, nx does not
+  // exist, only a1 and a2 are held by phyint lines. Few sources and groups,
+  // so routes share (S,G)s (standby) and lines name the same route twice.
+  const Links links{{"a1", 2}, {"a2", 3}, {"a3", 4}, {"a4", 5}, {"a5", 6}, {"a6", 7}};
+  const Names ifnames{"a1", "a2", "a3", "a4", "a5", "a6", "nx"};
+  const std::vector<std::string> phyint_sets{
+      "phyint a1 enable\nphyint a2 enable\nphyint a6 disable\n",
+      "phyint a1 enable\nphyint a2 enable\nphyint a6 disable\nphyint a3 enable ttl-threshold 3\n",
+      "phyint a1 enable\nphyint a2 enable\n"};
+  Rng rng{0x2545f4914f6cdd1dULL};
+  // Config lines name one OIF at least, never their own inbound interface.
+  auto random_oifs = [&](const std::string& iif) {
+    Names oifs;
+    for (size_t i = 0, n = 1 + rng.below(3); i < n; ++i) {
+      const std::string& oif = ifnames[rng.below(ifnames.size())];
+      if (oif != iif && std::find(oifs.begin(), oifs.end(), oif) == oifs.end()) oifs.push_back(oif);
+    }
+    if (oifs.empty()) oifs.push_back(iif == "a5" ? "a4" : "a5");
+    return oifs;
+  };
+  auto random_line = [&] {
+    Line l;
+    l.iif = ifnames[rng.below(ifnames.size())];
+    l.source = 1 + static_cast<int>(rng.below(4));
+    l.group = 1 + static_cast<int>(rng.below(4));
+    l.oifs = random_oifs(l.iif);
+    return l;
+  };
+  std::vector<Line> lines;
+  for (int i = 0; i < 12; ++i)
+    lines.push_back(random_line());
+  size_t phyints = 0;
+
+  Intent intent;
+  intent.load_config(test::config_from(text_of(phyint_sets[phyints], lines)));
+  test::FakeKernel kernel;
+  Installed installed;
+  Desired last = compute_desired(intent, links);
+  REQUIRE(apply(kernel, installed, make_plan(installed, last)).empty());
+  (void)intent.take_changes();
+
+  int incremental = 0, full = 0, quiet = 0, writes = 0;
+  for (int round = 0; round < 2000; ++round) {
+    INFO("round " << round);
+    // Now and then an API client changes a route in between, applied the
+    // way the service does.
+    if (rng.below(4) == 0) {
+      Line l = random_line();
+      RouteRequest req{RouteKey{l.iif, *parse_prefix("10.0.0." + std::to_string(l.source)).prefix,
+                                *parse_prefix("225.1.1." + std::to_string(l.group)).prefix},
+                       l.oifs, "api"};
+      if (rng.below(2) == 0)
+        intent.add_route(req);
+      else
+        (void)intent.remove_route(RouteRequest{req.key, {}, rng.below(2) ? "api" : "mfcctl"});
+      (void)intent.take_changes();
+      last = compute_desired(intent, links);
+      CHECK(apply(kernel, installed, make_plan(installed, last)).empty());
+    }
+
+    // Edit the file: remove, add, re-point, move and duplicate lines.
+    for (size_t e = 0, n = rng.below(4); e < n; ++e) {
+      switch (rng.below(7)) {
+        case 0:
+          if (!lines.empty())
+            lines.erase(lines.begin() + static_cast<long>(rng.below(lines.size())));
+          break;
+        case 1:
+          lines.insert(lines.begin() + static_cast<long>(rng.below(lines.size() + 1)),
+                       random_line());
+          break;
+        case 2:
+        case 3:
+          if (!lines.empty()) {
+            Line& l = lines[rng.below(lines.size())];
+            l.oifs = random_oifs(l.iif);
+          }
+          break;
+        case 4:
+          if (!lines.empty()) {
+            const size_t from = rng.below(lines.size());
+            Line l = lines[from];
+            lines.erase(lines.begin() + static_cast<long>(from));
+            lines.insert(lines.begin() + static_cast<long>(rng.below(lines.size() + 1)), l);
+          }
+          break;
+        case 5:
+          if (!lines.empty()) {  // the same route once more, other OIFs
+            Line l = lines[rng.below(lines.size())];
+            l.oifs = random_oifs(l.iif);
+            lines.insert(lines.begin() + static_cast<long>(rng.below(lines.size() + 1)), l);
+          }
+          break;
+        default:
+          lines.insert(lines.begin() + static_cast<long>(rng.below(lines.size() + 1)), Line{});
+          break;
+      }
+    }
+    if (rng.below(25) == 0) phyints = rng.below(phyint_sets.size());
+    const Config config = test::config_from(text_of(phyint_sets[phyints], lines));
+
+    // The dry run's way: a copy, every line looked up.
+    Intent copy = intent;
+    Intent::LoadReport copy_report;
+    copy.load_config(config, &copy_report);
+
+    const auto shares_before = config_shares(intent);
+    Intent::LoadReport report;
+    intent.load_config(config, &report);
+    const Intent::Changes changes = intent.take_changes();
+    CHECK(route_lines(intent) == route_lines(copy));
+
+    // Precise: what is noted is exactly what changed in the config shares.
+    const auto shares_after = config_shares(intent);
+    std::set<std::string> really;
+    for (const auto& [key, share] : shares_before) {
+      auto it = shares_after.find(key);
+      if (it == shares_after.end() || it->second != share) really.insert(key);
+    }
+    for (const auto& [key, share] : shares_after)
+      if (!shares_before.count(key)) really.insert(key);
+    std::set<std::string> reported, copy_reported;
+    for (const auto& t : report.touched)
+      reported.insert(t.key.str());
+    for (const auto& t : copy_report.touched)
+      copy_reported.insert(t.key.str());
+    CHECK(reported == really);
+    CHECK(copy_reported == really);
+    if (!changes.all) {
+      std::set<std::string> noted;
+      for (const auto& c : changes.list)
+        noted.insert(c.key.str());
+      CHECK(noted == really);
+    }
+
+    const Desired want = compute_desired(intent, links);
+    const Plan want_plan = make_plan(installed, want);
+    writes += static_cast<int>(want_plan.ops.size());
+    if (!changes.all && changes.list.empty()) {
+      // Nothing to do, and the full path agrees: no kernel write at all.
+      ++quiet;
+      CHECK(want_plan.ops.empty());
+      CHECK(status_lines(last) == status_lines(want));
+    } else {
+      Desired got = last;
+      Desired slice;
+      std::optional<Plan> got_plan;
+      if (!changes.all) {
+        if (auto sgs = update_desired(got, intent, links, changes, slice))
+          got_plan = make_plan_for(installed, slice, *sgs);
+      }
+      if (got_plan) {
+        ++incremental;
+        CHECK(test::op_lines(*got_plan) == test::op_lines(want_plan));
+        CHECK(status_lines(got) == status_lines(want));
+        CHECK(use_lines(got) == use_lines(want));
+        last = std::move(got);
+      } else {
+        ++full;
+        last = want;
+      }
+    }
+    CHECK(apply(kernel, installed, want_plan).empty());
+    CHECK(kernel.table() == test::state_lines(installed));
+  }
+  CHECK(incremental > 300);
+  CHECK(full > 30);
+  CHECK(quiet > 50);
+  MESSAGE("reloads: incremental " << incremental << ", full " << full << ", nothing to do " << quiet
+                                  << "; kernel writes " << writes);
+}
+
+TEST_CASE("a reload of a big table with a hundred changes takes the incremental path") {
+  const Links links{{"a1", 2}, {"a2", 3}, {"a3", 4}};
+  auto text = [](int removed_every, int changed_every, int added) {
+    std::string out = "phyint a1 enable\nphyint a2 enable\nphyint a3 enable\n";
+    for (int i = 0; i < 4000; ++i) {
+      if (removed_every && i % removed_every == 1) continue;
+      out += "mroute from a1 source 10.0." + std::to_string(i / 250) + "." +
+             std::to_string(i % 250 + 1) + " group 225.1.1.1 to " +
+             (changed_every && i % changed_every == 2 ? "a3" : "a2") + "\n";
+    }
+    for (int i = 0; i < added; ++i)
+      out += "mroute from a1 source 10.1.0." + std::to_string(i + 1) + " group 225.1.1.1 to a3\n";
+    return out;
+  };
+  Intent intent;
+  intent.load_config(test::config_from(text(0, 0, 0)));
+  test::FakeKernel kernel;
+  kernel.record = false;
+  Installed installed;
+  Desired last = compute_desired(intent, links);
+  REQUIRE(apply(kernel, installed, make_plan(installed, last)).empty());
+  (void)intent.take_changes();
+
+  // 34 removed, 34 re-pointed, 32 new: 100 of 4,000.
+  intent.load_config(test::config_from(text(120, 120, 32)));
+  const Intent::Changes changes = intent.take_changes();
+  REQUIRE_FALSE(changes.all);
+  CHECK(changes.list.size() == 100);
+  Desired slice;
+  auto sgs = update_desired(last, intent, links, changes, slice);
+  REQUIRE(sgs.has_value());
+  auto plan = make_plan_for(installed, slice, *sgs);
+  REQUIRE(plan.has_value());
+  const Desired want = compute_desired(intent, links);
+  const Plan want_plan = make_plan(installed, want);
+  CHECK(test::op_lines(*plan) == test::op_lines(want_plan));
+  CHECK(plan->ops.size() == 100);
+  CHECK(status_lines(last) == status_lines(want));
 }
 
 }  // namespace mfcd::core

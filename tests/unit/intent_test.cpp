@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "fake_kernel.hpp"
 
 namespace mfcd::core {
@@ -260,6 +262,267 @@ TEST_CASE("validate_route_key explains what is wrong") {
   CHECK(error_of(bad) == "group 225.1.1.1/16 has host bits set beyond /16");
   bad.group.len = 40;
   CHECK(error_of(bad) == "group prefix length 40 out of range 0..32");
+}
+
+}  // namespace mfcd::core
+
+namespace mfcd::core {
+namespace {
+
+std::vector<std::string> change_keys(const Intent::Changes& changes) {
+  std::vector<std::string> out;
+  for (const auto& c : changes.list)
+    out.push_back(c.key.str());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string numbered_routes(int from, int to, const std::string& oifs = "a2") {
+  std::string text;
+  for (int i = from; i < to; ++i)
+    text += "mroute from a1 source 10.0.0.1 group 225.1." + std::to_string(i / 200) + "." +
+            std::to_string(i % 200 + 1) + " to " + oifs + "\n";
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("a reload notes only the routes whose lines appeared, went or got other OIFs") {
+  Intent intent;
+  intent.load_config(
+      config_from("phyint a1 enable\n"
+                  "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n"
+                  "mroute from a1 source 10.0.0.2 group 225.1.1.1 to a2\n"
+                  "mroute from a1 source 10.0.0.3 group 225.1.1.1 to a2 a3\n"
+                  "mroute from a1 source 10.0.0.4 group 225.1.1.1 to a2\n"
+                  "mroute from a1 source 10.0.0.5 group 225.1.1.1 to a2\n"));
+  CHECK(intent.take_changes().all);  // the first load: everything is new
+  const uint64_t seq4 = intent.find_route(sg("a1", "10.0.0.4", "225.1.1.1"))->seq;
+
+  // .1 goes, .3 loses a3, .6 is new; every other line moves up or down.
+  Intent::LoadReport report;
+  intent.load_config(config_from("phyint a1 enable\n"
+                                 "# a comment shifts every line\n"
+                                 "mroute from a1 source 10.0.0.6 group 225.1.1.1 to a4\n"
+                                 "mroute from a1 source 10.0.0.2 group 225.1.1.1 to a2\n"
+                                 "mroute from a1 source 10.0.0.3 group 225.1.1.1 to a2\n"
+                                 "mroute from a1 source 10.0.0.5 group 225.1.1.1 to a2\n"
+                                 "mroute from a1 source 10.0.0.4 group 225.1.1.1 to a2\n"),
+                     &report);
+  const Intent::Changes changes = intent.take_changes();
+  CHECK_FALSE(changes.all);
+  CHECK(change_keys(changes) ==
+        Names{"a1 (10.0.0.1, 225.1.1.1)", "a1 (10.0.0.3, 225.1.1.1)", "a1 (10.0.0.6, 225.1.1.1)"});
+  for (const auto& c : changes.list) {
+    if (c.key == sg("a1", "10.0.0.3", "225.1.1.1")) {
+      CHECK(c.existed);
+      CHECK(c.names == Names{"a2", "a3"});
+    } else if (c.key == sg("a1", "10.0.0.6", "225.1.1.1")) {
+      CHECK_FALSE(c.existed);
+    } else {
+      CHECK(c.existed);
+      CHECK(c.names == Names{"a2"});
+    }
+  }
+  REQUIRE(report.touched.size() == 3);
+  for (const auto& t : report.touched) {
+    CAPTURE(t.key.str());
+    if (t.key == sg("a1", "10.0.0.6", "225.1.1.1")) {
+      CHECK_FALSE(t.existed);
+      CHECK_FALSE(t.whole.has_value());
+    } else if (t.key == sg("a1", "10.0.0.3", "225.1.1.1")) {
+      CHECK(t.existed);
+      CHECK(t.names == Names{"a2", "a3"});
+      CHECK_FALSE(t.whole.has_value());  // it stays: no need to keep all of it
+    } else {
+      CHECK(t.existed);
+      REQUIRE(t.whole.has_value());  // gone: the report shows it as it was
+      CHECK(t.whole->key == t.key);
+      CHECK(t.whole->oifs() == Names{"a2"});
+    }
+  }
+  // Moved routes keep their seq and take their new line.
+  const RouteIntent* four = intent.find_route(sg("a1", "10.0.0.4", "225.1.1.1"));
+  REQUIRE(four);
+  CHECK(four->seq == seq4);
+  REQUIRE(four->pos.has_value());
+  CHECK(four->pos->line == 7);
+  CHECK(intent.find_route(sg("a1", "10.0.0.1", "225.1.1.1")) == nullptr);
+  CHECK(intent.find_route(sg("a1", "10.0.0.3", "225.1.1.1"))->oifs() == Names{"a2"});
+  CHECK(keys_of(intent) == Names{"a1 (10.0.0.2, 225.1.1.1)", "a1 (10.0.0.3, 225.1.1.1)",
+                                 "a1 (10.0.0.4, 225.1.1.1)", "a1 (10.0.0.5, 225.1.1.1)",
+                                 "a1 (10.0.0.6, 225.1.1.1)"});
+}
+
+TEST_CASE("a reload that changes nothing notes nothing") {
+  const std::string text = "phyint a1 enable ttl-threshold 3\n" + numbered_routes(0, 300) +
+                           "mroute from a1 group 225.9.0.0/16 to a2\n";
+  Intent intent;
+  intent.load_config(config_from(text));
+  (void)intent.take_changes();
+  const uint64_t g = intent.generation();
+  Intent::LoadReport report;
+  intent.load_config(config_from(text), &report);
+  const Intent::Changes changes = intent.take_changes();
+  CHECK_FALSE(changes.all);
+  CHECK(changes.list.empty());
+  CHECK(report.touched.empty());
+  CHECK(intent.generation() > g);
+  // Blank lines only move them: still nothing.
+  intent.load_config(config_from("\n\n" + text), &report);
+  CHECK(intent.take_changes().list.empty());
+  CHECK(report.touched.empty());
+  CHECK(intent.find_route(sg("a1", "10.0.0.1", "225.1.0.1"))->pos->line == 4);
+}
+
+TEST_CASE("a reload that changes phyint lines asks for the full path") {
+  Intent intent;
+  intent.load_config(config_from("phyint a1 enable\n" + numbered_routes(0, 10)));
+  (void)intent.take_changes();
+  intent.load_config(config_from("\nphyint a1 enable\n" + numbered_routes(0, 10)));
+  CHECK_FALSE(intent.take_changes().all);  // the same line, moved
+  for (const char* phyints : {"phyint a1 enable ttl-threshold 2\n", "phyint a1 disable\n",
+                              "phyint a1 enable mrdisc\n", "", "phyint a1\nphyint a2\n"}) {
+    CAPTURE(phyints);
+    intent.load_config(config_from(std::string(phyints) + numbered_routes(0, 10)));
+    CHECK(intent.take_changes().all);
+  }
+}
+
+TEST_CASE("routes on several lines: noted only when the union of their lines changes") {
+  Intent intent;
+  const std::string two =
+      "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n"
+      "mroute from a1 source 10.0.0.2 group 225.1.1.1 to a2\n"
+      "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a3\n";
+  intent.load_config(config_from(two));
+  (void)intent.take_changes();
+  const auto one = sg("a1", "10.0.0.1", "225.1.1.1");
+  CHECK(intent.find_route(one)->oifs() == Names{"a2", "a3"});
+
+  intent.load_config(config_from(two));
+  CHECK(intent.take_changes().list.empty());
+
+  // The second line goes: a3 with it.
+  intent.load_config(
+      config_from("mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n"
+                  "mroute from a1 source 10.0.0.2 group 225.1.1.1 to a2\n"));
+  auto changes = intent.take_changes();
+  REQUIRE(changes.list.size() == 1);
+  CHECK(changes.list[0].key == one);
+  CHECK(changes.list[0].names == Names{"a2", "a3"});
+  CHECK(intent.find_route(one)->oifs() == Names{"a2"});
+
+  // A second line adds a4 to an unchanged first one.
+  intent.load_config(
+      config_from("mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n"
+                  "mroute from a1 source 10.0.0.2 group 225.1.1.1 to a2\n"
+                  "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a4 a2\n"));
+  changes = intent.take_changes();
+  REQUIRE(changes.list.size() == 1);
+  CHECK(changes.list[0].names == Names{"a2"});
+  CHECK(intent.find_route(one)->oifs() == Names{"a2", "a4"});
+  CHECK(intent.find_route(one)->pos->line == 1);
+}
+
+TEST_CASE("a reload keeps API shares and notes routes whose config share came or went") {
+  Intent intent;
+  intent.load_config(
+      config_from("mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n"
+                  "mroute from a1 source 10.0.0.2 group 225.1.1.1 to a2\n"));
+  const auto one = sg("a1", "10.0.0.1", "225.1.1.1");
+  const auto two = sg("a1", "10.0.0.2", "225.1.1.1");
+  const auto three = sg("a1", "10.0.0.3", "225.1.1.1");
+  intent.add_route(req(one, {"a3"}));
+  intent.add_route(req(three, {"a3"}));
+  (void)intent.take_changes();
+
+  Intent::LoadReport report;
+  intent.load_config(config_from("mroute from a1 source 10.0.0.2 group 225.1.1.1 to a2\n"
+                                 "mroute from a1 source 10.0.0.3 group 225.1.1.1 to a2\n"),
+                     &report);
+  auto changes = intent.take_changes();
+  CHECK(change_keys(changes) == Names{one.str(), three.str()});
+  CHECK(intent.find_route(one)->oifs() == Names{"a3"});
+  CHECK_FALSE(intent.find_route(one)->pos.has_value());
+  CHECK(intent.find_route(three)->oifs() == Names{"a2", "a3"});
+  CHECK(intent.find_route(three)->from_api());
+  CHECK(intent.find_route(two)->oifs() == Names{"a2"});
+
+  // SMCRoute's reload: API shares go, and a route only the API held.
+  intent.add_route(req(sg("a1", "10.0.0.4", "225.1.1.1"), {"a5"}, "orch"));
+  (void)intent.take_changes();
+  report = {};
+  intent.drop_api_shares(&report);
+  changes = intent.take_changes();
+  CHECK(change_keys(changes) == Names{one.str(), three.str(), "a1 (10.0.0.4, 225.1.1.1)"});
+  CHECK(report.touched.size() == 3);
+  CHECK(intent.find_route(one) == nullptr);
+  CHECK(intent.find_route(three)->oifs() == Names{"a2"});
+  CHECK_FALSE(intent.find_route(three)->from_api());
+  CHECK(intent.route_count() == 2);
+}
+
+TEST_CASE("the change list holds up to a quarter of the routes") {
+  Intent intent;
+  intent.load_config(config_from(numbered_routes(0, 1000)));
+  (void)intent.take_changes();
+  // 200 of 1,000 routes get other OIFs: still listed, one by one.
+  intent.load_config(config_from(numbered_routes(0, 200, "a3") + numbered_routes(200, 1000)));
+  auto changes = intent.take_changes();
+  CHECK_FALSE(changes.all);
+  CHECK(changes.list.size() == 200);
+  // 300: past the cap, the full path is the answer.
+  intent.load_config(config_from(numbered_routes(0, 300) + numbered_routes(300, 1000, "a3")));
+  changes = intent.take_changes();
+  CHECK(changes.all);
+  CHECK(changes.list.empty());
+  // Small tables keep at least 64.
+  Intent small;
+  small.load_config(config_from(numbered_routes(0, 10)));
+  (void)small.take_changes();
+  small.load_config(config_from(numbered_routes(10, 60)));
+  changes = small.take_changes();
+  CHECK_FALSE(changes.all);
+  CHECK(changes.list.size() == 60);  // 50 added, 10 removed
+}
+
+TEST_CASE("a reload after API calls erased or replaced config routes, and on a copy") {
+  const std::string text = numbered_routes(0, 50);
+  Intent intent;
+  intent.load_config(config_from(text));
+  (void)intent.take_changes();
+  const auto first = sg("a1", "10.0.0.1", "225.1.0.1");
+  const auto tenth = sg("a1", "10.0.0.1", "225.1.0.10");
+
+  // An operator removes a config route over the API; the reload brings it
+  // back, and nothing else.
+  REQUIRE(intent.remove_route(req(tenth, {}, "mfcctl")).has_value());
+  REQUIRE(intent.find_route(tenth) == nullptr);
+  (void)intent.take_changes();
+  intent.load_config(config_from(text));
+  auto changes = intent.take_changes();
+  REQUIRE(changes.list.size() == 1);
+  CHECK(changes.list[0].key == tenth);
+  CHECK_FALSE(changes.list[0].existed);
+
+  // A route put back after a kernel refusal is a new node: still found.
+  const std::optional<RouteIntent> before = *intent.find_route(first);
+  intent.add_route(req(first, {"a5"}));
+  intent.restore_route(first, before);
+  (void)intent.take_changes();
+  intent.load_config(config_from(text));
+  CHECK(intent.take_changes().list.empty());
+
+  // A copy (a dry run) reloads on its own and leaves the original alone.
+  Intent copy = intent;
+  copy.load_config(config_from(numbered_routes(1, 50, "a3")));
+  CHECK(copy.take_changes().list.size() == 50);
+  CHECK(intent.find_route(first)->oifs() == Names{"a2"});
+  CHECK(intent.find_route(tenth)->oifs() == Names{"a2"});
+  intent.load_config(config_from(text));
+  CHECK(intent.take_changes().list.empty());
+  CHECK(intent.route_count() == 50);
 }
 
 }  // namespace mfcd::core
