@@ -228,9 +228,14 @@ std::string Addr::str() const {
 }
 
 bool Addr::is_any() const {
-  for (uint8_t b : bytes)
-    if (b != 0) return false;
-  return true;
+  // Two words, not sixteen bytes: a reload asks this of every line.
+  uint64_t words[2];
+  std::memcpy(words, bytes.data(), sizeof words);
+  return (words[0] | words[1]) == 0;
+}
+
+bool is_any_source(const std::optional<Prefix>& source) {
+  return source && source->addr.is_any() && (source->len == 0 || source->is_host());
 }
 
 bool Addr::is_multicast() const {

@@ -77,6 +77,10 @@ bool try_parse_prefix(std::string_view text, Prefix& out);
 // host bits set beyond its length. Errc::invalid_argument says which broke.
 Result<void> validate_source_group(const std::optional<Prefix>& source, const Prefix& group);
 
+// A source written as 0.0.0.0 or :: (as a host or as /0) means any source:
+// such a route or join is the same as one written without a source.
+bool is_any_source(const std::optional<Prefix>& source);
+
 // Number of addresses in the prefix, saturating at UINT64_MAX.
 uint64_t prefix_size(const Prefix& p);
 

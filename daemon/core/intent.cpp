@@ -15,8 +15,7 @@ namespace {
 
 // 0.0.0.0 and :: as a source mean "any source": the same route as no source.
 RouteKey normalized(RouteKey key) {
-  if (key.source && key.source->len == 0 && key.source->addr.is_any()) key.source.reset();
-  if (key.source && key.source->is_host() && key.source->addr.is_any()) key.source.reset();
+  if (is_any_source(key.source)) key.source.reset();
   return key;
 }
 
@@ -121,19 +120,11 @@ bool same_prefix(const Prefix& a, const Prefix& b) {
   return a.len == b.len && same_addr(a.addr, b.addr);
 }
 
-bool zero_addr(const Addr& a) {
-  uint64_t x[2];
-  std::memcpy(x, a.bytes.data(), sizeof x);
-  return (x[0] | x[1]) == 0;
-}
-
 // A line's source as a route key holds it: 0.0.0.0 or :: (as a host or
 // as /0) is no source, as normalized() has it.
 const Prefix* key_source(const RouteConf& conf) {
-  if (!conf.source) return nullptr;
-  const Prefix& s = *conf.source;
-  if (zero_addr(s.addr) && (s.len == 0 || s.is_host())) return nullptr;
-  return &s;
+  if (!conf.source || is_any_source(conf.source)) return nullptr;
+  return &*conf.source;
 }
 
 bool key_of_line(const RouteKey& key, const RouteConf& conf, const Prefix* source) {

@@ -44,8 +44,7 @@ std::string Membership::str() const {
 }
 
 JoinKey normalized(JoinKey key) {
-  if (key.source && key.source->addr.is_any() && (key.source->len == 0 || key.source->is_host()))
-    key.source.reset();
+  if (is_any_source(key.source)) key.source.reset();
   return key;
 }
 

@@ -153,9 +153,7 @@ std::optional<QuickStart> plan_quick_start(const Config& config, const Links& li
     const Family family = route.group.addr.family;
     if (family == Family::v6 && !with_v6) continue;
     if (is_wildcard(route.iif)) return std::nullopt;
-    // "source 0.0.0.0" (or ::) is the same route as no source at all.
-    const bool any_source = route.source && route.source->addr.is_any() &&
-                            (route.source->is_host() || route.source->len == 0);
+    const bool any_source = is_any_source(route.source);
     if (!seen.insert(key_hash(route, any_source))) return std::nullopt;
     Iface* iif = ifaces.find(route.iif);
     if (iif && !iif->enabled) iif = nullptr;  // disabled: the route is pending
