@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/addr.hpp"
+#include "rng.hpp"
 
 using namespace mfcd::core;
 
@@ -184,17 +185,7 @@ std::optional<Addr> reference_parse(const std::string& text) {
   return a;
 }
 
-// A small deterministic generator (the corpus must be the same every run).
-struct Rng {
-  uint64_t state = 0x9e3779b97f4a7c15ULL;
-  uint64_t next() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  }
-  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-};
+using mfcd::test::Rng;
 
 std::string octet(Rng& rng) {
   switch (rng.below(6)) {

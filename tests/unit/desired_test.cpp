@@ -9,6 +9,7 @@
 #include <set>
 
 #include "fake_kernel.hpp"
+#include "rng.hpp"
 
 namespace mfcd::core {
 namespace {
@@ -224,17 +225,7 @@ std::vector<std::string> use_lines(const Desired& d) {
   return out;
 }
 
-// A tiny deterministic generator, so that a failure repeats exactly.
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  }
-  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-};
+using test::Rng;
 
 }  // namespace
 

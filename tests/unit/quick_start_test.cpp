@@ -8,6 +8,7 @@
 #include <set>
 
 #include "fake_kernel.hpp"
+#include "rng.hpp"
 
 namespace mfcd::core {
 namespace {
@@ -47,16 +48,7 @@ test::FakeKernel regular(const Config& config, const Links& links) {
 
 const Links kLinks{{"a1", 2}, {"a2", 3}, {"a3", 4}, {"a4", 5}};
 
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  }
-  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-};
+using test::Rng;
 
 }  // namespace
 
