@@ -22,8 +22,10 @@ core::FileSystem real_file_system() {
     if (fd < 0) return core::make_error(core::Errc::config, std::strerror(errno), errno);
     struct stat st {};
     std::string text;
+    // One byte more than the file, so that the read seeing the end finds
+    // room and the buffer never has to grow (and be copied) for it.
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-      text.resize(static_cast<size_t>(st.st_size));
+      text.resize(static_cast<size_t>(st.st_size) + 1);
     size_t used = 0;
     for (;;) {
       if (used == text.size()) text.resize(std::max<size_t>(4096, 2 * text.size()));
