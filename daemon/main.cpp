@@ -89,7 +89,7 @@ int check_config(const std::string& path) {
     return EX_CONFIG;
   }
   if (auto links = mfcd::kernel::dump_links()) {
-    auto warn_missing = [&](const std::string& name, const mfcd::core::SourcePos& pos) {
+    auto warn_missing = [&](std::string_view name, const mfcd::core::SourcePos& pos) {
       if (mfcd::core::is_wildcard(name)) return;
       if (!mfcd::core::find_link(links.value(), name))
         std::cerr << pos.str() << ": warning: interface " << name << " does not exist (yet)\n";

@@ -335,13 +335,14 @@ class Parser {
     const size_t lines = count_newlines(text) + 1;
     if (routes.size() + lines > routes.capacity())
       routes.reserve(std::max(routes.size() + lines, 2 * routes.capacity()));
+    const FileName file(name);  // one copy of the name for every route of the file
     int line_no = 0;
     Tokenizer().run(text, [&](const Token* tokens, size_t count) {
       ++line_no;
       if (!count) return;
       const Token& last = tokens[count - 1];
       const int end_column = last.column + static_cast<int>(last.text.size());
-      parse_line(Line{name, line_no, end_column, tokens, count});
+      parse_line(Line{file, line_no, end_column, tokens, count});
     });
   }
 
@@ -382,7 +383,7 @@ class Parser {
 
  private:
   struct Line {
-    const std::string& file;
+    const FileName& file;
     int number;
     int end_column;       // column just past the last token: where "end of line" is
     const Token* tokens;  // at least one
@@ -586,10 +587,9 @@ class Parser {
       for (size_t j = first_oif; j < k; ++j)
         if (same(t[j].text, oif)) return false;
     }
-    std::vector<std::string> oifs;
-    oifs.reserve(n - first_oif);
+    NameList oifs;
     for (size_t k = first_oif; k < n; ++k)
-      oifs.emplace_back(t[k].text);
+      oifs.push_back(t[k].text);
     // The strings are built right in the new element (see InPlace).
     out_.config.routes.emplace_back(InPlace{[&] { return std::string(iif); }}, source, group,
                                     std::move(oifs), InPlace{[&] {
@@ -699,11 +699,10 @@ class Parser {
       source.reset();
     }
 
-    std::vector<std::string> oifs;
+    NameList oifs;
     if (to_kw) {
       const std::string_view iif = from_value ? from_value->text : std::string_view();
       bool dropped_iif = false;
-      oifs.reserve(c.left());  // one allocation, not one per doubling
       if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
       while (const Token* t = c.take()) {
         if (word_of(t->text) != Word::other) {
@@ -720,11 +719,11 @@ class Parser {
           continue;
         }
         if (std::any_of(oifs.begin(), oifs.end(),
-                        [t](const std::string& o) { return same(o, t->text); })) {
+                        [t](std::string_view o) { return same(o, t->text); })) {
           warning(c.at(t), "output interface " + quoted(t->text) + " listed twice; kept once");
           continue;
         }
-        oifs.emplace_back(t->text);
+        oifs.push_back(t->text);
       }
       if (oifs.empty() && dropped_iif && !c.failed) {
         fail(c, to_kw, "no output interface left after dropping the input interface");
@@ -753,7 +752,7 @@ class Parser {
                   "expected end of line after the include path, got " + quoted(extra->text));
     }
     std::string target(path->text);
-    if (target[0] != '/') target = dir_of(line.file) + target;
+    if (target[0] != '/') target = dir_of(line.file.str()) + target;
     target = normalize_path(target);
     const SourcePos at = c.at(path);
     if (!has_glob_chars(target)) return parse_file(target, at);
@@ -779,8 +778,50 @@ class Parser {
 
 std::string SourcePos::str() const {
   // A position without a line (a file that could not be opened) is the file.
-  if (line <= 0) return file;
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  if (line <= 0) return file.str();
+  return file.str() + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+const std::string& FileName::empty() {
+  static const std::string none;
+  return none;
+}
+
+NameList::NameList(std::initializer_list<std::string_view> names) {
+  for (std::string_view name : names)
+    push_back(name);
+}
+
+void NameList::push_back(std::string_view name) {
+  if (!text_.empty()) text_ += ' ';
+  text_ += name;
+}
+
+size_t NameList::size() const {
+  if (text_.empty()) return 0;
+  return 1 + static_cast<size_t>(std::count(text_.begin(), text_.end(), ' '));
+}
+
+std::string_view NameList::back() const {
+  const size_t space = text_.rfind(' ');
+  return space == std::string::npos ? std::string_view(text_)
+                                    : std::string_view(text_).substr(space + 1);
+}
+
+std::vector<std::string> NameList::to_vector() const {
+  std::vector<std::string> out;
+  for (std::string_view name : *this)
+    out.emplace_back(name);
+  return out;
+}
+
+bool operator==(const NameList& a, const std::vector<std::string>& b) {
+  auto it = a.begin();
+  for (const std::string& name : b) {
+    if (it == a.end() || *it != name) return false;
+    ++it;
+  }
+  return it == a.end();
 }
 
 std::string Diagnostic::str() const {
@@ -808,7 +849,7 @@ ParseResult parse_config_text(const std::string& name, const std::string& text,
   return result;
 }
 
-bool is_wildcard(const std::string& ifname) {
+bool is_wildcard(std::string_view ifname) {
   return !ifname.empty() && ifname.back() == '+';
 }
 

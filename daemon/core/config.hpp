@@ -4,9 +4,13 @@
 // so it is unit-tested on in-memory files and the daemon passes the real one.
 #pragma once
 
+#include <cstring>
 #include <functional>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/addr.hpp"
@@ -14,9 +18,91 @@
 
 namespace mfcd::core {
 
+// A file name, stored once and shared by every position in that file. A
+// config of 50,000 routes names its file 50,000 times; a copy per route is
+// fresh heap that the first kernel write waits for (page faults), and the
+// intent would copy each one again.
+class FileName {
+ public:
+  FileName() = default;
+  FileName(std::string name)  // NOLINT: implicit, it stands for a string
+      : name_(std::make_shared<const std::string>(std::move(name))) {}
+  FileName(const char* name) : FileName(std::string(name)) {}  // NOLINT: as above
+
+  const std::string& str() const { return name_ ? *name_ : empty(); }
+  operator const std::string&() const { return str(); }  // NOLINT: as above
+
+  friend bool operator==(const FileName& a, const FileName& b) {
+    return a.name_ == b.name_ || a.str() == b.str();
+  }
+  friend bool operator==(const FileName& a, std::string_view b) { return a.str() == b; }
+  friend bool operator==(const FileName& a, const std::string& b) { return a.str() == b; }
+  friend bool operator==(const FileName& a, const char* b) { return a.str() == b; }
+
+ private:
+  static const std::string& empty();
+  std::shared_ptr<const std::string> name_;
+};
+
+// Interface names in the order written, kept as one string with a space
+// between names (which an interface name cannot hold). A route names a few
+// short interfaces: they then fit in the string itself, where a vector of
+// strings costs two allocations and about 80 bytes of fresh heap per route.
+class NameList {
+ public:
+  class iterator {
+   public:
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::forward_iterator_tag;
+    iterator() = default;
+    iterator(const char* at, const char* end) : at_(at), end_(end) {}
+    std::string_view operator*() const { return {at_, static_cast<size_t>(next_space() - at_)}; }
+    iterator& operator++() {
+      const char* space = next_space();
+      at_ = space == end_ ? end_ : space + 1;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator before = *this;
+      ++*this;
+      return before;
+    }
+    bool operator==(const iterator& o) const { return at_ == o.at_; }
+
+   private:
+    const char* next_space() const {
+      const void* space = std::memchr(at_, ' ', static_cast<size_t>(end_ - at_));
+      return space ? static_cast<const char*>(space) : end_;
+    }
+    const char* at_ = nullptr;
+    const char* end_ = nullptr;
+  };
+
+  NameList() = default;
+  NameList(std::initializer_list<std::string_view> names);
+
+  // `name`: not empty, no space.
+  void push_back(std::string_view name);
+  void reserve(size_t bytes) { text_.reserve(bytes); }
+  bool empty() const { return text_.empty(); }
+  size_t size() const;
+  iterator begin() const { return {text_.data(), text_.data() + text_.size()}; }
+  iterator end() const { return {text_.data() + text_.size(), text_.data() + text_.size()}; }
+  std::string_view front() const { return *begin(); }
+  std::string_view back() const;
+  std::vector<std::string> to_vector() const;
+
+  bool operator==(const NameList&) const = default;
+  friend bool operator==(const NameList& a, const std::vector<std::string>& b);
+
+ private:
+  std::string text_;
+};
+
 // Where a token came from. line and column are 1-based; column counts bytes.
 struct SourcePos {
-  std::string file;
+  FileName file;
   int line = 0;
   int column = 0;
   std::string str() const;  // "file:line:column"
@@ -44,7 +130,7 @@ struct RouteConf {
   std::string iif;  // may be a wildcard
   std::optional<Prefix> source;
   Prefix group;
-  std::vector<std::string> oifs;  // in the order written, no duplicates
+  NameList oifs;  // in the order written, no duplicates
   SourcePos pos;
 };
 
@@ -86,7 +172,7 @@ ParseResult parse_config_text(const std::string& name, const std::string& text,
                               const FileSystem& fs);
 
 // Interface wildcard: "eth+" matches every name starting with "eth".
-bool is_wildcard(const std::string& ifname);
+bool is_wildcard(std::string_view ifname);
 bool ifname_matches(const std::string& pattern, const std::string& ifname);
 
 }  // namespace mfcd::core

@@ -19,9 +19,11 @@ RouteKey normalized(RouteKey key) {
   return key;
 }
 
-void merge_into(std::vector<std::string>& share, const std::vector<std::string>& oifs) {
+// `oifs`: a vector of names or a config line's NameList.
+template <typename Names>
+void merge_into(std::vector<std::string>& share, const Names& oifs) {
   for (const auto& oif : oifs) {
-    if (std::find(share.begin(), share.end(), oif) == share.end()) share.push_back(oif);
+    if (std::find(share.begin(), share.end(), oif) == share.end()) share.emplace_back(oif);
   }
 }
 
@@ -97,12 +99,18 @@ bool same_phyints(const std::vector<PhyintConf>& a, const std::vector<PhyintConf
 }
 
 // `head` is a proper beginning of `list`.
-bool starts_with(const std::vector<std::string>& list, const std::vector<std::string>& head) {
-  return head.size() < list.size() && std::equal(head.begin(), head.end(), list.begin());
+// True when `list` is `head` followed by more names.
+bool starts_with(const std::vector<std::string>& list, const NameList& head) {
+  auto it = list.begin();
+  for (std::string_view name : head) {
+    if (it == list.end() || *it != name) return false;
+    ++it;
+  }
+  return it != list.end();
 }
 
-bool adds_any(const std::vector<std::string>& share, const std::vector<std::string>& oifs) {
-  return std::any_of(oifs.begin(), oifs.end(), [&](const std::string& oif) {
+bool adds_any(const std::vector<std::string>& share, const NameList& oifs) {
+  return std::any_of(oifs.begin(), oifs.end(), [&](std::string_view oif) {
     return std::find(share.begin(), share.end(), oif) == share.end();
   });
 }
@@ -197,7 +205,8 @@ void Intent::load_config(const Config& config, LoadReport* report) {
       if (inserted) {
         init_route(it);
         note_change(key, nullptr, report);
-        route->shares.emplace(config_owner, conf.oifs);  // the parser leaves no duplicates
+        route->shares.emplace(config_owner,
+                              conf.oifs.to_vector());  // the parser leaves no duplicates
         route->pos = conf.pos;
         route->loaded = route->noted = stamp;
         route->line = static_cast<uint32_t>(lines_.routes.size());
@@ -225,7 +234,7 @@ void Intent::load_config(const Config& config, LoadReport* report) {
         // What later lines for this route may still add up to its share
         // as it was: decided once every line has been read.
         split.push_back(Split{route, std::move(share->second)});
-        share->second = conf.oifs;
+        share->second = conf.oifs.to_vector();
         route->noted = stamp;
         move_pos(route->pos, conf.pos);
         continue;
@@ -233,9 +242,9 @@ void Intent::load_config(const Config& config, LoadReport* report) {
       note_change(route->key, route, report);
       route->noted = stamp;
       if (share == route->shares.end())
-        route->shares.emplace(config_owner, conf.oifs);
+        route->shares.emplace(config_owner, conf.oifs.to_vector());
       else
-        share->second = conf.oifs;
+        share->second = conf.oifs.to_vector();
       route->pos = conf.pos;
       continue;
     }

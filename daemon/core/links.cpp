@@ -5,7 +5,7 @@
 
 namespace mfcd::core {
 
-const Link* find_link(const Links& links, const std::string& name) {
+const Link* find_link(const Links& links, std::string_view name) {
   for (const auto& link : links) {
     if (link.name == name) return &link;
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mfcd::core {
@@ -18,6 +19,6 @@ struct Link {
 
 using Links = std::vector<Link>;
 
-const Link* find_link(const Links& links, const std::string& name);
+const Link* find_link(const Links& links, std::string_view name);
 
 }  // namespace mfcd::core

@@ -49,9 +49,13 @@ class Interfaces {
   std::vector<Iface> list_;
 };
 
-// Route keys seen so far, as 64-bit hashes in an open-addressing table:
-// a few nanoseconds a line, where a node-based set of RouteKeys would cost
-// more than the rest of the quick start.
+// Route keys seen so far, as hashes in an open-addressing table: a few
+// nanoseconds a line, where a node-based set of RouteKeys would cost more
+// than the rest of the quick start. A slot keeps the upper half of the
+// 64-bit hash and the lower half picks the slot, so the table is 4 bytes a
+// slot (it is fresh memory, paid for in page faults) and still tells keys
+// apart by about 47 bits at 10,000 routes. A false match only sends the
+// start down the regular path.
 class SeenKeys {
  public:
   explicit SeenKeys(size_t n) {
@@ -60,22 +64,22 @@ class SeenKeys {
       size *= 2;
     slots_.assign(size, 0);
   }
-  // False when `hash` was inserted before (or, rarely, another key has the
-  // same hash: the caller then takes the safe path all the same).
+  // False when `hash` (or, rarely, another hash with the same tag on the
+  // same probe run) was inserted before.
   bool insert(uint64_t hash) {
-    if (hash == 0) hash = 1;  // 0 marks a free slot
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32) | 1;  // 0 marks a free slot
     const size_t mask = slots_.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      if (slots_[i] == hash) return false;
+      if (slots_[i] == tag) return false;
       if (slots_[i] == 0) {
-        slots_[i] = hash;
+        slots_[i] = tag;
         return true;
       }
     }
   }
 
  private:
-  std::vector<uint64_t> slots_;
+  std::vector<uint32_t> slots_;
 };
 
 uint64_t key_hash(const RouteConf& route, bool any_source) {

@@ -65,6 +65,49 @@ Prefix pfx(const char* s) {
 
 }  // namespace
 
+TEST_CASE("config: NameList keeps names in order, one string for all") {
+  NameList none;
+  CHECK(none.empty());
+  CHECK(none.size() == 0);
+  CHECK(none.begin() == none.end());
+  CHECK(none == std::vector<std::string>{});
+
+  NameList one{"eth0"};
+  CHECK(one.size() == 1);
+  CHECK(one.front() == "eth0");
+  CHECK(one.back() == "eth0");
+  CHECK(one == std::vector<std::string>{"eth0"});
+
+  NameList list;
+  list.push_back("a");
+  list.push_back("veth-long-name1");
+  list.push_back("b2");
+  CHECK(list.size() == 3);
+  CHECK(list.front() == "a");
+  CHECK(list.back() == "b2");
+  CHECK(list.to_vector() == std::vector<std::string>{"a", "veth-long-name1", "b2"});
+  CHECK(list == NameList{"a", "veth-long-name1", "b2"});
+  CHECK_FALSE(list == NameList{"a", "veth-long-name1"});
+  // A name that is a prefix of another is still a different name.
+  CHECK_FALSE(list == std::vector<std::string>{"a", "veth-long-name", "b2"});
+  CHECK_FALSE(list == std::vector<std::string>{"a", "veth-long-name1", "b2", "c"});
+  std::vector<std::string_view> seen(list.begin(), list.end());
+  CHECK(seen == std::vector<std::string_view>{"a", "veth-long-name1", "b2"});
+}
+
+TEST_CASE("config: FileName compares by text, shared or not") {
+  const FileName a("/etc/smcroute.conf");
+  const FileName shared = a;
+  const FileName other(std::string("/etc/smcroute.conf"));
+  CHECK(shared == a);
+  CHECK(other == a);
+  CHECK(a == "/etc/smcroute.conf");
+  CHECK(a == std::string("/etc/smcroute.conf"));
+  CHECK_FALSE(a == "/etc/other.conf");
+  CHECK(FileName().str().empty());
+  CHECK(SourcePos{a, 3, 7}.str() == "/etc/smcroute.conf:3:7");
+}
+
 TEST_CASE("config: empty, blank and comment-only input") {
   const ParseResult r = parse("\n   \n# a comment\n\t# indented comment\n");
   CHECK(r.ok());
@@ -570,8 +613,8 @@ Lines summary(const ParseResult& r) {
   }
   for (const RouteConf& rt : r.config.routes) {
     std::string oifs;
-    for (const std::string& o : rt.oifs)
-      oifs += (oifs.empty() ? "" : ",") + o;
+    for (std::string_view o : rt.oifs)
+      oifs += (oifs.empty() ? "" : ",") + std::string(o);
     out.push_back("route " + rt.iif + " " + (rt.source ? rt.source->str() : "*") + " " +
                   rt.group.str() + " [" + oifs + "] " + at(rt.pos));
   }
