@@ -816,12 +816,20 @@ std::vector<std::string> NameList::to_vector() const {
 }
 
 bool operator==(const NameList& a, const std::vector<std::string>& b) {
-  auto it = a.begin();
-  for (const std::string& name : b) {
-    if (it == a.end() || *it != name) return false;
-    ++it;
+  // Walks the text once: each name must sit at the cursor and be followed
+  // by a space or the end. A reload compares every line's OIFs this way.
+  const std::string& text = a.text_;
+  size_t at = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    const std::string& name = b[i];
+    if (i > 0) {
+      if (at == text.size() || text[at] != ' ') return false;
+      ++at;
+    }
+    if (text.size() - at < name.size() || text.compare(at, name.size(), name) != 0) return false;
+    at += name.size();
   }
-  return it == a.end();
+  return at == text.size();
 }
 
 std::string Diagnostic::str() const {
