@@ -16,7 +16,7 @@
 #include "core/desired.hpp"
 
 #include <algorithm>
-#include <unordered_set>
+#include <utility>
 
 namespace mfcd::core {
 
@@ -148,6 +148,15 @@ class VifList {
   std::vector<uint32_t> inbound_;
 };
 
+// A route's OIFs: its one share read in place (nearly every route has one
+// owner), else the union of its shares, built in `scratch`.
+const std::vector<std::string>& oifs_of(const RouteIntent& route,
+                                        std::vector<std::string>& scratch) {
+  if (route.shares.size() == 1) return route.shares.begin()->second;
+  scratch = route.oifs();
+  return scratch;
+}
+
 void add_unique(std::vector<std::string>& list, const std::string& name) {
   if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
 }
@@ -216,14 +225,7 @@ class Builder {
     static const std::string kNoName;
     const std::string& iif = iifs.empty() ? kNoName : iifs.front()->link->name;
 
-    // A route with one share (nearly all) is read in place, not copied.
-    const std::vector<std::string>* wanted = nullptr;
-    if (route.shares.size() == 1) {
-      wanted = &route.shares.begin()->second;
-    } else {
-      merged_oifs_ = route.oifs();
-      wanted = &merged_oifs_;
-    }
+    const std::vector<std::string>* wanted = &oifs_of(route, merged_oifs_);
     std::vector<std::string> oifs;
     oifs.reserve(wanted->size());
     for (const auto& name : *wanted) {
@@ -279,10 +281,11 @@ class Builder {
     return info && info->enabled ? info : nullptr;
   }
 
-  // The links a route's names resolve to, each once (exact names only).
-  std::vector<const LinkInfo*> links_of(const std::string& iif,
-                                        const std::vector<std::string>& oifs) const {
-    std::vector<const LinkInfo*> out;
+  // The links a route's names resolve to, each once (exact names only),
+  // into `out` (cleared first; a caller reuses it from route to route).
+  void links_of(const std::string& iif, const std::vector<std::string>& oifs,
+                std::vector<const LinkInfo*>& out) const {
+    out.clear();
     auto add = [&](const std::string& name) {
       const LinkInfo* info = resolver_.find(name);
       if (info && info->enabled && std::find(out.begin(), out.end(), info) == out.end())
@@ -291,7 +294,6 @@ class Builder {
     add(iif);
     for (const auto& name : oifs)
       add(name);
-    return out;
   }
 
  private:
@@ -335,32 +337,48 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   // The routes changed, each with the names it had before its first change
   // and what it is now, grouped by (S,G). A reload may bring thousands of
   // changes: every step here is a hash lookup per change, never a scan of
-  // the list.
+  // the list. Each (S,G)'s changed routes are chained through `next`, so
+  // grouping allocates nothing per (S,G); a key changed twice counts once
+  // (its first change holds what the route was before).
+  constexpr size_t kEnd = SIZE_MAX;
   struct First {
     const Intent::Change* change;
     const RouteIntent* now;  // null: the route is gone
+    size_t next;             // the (S,G)'s next changed route, or kEnd
+  };
+  struct SgChain {
+    SgKey sg;
+    size_t head, tail;  // positions in firsts
   };
   std::vector<First> firsts;
-  std::vector<SgKey> sgs;
-  std::vector<std::vector<size_t>> changed_of_sg;  // parallel to sgs: positions in firsts
-  std::unordered_set<RouteKey, RouteKeyHash> seen;
+  std::vector<SgChain> sgs;
   std::unordered_map<SgKey, size_t, SgKeyHash> sg_index;
-  seen.reserve(changes.list.size());
+  firsts.reserve(changes.list.size());
+  sgs.reserve(changes.list.size());
   sg_index.reserve(changes.list.size());
+  auto any_wildcard_oif = [](const RouteIntent& route) {
+    return std::any_of(route.shares.begin(), route.shares.end(),
+                       [](const auto& share) { return any_wildcard(share.second); });
+  };
   for (const auto& change : changes.list) {
     if (!host_route(change.key) || is_wildcard(change.key.iif) || any_wildcard(change.names))
       return std::nullopt;
-    if (!seen.insert(change.key).second) continue;
-    const RouteIntent* now = intent.find_route(change.key);
-    if (now && any_wildcard(now->oifs())) return std::nullopt;
     const SgKey sg{change.key.source->addr, change.key.group.addr};
     auto [at, fresh] = sg_index.try_emplace(sg, sgs.size());
-    if (fresh) {
-      sgs.push_back(sg);
-      changed_of_sg.emplace_back();
+    if (!fresh) {
+      bool repeat = false;
+      for (size_t k = sgs[at->second].head; k != kEnd && !repeat; k = firsts[k].next)
+        repeat = firsts[k].change->key == change.key;
+      if (repeat) continue;
     }
-    changed_of_sg[at->second].push_back(firsts.size());
-    firsts.push_back(First{&change, now});
+    const RouteIntent* now = intent.find_route(change.key);
+    if (now && any_wildcard_oif(*now)) return std::nullopt;
+    const size_t pos = firsts.size();
+    if (fresh)
+      sgs.push_back(SgChain{sg, pos, pos});
+    else
+      firsts[std::exchange(sgs[at->second].tail, pos)].next = pos;
+    firsts.push_back(First{&change, now, kEnd});
   }
 
   // VIF use counts after the change. A VIF that would be gained or released
@@ -368,10 +386,13 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   Desired scratch;
   Builder builder(scratch, intent.phyints(), links);
   std::unordered_map<std::string, VifUse> uses[2] = {desired.uses[0], desired.uses[1]};
-  for (const auto& [change, now] : firsts) {
+  std::vector<const LinkInfo*> route_links;  // reused from route to route
+  std::vector<std::string> merged;           // scratch for oifs_of
+  for (const auto& [change, now, next] : firsts) {
     auto& family_uses = uses[family_index(change->key.family())];
     if (change->existed) {
-      for (const LinkInfo* info : builder.links_of(change->key.iif, change->names)) {
+      builder.links_of(change->key.iif, change->names, route_links);
+      for (const LinkInfo* info : route_links) {
         auto it = family_uses.find(info->link->name);
         if (it == family_uses.end() || it->second.routes == 0) return std::nullopt;
         --it->second.routes;
@@ -383,8 +404,8 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
       }
     }
     if (now) {
-      const auto oifs = now->oifs();
-      for (const LinkInfo* info : builder.links_of(now->key.iif, oifs)) {
+      builder.links_of(now->key.iif, oifs_of(*now, merged), route_links);
+      for (const LinkInfo* info : route_links) {
         auto it = family_uses.find(info->link->name);
         if (it == family_uses.end()) return std::nullopt;  // would need a new VIF
         ++it->second.routes;
@@ -414,7 +435,8 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   }
   std::vector<const RouteIntent*> routes;
   RouteKey probe;
-  for (size_t i = 0; i < sgs.size(); ++i) {
+  routes.reserve(firsts.size());
+  for (const SgChain& chain : sgs) {
     const size_t first_of_sg = routes.size();
     auto add = [&](const RouteIntent* r) {
       if (r && std::find(routes.begin() + static_cast<std::ptrdiff_t>(first_of_sg), routes.end(),
@@ -422,14 +444,16 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
         routes.push_back(r);
     };
     auto changed_through = [&](const std::string& iif) {
-      return std::any_of(changed_of_sg[i].begin(), changed_of_sg[i].end(),
-                         [&](size_t k) { return firsts[k].change->key.iif == iif; });
+      for (size_t k = chain.head; k != kEnd; k = firsts[k].next) {
+        if (firsts[k].change->key.iif == iif) return true;
+      }
+      return false;
     };
-    for (size_t k : changed_of_sg[i])
+    for (size_t k = chain.head; k != kEnd; k = firsts[k].next)
       add(firsts[k].now);
-    probe.source = Prefix::host(sgs[i].source);
-    probe.group = Prefix::host(sgs[i].group);
-    for (const std::string* iif : inbound[family_index(sgs[i].group.family)]) {
+    probe.source = Prefix::host(chain.sg.source);
+    probe.group = Prefix::host(chain.sg.group);
+    for (const std::string* iif : inbound[family_index(chain.sg.group.family)]) {
       if (changed_through(*iif)) continue;  // that route is the changed one
       probe.iif = *iif;
       add(intent.find_route(probe));
@@ -440,7 +464,7 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   for (const RouteIntent* r : routes)
     builder.add(*r);
 
-  for (const auto& [change, now] : firsts) {
+  for (const auto& [change, now, next] : firsts) {
     if (!now) desired.status.erase(change->key);
   }
   for (auto& [key, status] : scratch.status)
@@ -453,7 +477,11 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   slice.mfc = std::move(scratch.mfc);
   slice.warnings = std::move(scratch.warnings);
   slice.links = links;
-  return sgs;
+  std::vector<SgKey> keys;
+  keys.reserve(sgs.size());
+  for (const SgChain& chain : sgs)
+    keys.push_back(chain.sg);
+  return keys;
 }
 
 }  // namespace mfcd::core
