@@ -84,7 +84,6 @@ class NameList {
 
   // `name`: not empty, no space.
   void push_back(std::string_view name);
-  void reserve(size_t bytes) { text_.reserve(bytes); }
   bool empty() const { return text_.empty(); }
   size_t size() const;
   iterator begin() const { return {text_.data(), text_.data() + text_.size()}; }

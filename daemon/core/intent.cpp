@@ -98,8 +98,7 @@ bool same_phyints(const std::vector<PhyintConf>& a, const std::vector<PhyintConf
                     });
 }
 
-// `head` is a proper beginning of `list`.
-// True when `list` is `head` followed by more names.
+// `head` is a proper beginning of `list`: `list` is `head` and more names.
 bool starts_with(const std::vector<std::string>& list, const NameList& head) {
   auto it = list.begin();
   for (std::string_view name : head) {
@@ -205,8 +204,8 @@ void Intent::load_config(const Config& config, LoadReport* report) {
       if (inserted) {
         init_route(it);
         note_change(key, nullptr, report);
-        route->shares.emplace(config_owner,
-                              conf.oifs.to_vector());  // the parser leaves no duplicates
+        // The parser leaves no duplicates in a line's OIFs.
+        route->shares.emplace(config_owner, conf.oifs.to_vector());
         route->pos = conf.pos;
         route->loaded = route->noted = stamp;
         route->line = static_cast<uint32_t>(lines_.routes.size());
