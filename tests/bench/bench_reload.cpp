@@ -146,16 +146,14 @@ int mroute_monitor(const std::string& netns) {
 
 struct Writes {
   size_t adds = 0, dels = 0;
-  Clock::time_point last{};  // when the last one was read
 };
 
-// Waits up to `wait_us` for the monitor (or `also`, when given) to have
-// something, then reads what the monitor has queued. True when `also` is
-// readable.
-bool drain(int fd, Writes& w, long wait_us, int also = -1) {
-  pollfd p[2] = {{fd, POLLIN, 0}, {also, POLLIN, 0}};
+// Waits up to `wait_us` for the monitor to have something, then counts
+// every add and delete it has queued.
+void drain(int fd, Writes& w, long wait_us) {
+  pollfd p{fd, POLLIN, 0};
   const timespec wait{wait_us / 1000000, (wait_us % 1000000) * 1000};
-  if (::ppoll(p, also >= 0 ? 2 : 1, &wait, nullptr) <= 0) return false;
+  if (::ppoll(&p, 1, &wait, nullptr) <= 0) return;
   char buf[1 << 16];
   for (;;) {
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
@@ -163,13 +161,11 @@ bool drain(int fd, Writes& w, long wait_us, int also = -1) {
       std::fprintf(stderr, "bench_reload: the write monitor overflowed; counts are low\n");
       continue;
     }
-    if (n <= 0) return also >= 0 && (p[1].revents & POLLIN) != 0;
-    const auto now = Clock::now();
+    if (n <= 0) return;
     int len = static_cast<int>(n);
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == RTM_NEWROUTE) ++w.adds;
       if (h->nlmsg_type == RTM_DELROUTE) ++w.dels;
-      w.last = now;
     }
   }
 }
