@@ -356,7 +356,7 @@ std::string SgKey::str() const {
   return "(" + source.str() + ", " + group.str() + ")";
 }
 
-size_t SgKeyHash::operator()(const SgKey& k) const noexcept {
+size_t SgKeyHash::operator()(const SgKey& k) const {
   const AddrHash h;
   return mix(h(k.source) * 31 + h(k.group));
 }

@@ -97,8 +97,11 @@ struct SgKey {
   bool operator==(const SgKey&) const = default;
 };
 
+// Deliberately not noexcept: libstdc++ then keeps each key's hash in its
+// node, so a lookup in a big table compares stored hashes while it walks a
+// bucket instead of hashing every key it passes (a cache miss each).
 struct SgKeyHash {
-  size_t operator()(const SgKey& k) const noexcept;
+  size_t operator()(const SgKey& k) const;
 };
 
 }  // namespace mfcd::core

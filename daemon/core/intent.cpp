@@ -45,7 +45,7 @@ std::string RouteKey::str() const {
   return iif + " (" + (source ? source->str() : std::string("*")) + ", " + group.str() + ")";
 }
 
-size_t RouteKeyHash::operator()(const RouteKey& k) const noexcept {
+size_t RouteKeyHash::operator()(const RouteKey& k) const {
   size_t seed = std::hash<std::string>{}(k.iif);
   hash_combine(seed, AddrHash{}(k.group.addr));
   hash_combine(seed, k.group.len);

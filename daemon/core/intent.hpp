@@ -27,8 +27,10 @@ struct RouteKey {
   bool operator==(const RouteKey&) const = default;
 };
 
+// Not noexcept, so that unordered maps keep the hash in each node (see
+// SgKeyHash).
 struct RouteKeyHash {
-  size_t operator()(const RouteKey& k) const noexcept;
+  size_t operator()(const RouteKey& k) const;
 };
 
 // Owner name used for the config's shares.
