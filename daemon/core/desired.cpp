@@ -161,12 +161,18 @@ void add_unique(std::vector<std::string>& list, const std::string& name) {
   if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
 }
 
+using Statuses = decltype(Desired::status);
+
 // Resolves routes one at a time into a Desired: compute_desired feeds it
 // every route, update_desired only the routes of the (S,G)s that changed.
+// Statuses go to `statuses`: update_desired passes the full result's map,
+// so that each route's status is written once, in place.
 class Builder {
  public:
-  Builder(Desired& desired, const std::vector<PhyintConf>& phyints, const Links& links)
+  Builder(Desired& desired, Statuses& statuses, const std::vector<PhyintConf>& phyints,
+          const Links& links)
       : desired_(desired),
+        statuses_(statuses),
         resolver_(phyints, links),
         vifs_{VifList(desired.vifs[0], links.size()), VifList(desired.vifs[1], links.size())},
         one_iif_(1) {}
@@ -267,7 +273,7 @@ class Builder {
         status.reason = sg.str() + " is already routed by " + it->second.route.str();
       }
     }
-    desired_.status.emplace(key, std::move(status));
+    statuses_.insert_or_assign(key, std::move(status));
   }
 
   void export_uses() {
@@ -298,6 +304,7 @@ class Builder {
 
  private:
   Desired& desired_;
+  Statuses& statuses_;
   Resolver resolver_;
   VifList vifs_[2];
   std::vector<const LinkInfo*> one_iif_;
@@ -318,7 +325,7 @@ bool any_wildcard(const std::vector<std::string>& names) {
 Desired compute_desired(const Intent& intent, const Links& links) {
   Desired desired;
   desired.links = links;
-  Builder builder(desired, intent.phyints(), links);
+  Builder builder(desired, desired.status, intent.phyints(), links);
   builder.add_phyints(intent.phyints());
   const auto routes = intent.routes();
   desired.status.reserve(routes.size());
@@ -384,7 +391,7 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   // VIF use counts after the change. A VIF that would be gained or released
   // changes the VIF list: that is compute_desired's job.
   Desired scratch;
-  Builder builder(scratch, intent.phyints(), links);
+  Builder builder(scratch, desired.status, intent.phyints(), links);
   std::unordered_map<std::string, VifUse> uses[2] = {desired.uses[0], desired.uses[1]};
   std::vector<const LinkInfo*> route_links;  // reused from route to route
   std::vector<std::string> merged;           // scratch for oifs_of
@@ -461,14 +468,12 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   }
   std::sort(routes.begin(), routes.end(),
             [](const RouteIntent* a, const RouteIntent* b) { return a->seq < b->seq; });
-  for (const RouteIntent* r : routes)
-    builder.add(*r);
-
+  // From here on `desired` changes: nothing below gives up.
   for (const auto& [change, now, next] : firsts) {
     if (!now) desired.status.erase(change->key);
   }
-  for (auto& [key, status] : scratch.status)
-    desired.status.insert_or_assign(key, std::move(status));
+  for (const RouteIntent* r : routes)
+    builder.add(*r);
   desired.uses[0] = std::move(uses[0]);
   desired.uses[1] = std::move(uses[1]);
 
