@@ -10,7 +10,8 @@
 // the kernel's entries then equal the config. A 2,000 datagrams/s flow
 // through an unchanged route runs through all reloads and must lose
 // nothing. The floor is the same writes from a minimal MRT_ADD_MFC /
-// MRT_DEL_MFC loop on a table of the same size, timed between the reloads.
+// MRT_DEL_MFC loop on a table of the same size, timed between the reloads
+// after the same idle time as a reload, and once more at once (warm).
 //
 // It drives the real binaries through `ip netns`: a router namespace with
 // veths to a sender and a receiver namespace (mctool sends and counts), all
@@ -217,14 +218,15 @@ class Floor {
     return listener_ >= 0 &&
            ::setsockopt(listener_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) == 0;
   }
-  // One timed loop; the table is put back afterwards.
-  void run() {
+  // One timed loop; the table is put back afterwards. `warm`: right after
+  // another run, so the kernel's side of these writes is still in cache.
+  void run(bool warm) {
     auto t0 = Clock::now();
     for (const auto& m : added_)
       set(MRT_ADD_MFC, m);
     for (const auto& m : deleted_)
       set(MRT_DEL_MFC, m);
-    times_.push_back(ms_since(t0, Clock::now()));
+    (warm ? warm_ : times_).push_back(ms_since(t0, Clock::now()));
     drain(listener_, heard_, 0);
     for (const auto& m : added_)
       set(MRT_DEL_MFC, m);
@@ -235,12 +237,13 @@ class Floor {
   size_t writes() const { return added_.size() + deleted_.size(); }
   size_t runs() const { return times_.size(); }
   double median_ms() const { return median(times_); }
+  double warm_median_ms() const { return median(warm_); }
 
  private:
   void set(int opt, const mfcctl& m) { ::setsockopt(fd_, IPPROTO_IP, opt, &m, sizeof m); }
   int fd_ = -1, listener_ = -1;
   std::vector<mfcctl> added_, deleted_;
-  std::vector<double> times_;
+  std::vector<double> times_, warm_;
   Writes heard_;
 };
 
@@ -291,6 +294,7 @@ int main(int argc, char** argv) {
   g_work = ::mkdtemp(tmpl);
   std::atexit(cleanup);
   signal(SIGINT, [](int) { std::exit(130); });
+  signal(SIGTERM, [](int) { std::exit(143); });
 
   for (const char* role : {"router", "sender", "recv"}) {
     must("ip netns add " + ns(role));
@@ -366,8 +370,8 @@ int main(int argc, char** argv) {
   }
 
   // The flow: 2,000/s through route 0, which no reload touches, for as
-  // long as the reloads take (one every 300 ms) plus a second each side.
-  const int flow_count = 2000 * (2 + (reloads * 3 + 9) / 10);
+  // long as the reloads take (one every 400 ms) plus a second each side.
+  const int flow_count = 2000 * (2 + (reloads * 4 + 9) / 10);
   const std::string recv_out = g_work + "/recv.out", ready = g_work + "/ready";
   must("ip netns exec " + ns("recv") + " " + mctool + " recv -g " + group_of(0) + " -i eth0 -c " +
        std::to_string(flow_count) + " -w 30 --ready " + ready + " >" + recv_out + " 2>&1 &");
@@ -430,9 +434,13 @@ int main(int argc, char** argv) {
         static_cast<size_t>(routes) + (to_edited ? change.added.size() - change.removed.size() : 0);
     ok = ok && row.entries == row.want && row.writes.adds + row.writes.dels == changed_routes;
     rows.push_back(row);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (int run = 0; run < 3; ++run)
-      floor.run();
+    // The floor after the same 200 ms of idle that precede a reload, so
+    // that both find the kernel's and their own memory equally cold; then
+    // once more at once, warm. (Timing three runs in a row and taking the
+    // median made the floor a warm-cache figure: 0.16 against 0.19 ms.)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    floor.run(false);
+    floor.run(true);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 
@@ -482,18 +490,20 @@ int main(int argc, char** argv) {
   const double floor_time = floor.median_ms(), applied = median(applieds);
   std::printf(
       "floor: the same %zu writes (%zu add, %zu del) from a minimal loop on a %d-entry "
-      "table: %s (median of %zu, 3 after each reload)\n",
+      "table, after the same idle as a reload: %s (median of %zu); repeated at once: %s\n",
       floor.writes(), change.changed.size() + change.added.size(), change.removed.size(), routes,
-      ms(floor_time).c_str(), floor.runs());
+      ms(floor_time).c_str(), floor.runs(), ms(floor.warm_median_ms()).c_str());
   std::printf("target: kernel writes = changed routes (%zu) on every reload: %s\n", changed_routes,
               ok ? "met" : "NOT met");
   std::printf("target: no datagram lost: %s\n", received == flow_count ? "met" : "NOT met");
   if (applied < 0 || floor_time <= 0) {
     std::printf("target: applied within 2x of the floor: not measured\n");
   } else {
-    std::printf("target: applied within 2x of the floor: %s = %.1fx the floor: %s\n",
-                ms(applied).c_str(), applied / floor_time,
-                applied <= 2 * floor_time ? "met" : "NOT met");
+    std::printf(
+        "target: applied within 2x of the floor: %s = %.1fx the floor (%.1fx the warm "
+        "one): %s\n",
+        ms(applied).c_str(), applied / floor_time, applied / floor.warm_median_ms(),
+        applied <= 2 * floor_time ? "met" : "NOT met");
   }
   std::printf(
       "(SIGHUP->logged: until mfcd logs the reload, after its last write, so the kernel held the\n"
