@@ -340,6 +340,10 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
                                                  const Links& links, const Intent::Changes& changes,
                                                  Desired& slice) {
   if (changes.all || links != desired.links || intent.has_wildcard_iif()) return std::nullopt;
+  // Every changed route's status is rewritten below; on a big table each
+  // is a cache miss, so they are all started now and overlap.
+  for (const auto& change : changes.list)
+    desired.status.prefetch(change.key);
 
   // The routes changed, each with the names it had before its first change
   // and what it is now, grouped by (S,G). A reload may bring thousands of

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/flat_map.hpp"
 #include "core/intent.hpp"
 #include "core/links.hpp"
 
@@ -57,8 +58,8 @@ struct Desired {
   // decides which interface gets VIF 0 on a fresh start.
   std::vector<DesiredVif> vifs[2];
   std::unordered_map<SgKey, DesiredMfc, SgKeyHash> mfc;
-  std::unordered_map<RouteKey, RouteStatus, RouteKeyHash> status;
-  std::vector<Diagnostic> warnings;  // e.g. route names a disabled phyint
+  FlatMap<RouteKey, RouteStatus, RouteKeyHash> status;  // see Installed::mfc
+  std::vector<Diagnostic> warnings;                     // e.g. route names a disabled phyint
   // What update_desired needs: the links this was computed against and,
   // per family, the use of every interface in `vifs`.
   Links links;

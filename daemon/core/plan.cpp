@@ -243,6 +243,12 @@ namespace {
 // (nullopt), because only a full desired state can say what VIFs to hold.
 std::optional<Plan> plan_entries(const Installed& installed, const Desired& desired,
                                  const std::vector<SgKey>* only) {
+  // Each key's installed entry is read below: started now, the cache
+  // misses overlap instead of coming one after the other.
+  if (only) {
+    for (const SgKey& key : *only)
+      installed.mfc.prefetch(key);
+  }
   Plan plan;
   std::vector<Op> early_vif_dels, vif_adds, mfc_dels, vif_dels;
   std::array<VifPlan, 2> vifs;

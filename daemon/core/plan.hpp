@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/desired.hpp"
+#include "core/flat_map.hpp"
 #include "core/kernel_port.hpp"
 
 namespace mfcd::core {
@@ -35,7 +36,9 @@ struct InstalledMfc {
 // What mfcd has put into the kernel, and nothing else.
 struct Installed {
   std::array<std::array<std::optional<InstalledVif>, kMaxVifs>, 2> vifs;
-  std::unordered_map<SgKey, InstalledMfc, SgKeyHash> mfc;
+  // A FlatMap: a 1% reload looks up 100 entries of a cold table at once.
+  // Pointers into it last only until its next change.
+  FlatMap<SgKey, InstalledMfc, SgKeyHash> mfc;
 
   std::optional<VifIndex> vif_of(Family f, const std::string& ifname) const;
   size_t vif_count(Family f) const;
