@@ -127,8 +127,7 @@ class VifList {
   }
   // The route being resolved enters through `info` (after use()).
   void enter(const LinkInfo& info) { ++inbound_[info.index]; }
-  void export_uses(const std::vector<LinkInfo>& infos,
-                   std::unordered_map<std::string, VifUse>& out) const {
+  void export_uses(const std::vector<LinkInfo>& infos, VifUses& out) const {
     for (const auto& info : infos) {
       if (seen_[info.index])
         out.emplace(info.link->name,
@@ -363,7 +362,7 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   };
   std::vector<First> firsts;
   std::vector<SgChain> sgs;
-  std::unordered_map<SgKey, size_t, SgKeyHash> sg_index;
+  FlatMap<SgKey, size_t, SgKeyHash> sg_index;
   firsts.reserve(changes.list.size());
   sgs.reserve(changes.list.size());
   sg_index.reserve(changes.list.size());
@@ -396,7 +395,7 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   // changes the VIF list: that is compute_desired's job.
   Desired scratch;
   Builder builder(scratch, desired.status, intent.phyints(), links);
-  std::unordered_map<std::string, VifUse> uses[2] = {desired.uses[0], desired.uses[1]};
+  VifUses uses[2] = {desired.uses[0], desired.uses[1]};
   std::vector<const LinkInfo*> route_links;  // reused from route to route
   std::vector<std::string> merged;           // scratch for oifs_of
   for (const auto& [change, now, next] : firsts) {

@@ -53,6 +53,9 @@ struct VifUse {
   uint32_t inbound = 0;
 };
 
+// VifUse per interface name, for one family.
+using VifUses = FlatMap<std::string, VifUse, std::hash<std::string>>;
+
 struct Desired {
   // Interfaces that need a VIF, per family, in order of first use: the order
   // decides which interface gets VIF 0 on a fresh start.
@@ -63,7 +66,7 @@ struct Desired {
   // What update_desired needs: the links this was computed against and,
   // per family, the use of every interface in `vifs`.
   Links links;
-  std::unordered_map<std::string, VifUse> uses[2];
+  VifUses uses[2];
 };
 
 Desired compute_desired(const Intent& intent, const Links& links);
