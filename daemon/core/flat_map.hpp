@@ -128,7 +128,6 @@ class FlatMap {
   iterator find(const K& key) { return iterator(this, locate(key)); }
   const_iterator find(const K& key) const { return const_iterator(this, locate(key)); }
   size_t count(const K& key) const { return locate(key) != capacity_ ? 1 : 0; }
-  bool contains(const K& key) const { return count(key) != 0; }
   V& at(const K& key) { return const_cast<V&>(std::as_const(*this).at(key)); }
   const V& at(const K& key) const {
     const size_t at = locate(key);
