@@ -124,7 +124,13 @@ std::optional<StartError> Service::start() {
     return StartError{code, err->message};
   }
   mroute_ = std::move(std::get<std::unique_ptr<kernel::Mroute>>(opened));
-  if (!mroute_->has_v6()) spdlog::warn("IPv6 multicast routing is off: {}", mroute_->v6_note());
+  for (auto family : {core::Family::v4, core::Family::v6}) {
+    if (!mroute_->has(family)) {
+      spdlog::warn("{} multicast routing is off, {} routes and joins stay inactive: {}",
+                   family == core::Family::v4 ? "IPv4" : "IPv6",
+                   family == core::Family::v4 ? "IPv4" : "IPv6", mroute_->off_note(family));
+    }
+  }
   mroute_->set_rcvbuf(8 << 20);
 
   auto links = kernel::dump_links();
@@ -224,6 +230,9 @@ void Service::quick_start(const core::Config& config) {
   // the sync() that follows builds the bookkeeping and checks the result
   // (core/quick_start.hpp). Only a fresh table gets this.
   if (!installed_.mfc.empty() || installed_.vif_count(core::Family::v4) != 0) return;
+  // Without IPv4 the regular path numbers the VIFs and says why each IPv4
+  // route stays out of the kernel.
+  if (!mroute_->has(core::Family::v4)) return;
   const auto begin = std::chrono::steady_clock::now();
   auto quick = core::plan_quick_start(config, links_, mroute_->has_v6());
   if (!quick) return;

@@ -82,11 +82,34 @@ OpenFailure classify(int err) {
   }
 }
 
-OpenError open_error(const std::string& what, int err) {
+}  // namespace
+
+OpenError describe_open_failure(Family family, OpenStep step, const std::string& what, int err,
+                                uint32_t table) {
+  const bool v4 = family == Family::v4;
+  const OpenFailure kind = classify(err);
   std::string message = what + ": " + errno_text(err);
   if (err == EADDRINUSE) message += " (another multicast routing daemon holds this table)";
-  return OpenError{classify(err), std::move(message)};
+  if (kind == OpenFailure::unsupported) {
+    // Say which kernel feature is missing, not only the errno: "Protocol
+    // not available" from MRT_INIT means nothing to most readers.
+    if (step == OpenStep::socket && !v4 && err == EAFNOSUPPORT) {
+      message = "IPv6 is disabled in this kernel (" + message + ")";
+    } else if (step == OpenStep::table) {
+      message = std::string("this kernel has no ") + (v4 ? "IPv4" : "IPv6") +
+                " multicast routing tables but the default one (" +
+                (v4 ? "CONFIG_IP_MROUTE_MULTIPLE_TABLES" : "CONFIG_IPV6_MROUTE_MULTIPLE_TABLES") +
+                "), so table " + std::to_string(table) + " cannot be used (" + message + ")";
+    } else {
+      message = std::string("this kernel has no ") + (v4 ? "IPv4" : "IPv6") +
+                " multicast routing (" + (v4 ? "CONFIG_IP_MROUTE" : "CONFIG_IPV6_MROUTE") + "; " +
+                message + ")";
+    }
+  }
+  return OpenError{kind, std::move(message)};
 }
+
+namespace {
 
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
@@ -100,14 +123,15 @@ std::variant<int, OpenError> open_family(Family family, uint32_t table) {
   const int proto = v4 ? int{IPPROTO_IGMP} : int{IPPROTO_ICMPV6};
   const int fd = ::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
   if (fd < 0) {
-    return open_error(v4 ? "socket(AF_INET, SOCK_RAW, IPPROTO_IGMP)"
-                         : "socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)",
-                      errno);
+    return describe_open_failure(family, OpenStep::socket,
+                                 v4 ? "socket(AF_INET, SOCK_RAW, IPPROTO_IGMP)"
+                                    : "socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)",
+                                 errno, table);
   }
-  auto fail = [fd](const std::string& what) {
+  auto fail = [&](OpenStep step, const std::string& what) {
     const int err = errno;
     ::close(fd);
-    return open_error(what, err);
+    return describe_open_failure(family, step, what, err, table);
   };
   if (!v4) {
     // mfcd speaks no MLD: block every ICMPv6 type so that only upcalls (which
@@ -115,7 +139,7 @@ std::variant<int, OpenError> open_family(Family family, uint32_t table) {
     icmp6_filter filter{};
     ICMP6_FILTER_SETBLOCKALL(&filter);
     if (::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0) {
-      return fail("ICMP6_FILTER");
+      return fail(OpenStep::filter, "ICMP6_FILTER");
     }
   }
   const int level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
@@ -125,12 +149,13 @@ std::variant<int, OpenError> open_family(Family family, uint32_t table) {
   if (table != 0) {
     const uint32_t id = table;
     if (::setsockopt(fd, level, v4 ? MRT_TABLE : MRT6_TABLE, &id, sizeof id) < 0) {
-      return fail(std::string(v4 ? "MRT_TABLE " : "MRT6_TABLE ") + std::to_string(table));
+      return fail(OpenStep::table,
+                  std::string(v4 ? "MRT_TABLE " : "MRT6_TABLE ") + std::to_string(table));
     }
   }
   const int one = 1;
   if (::setsockopt(fd, level, v4 ? MRT_INIT : MRT6_INIT, &one, sizeof one) < 0) {
-    return fail(v4 ? "MRT_INIT" : "MRT6_INIT");
+    return fail(OpenStep::init, v4 ? "MRT_INIT" : "MRT6_INIT");
   }
   return fd;
 }
@@ -139,26 +164,36 @@ std::variant<int, OpenError> open_family(Family family, uint32_t table) {
 
 std::variant<std::unique_ptr<Mroute>, OpenError> Mroute::open(uint32_t table) {
   auto r4 = open_family(Family::v4, table);
-  if (auto* e = std::get_if<OpenError>(&r4)) return std::move(*e);
-  int fd4 = std::get<int>(r4);
-
-  int fd6 = -1;
-  std::string note;
   auto r6 = open_family(Family::v6, table);
-  if (auto* e = std::get_if<OpenError>(&r6)) {
-    if (e->kind != OpenFailure::unsupported) {
-      ::close(fd4);
+  auto* e4 = std::get_if<OpenError>(&r4);
+  auto* e6 = std::get_if<OpenError>(&r6);
+  const int fd4 = e4 == nullptr ? std::get<int>(r4) : -1;
+  const int fd6 = e6 == nullptr ? std::get<int>(r6) : -1;
+  auto close_both = [&] {
+    if (fd4 >= 0) ::close(fd4);
+    if (fd6 >= 0) ::close(fd6);
+  };
+  // A real failure of either family (the table is held, no permission)
+  // stops everything; a family the kernel lacks only switches it off.
+  for (auto* e : {e4, e6}) {
+    if (e != nullptr && e->kind != OpenFailure::unsupported) {
+      close_both();
       return std::move(*e);
     }
-    note = "IPv6 multicast routing unavailable: " + e->message;
-  } else {
-    fd6 = std::get<int>(r6);
   }
-  return std::unique_ptr<Mroute>(new Mroute(fd4, fd6, table, std::move(note)));
+  if (e4 != nullptr && e6 != nullptr) {
+    return OpenError{OpenFailure::unsupported, e4->message + "; " + e6->message};
+  }
+  return std::unique_ptr<Mroute>(new Mroute(fd4, fd6, table, e4 ? e4->message : std::string(),
+                                            e6 ? e6->message : std::string()));
 }
 
-Mroute::Mroute(int fd4, int fd6, uint32_t table, std::string v6_note)
-    : fd4_(fd4), fd6_(fd6), table_(table), v6_note_(std::move(v6_note)) {}
+Mroute::Mroute(int fd4, int fd6, uint32_t table, std::string off4, std::string off6)
+    : fd4_(fd4), fd6_(fd6), table_(table), off4_(std::move(off4)), off6_(std::move(off6)) {}
+
+const std::string& Mroute::off_note(Family f) const {
+  return f == Family::v4 ? off4_ : off6_;
+}
 
 Mroute::~Mroute() {
   close_fd(fd4_);
@@ -171,9 +206,8 @@ int Mroute::fd(Family f) const {
 
 namespace {
 
-core::Error v6_off(const std::string& what, const std::string& note) {
-  return core::make_error(Errc::kernel, what + ": IPv6 multicast routing is off (" + note + ")",
-                          EAFNOSUPPORT);
+core::Error family_off(const std::string& what, const std::string& note) {
+  return core::make_error(Errc::kernel, what + ": " + note, EAFNOSUPPORT);
 }
 
 // `what` builds the operation's description. It is only called on failure:
@@ -194,6 +228,7 @@ core::Result<void> Mroute::add_vif(const core::VifConf& vif) {
   const bool v4 = vif.family == Family::v4;
   auto what = [&] { return std::string(v4 ? "MRT_ADD_VIF " : "MRT6_ADD_MIF ") + vif_text(vif); };
   if (auto e = check_vif(what, vif.vif)) return *e;
+  if (!has(vif.family)) return family_off(what(), off_note(vif.family));
   if (vif.ttl_threshold < 1 || vif.ttl_threshold > 255) {
     return core::make_error(
         Errc::invalid_argument,
@@ -210,7 +245,6 @@ core::Result<void> Mroute::add_vif(const core::VifConf& vif) {
     }
     return {};
   }
-  if (fd6_ < 0) return v6_off(what(), v6_note_);
   if (vif.ifindex <= 0 || vif.ifindex > 0xffff) {
     // mif6ctl carries the ifindex in 16 bits.
     return core::make_error(Errc::invalid_argument, what() + ": ifindex does not fit a MIF");
@@ -233,6 +267,7 @@ core::Result<void> Mroute::del_vif(Family family, core::VifIndex vif) {
     return std::string(v4 ? "MRT_DEL_VIF vif " : "MRT6_DEL_MIF mif ") + std::to_string(vif);
   };
   if (auto e = check_vif(what, vif)) return *e;
+  if (!has(family)) return family_off(what(), off_note(family));
   if (v4) {
     vifctl vc{};  // the kernel wants the whole structure, only vifc_vifi counts
     vc.vifc_vifi = static_cast<vifi_t>(vif);
@@ -241,7 +276,6 @@ core::Result<void> Mroute::del_vif(Family family, core::VifIndex vif) {
     }
     return {};
   }
-  if (fd6_ < 0) return v6_off(what(), v6_note_);
   const mifi_t mif = static_cast<mifi_t>(vif);
   if (::setsockopt(fd6_, IPPROTO_IPV6, MRT6_DEL_MIF, &mif, sizeof mif) < 0) {
     return kernel_error(what(), errno);
@@ -266,6 +300,7 @@ core::Result<void> Mroute::add_mfc(const core::MfcConf& mfc) {
   auto what = [&] { return std::string(v4 ? "MRT_ADD_MFC " : "MRT6_ADD_MFC ") + sg_text(mfc.key); };
   if (auto e = check_key(what, mfc.key)) return *e;
   if (auto e = check_vif([&] { return what() + " iif"; }, mfc.iif)) return *e;
+  if (!has(mfc.key.group.family)) return family_off(what(), off_note(mfc.key.group.family));
   if (v4) {
     mfcctl mc{};
     mc.mfcc_origin = in4(mfc.key.source);
@@ -278,7 +313,6 @@ core::Result<void> Mroute::add_mfc(const core::MfcConf& mfc) {
     }
     return {};
   }
-  if (fd6_ < 0) return v6_off(what(), v6_note_);
   mf6cctl mc{};
   mc.mf6cc_origin = in6(mfc.key.source);
   mc.mf6cc_mcastgrp = in6(mfc.key.group);
@@ -300,6 +334,7 @@ core::Result<void> Mroute::del_mfc(const core::SgKey& key) {
   const bool v4 = key.group.family == Family::v4;
   auto what = [&] { return std::string(v4 ? "MRT_DEL_MFC " : "MRT6_DEL_MFC ") + sg_text(key); };
   if (auto e = check_key(what, key)) return *e;
+  if (!has(key.group.family)) return family_off(what(), off_note(key.group.family));
   if (v4) {
     mfcctl mc{};
     mc.mfcc_origin = in4(key.source);
@@ -309,7 +344,6 @@ core::Result<void> Mroute::del_mfc(const core::SgKey& key) {
     }
     return {};
   }
-  if (fd6_ < 0) return v6_off(what(), v6_note_);
   mf6cctl mc{};
   mc.mf6cc_origin = in6(key.source);
   mc.mf6cc_mcastgrp = in6(key.group);
@@ -325,6 +359,7 @@ core::Result<Counters> Mroute::counters(const core::SgKey& key) const {
     return std::string(v4 ? "SIOCGETSGCNT " : "SIOCGETSGCNT_IN6 ") + sg_text(key);
   };
   if (auto e = check_key(what, key)) return *e;
+  if (!has(key.group.family)) return family_off(what(), off_note(key.group.family));
   if (v4) {
     sioc_sg_req req{};
     req.src = in4(key.source);
@@ -332,7 +367,6 @@ core::Result<Counters> Mroute::counters(const core::SgKey& key) const {
     if (::ioctl(fd4_, SIOCGETSGCNT, &req) < 0) return kernel_error(what(), errno);
     return Counters{req.pktcnt, req.bytecnt, req.wrong_if};
   }
-  if (fd6_ < 0) return v6_off(what(), v6_note_);
   sioc_sg_req6 req{};
   req.src = in6(key.source);
   req.grp = in6(key.group);
@@ -379,11 +413,17 @@ namespace mfcd::kernel {
 
 bool Mroute::enable_wrongvif() {
   const int on = 1;
-  bool v4 = ::setsockopt(fd4_, IPPROTO_IP, MRT_PIM, &on, sizeof on) == 0 ||
-            ::setsockopt(fd4_, IPPROTO_IP, MRT_ASSERT, &on, sizeof on) == 0;
-  if (fd6_ >= 0 && ::setsockopt(fd6_, IPPROTO_IPV6, MRT6_PIM, &on, sizeof on) != 0)
-    (void)::setsockopt(fd6_, IPPROTO_IPV6, MRT6_ASSERT, &on, sizeof on);
-  return v4;
+  bool ok = true;
+  if (fd4_ >= 0) {
+    ok = ::setsockopt(fd4_, IPPROTO_IP, MRT_PIM, &on, sizeof on) == 0 ||
+         ::setsockopt(fd4_, IPPROTO_IP, MRT_ASSERT, &on, sizeof on) == 0;
+  }
+  if (fd6_ >= 0) {
+    ok = (::setsockopt(fd6_, IPPROTO_IPV6, MRT6_PIM, &on, sizeof on) == 0 ||
+          ::setsockopt(fd6_, IPPROTO_IPV6, MRT6_ASSERT, &on, sizeof on) == 0) &&
+         ok;
+  }
+  return ok;
 }
 
 uint64_t Mroute::drops(Family f) const {

@@ -1,7 +1,8 @@
 // The kernel's multicast routing tables, IPv4 and IPv6, behind core::KernelPort.
 //
-// An Mroute owns one IPv4 mroute socket (raw IGMP) and, when the kernel has
-// it, one IPv6 mroute socket (raw ICMPv6). Whoever holds those sockets owns
+// An Mroute owns one IPv4 mroute socket (raw IGMP) and one IPv6 mroute
+// socket (raw ICMPv6), each only when the kernel has that family's multicast
+// routing. Whoever holds those sockets owns
 // the table: every VIF and MFC entry made through them lives exactly as long
 // as the Mroute does, so there is nothing to flush on startup or exit.
 //
@@ -38,6 +39,17 @@ struct OpenError {
   std::string message;
 };
 
+// The step of opening one family's mroute socket that failed: the words
+// for a missing kernel feature depend on it.
+enum class OpenStep { socket, filter, table, init };
+
+// How a failed step reads to a user, and what kind of failure it is. Pure,
+// for unit tests. A missing feature names its kernel option, e.g. "this
+// kernel has no IPv4 multicast routing (CONFIG_IP_MROUTE; MRT_INIT:
+// Protocol not available)".
+OpenError describe_open_failure(core::Family family, OpenStep step, const std::string& what,
+                                int err, uint32_t table);
+
 struct Counters {
   uint64_t packets = 0, bytes = 0, wrong_if = 0;
 };
@@ -58,9 +70,15 @@ class Mroute final : public core::KernelPort {
   // Opens the IPv4 mroute socket (MRT_TABLE, then MRT_INIT) and the IPv6 one
   // (MRT6_TABLE, then MRT6_INIT). Table 0 means the kernel's default table
   // (RT_TABLE_DEFAULT, 253): MRT_TABLE is then not set at all; any other id is
-  // passed to MRT_TABLE. IPv4 is required. If IPv6 multicast routing is not
-  // available, IPv6 is switched off and v6_note() says why; if another daemon
-  // holds the IPv6 table, open() fails with in_use like for IPv4.
+  // passed to MRT_TABLE.
+  //
+  // A family whose multicast routing this kernel lacks (built without
+  // CONFIG_IP_MROUTE or CONFIG_IPV6_MROUTE, without multiple tables for a
+  // table other than the default, or IPv6 disabled) is switched off, and
+  // off_note() says why in words: a router with one family compiled out
+  // still routes the other. open() fails with `unsupported` only when both
+  // are missing, and with the other kinds when either family fails for any
+  // other reason (another daemon holds its table: in_use).
   static std::variant<std::unique_ptr<Mroute>, OpenError> open(uint32_t table);
 
   Mroute(const Mroute&) = delete;
@@ -68,9 +86,12 @@ class Mroute final : public core::KernelPort {
   // Closes both sockets; the kernel then drops every VIF and entry they made.
   ~Mroute() override;
 
-  int fd(core::Family f) const;  // -1 if that family is not open
-  bool has_v6() const { return fd6_ >= 0; }
-  std::string v6_note() const { return v6_note_; }
+  int fd(core::Family f) const;  // -1 if that family is off
+  bool has(core::Family f) const { return fd(f) >= 0; }
+  bool has_v6() const { return has(core::Family::v6); }
+  // Why a family is off, e.g. "this kernel has no IPv6 multicast routing
+  // (CONFIG_IPV6_MROUTE)"; empty when it is on.
+  const std::string& off_note(core::Family f) const;
   uint32_t table() const { return table_; }
 
   // IPv4: MRT_ADD_VIF with VIFF_USE_IFINDEX. IPv6: MRT6_ADD_MIF (mif6ctl,
@@ -102,7 +123,7 @@ class Mroute final : public core::KernelPort {
   // (which implies MRT_ASSERT), falling back to MRT_ASSERT alone. Without
   // PIM the kernel only reports a wrong VIF that is an OIF of the entry;
   // either way it reports an (S,G) at most once per 3 s. Returns false when
-  // neither could be set for IPv4.
+  // neither could be set for any family that is on.
   bool enable_wrongvif();
 
   // Messages the kernel dropped because the socket's receive queue was full
@@ -110,12 +131,12 @@ class Mroute final : public core::KernelPort {
   uint64_t drops(core::Family f) const;
 
  private:
-  Mroute(int fd4, int fd6, uint32_t table, std::string v6_note);
+  Mroute(int fd4, int fd6, uint32_t table, std::string off4, std::string off6);
 
   int fd4_ = -1;
   int fd6_ = -1;
   uint32_t table_ = 0;
-  std::string v6_note_;
+  std::string off4_, off6_;
 };
 
 // Pure parsers of one message read from a mroute socket (see

@@ -470,7 +470,7 @@ int main(int argc, char** argv) {
   auto mr = std::move(std::get<std::unique_ptr<Mroute>>(opened));
   expect(mr->fd(Family::v4) >= 0, "no IPv4 socket");
   step("Mroute::open(0)" +
-       std::string(mr->has_v6() ? " with IPv6" : ", IPv6 off: " + mr->v6_note()));
+       std::string(mr->has_v6() ? " with IPv6" : ", IPv6 off: " + mr->off_note(Family::v6)));
   mr->set_rcvbuf(1 << 20);
 
   {  // The table is held: a second daemon on it must get in_use.
@@ -494,7 +494,7 @@ int main(int argc, char** argv) {
     check_family(*mr, Family::v6, *links, sender_ns,
                  {"IPv6", "2001:db8:1::2", "ff0e::1:1", "ff0e::1:2"});
   } else {
-    step("IPv6 skipped: " + mr->v6_note());
+    step("IPv6 skipped: " + mr->off_note(Family::v6));
   }
 
   {  // Closing the sockets removes everything made through them.
