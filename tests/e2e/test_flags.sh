@@ -229,7 +229,11 @@ touch /dev/null && mount --bind "$E2E_WORK/devnull" /dev/null 2>/dev/null || tru
 socat -u UNIX-RECV:/dev/log OPEN:"$E2E_WORK/syslog.out",creat,append &
 while [ ! -S /dev/log ]; do sleep 0.05; done
 "$MFCD" -n -s -i syslogtest -f "$CONF" -u "$SOCK" -P "$PIDFILE" -D 1 2>"$E2E_WORK/syslog.stderr"
-sleep 0.2
+# socat writes what it received on its own time: wait for it (20 s at most).
+for _ in \$(seq 400); do
+  grep -q ready "$E2E_WORK/syslog.out" 2>/dev/null && break
+  sleep 0.05
+done
 kill %1
 EOF
   : >"$E2E_WORK/devnull"

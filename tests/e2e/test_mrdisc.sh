@@ -135,13 +135,15 @@ phyint r-out1 enable
 phyint r-out2 enable
 EOF
 mfcd_reload
-wait_for 5 "mrdisc on r-gone" bash -c "$(declare -f rpc rpc_ok rpc_send rpc_validate nsx ns_name fail)
-  E2E_ID=$E2E_ID SOCK=$SOCK PYTHON=$PYTHON RPC_SCHEMA=$RPC_SCHEMA SCHEMA=$SCHEMA
-  rpc_ok interface.list | jq -e '.interfaces[] | select(.name == \"r-gone\") | .mrdisc'"
+r_gone_announced() {
+  rpc_ok interface.list | jq -e '.interfaces[] | select(.name == "r-gone") | .mrdisc'
+}
+r_gone_listed() {
+  rpc_ok interface.list | jq -e '.interfaces[] | select(.name == "r-gone")'
+}
+wait_for 5 "mrdisc on r-gone" r_gone_announced
 ip -n "$(ns_name router)" link del r-gone
-wait_for 5 "r-gone to leave interface.list" bash -c "$(declare -f rpc rpc_ok rpc_send rpc_validate nsx ns_name fail)
-  E2E_ID=$E2E_ID SOCK=$SOCK PYTHON=$PYTHON RPC_SCHEMA=$RPC_SCHEMA SCHEMA=$SCHEMA
-  ! rpc_ok interface.list | jq -e '.interfaces[] | select(.name == \"r-gone\")'"
+wait_for 5 "r-gone to leave interface.list" eval '! r_gone_listed'
 grep -q "mrdisc: r-gone is gone" "$MFCD_LOG" || fail "mfcd did not notice r-gone went away"
 
 say "stopping mfcd sends a Termination on r-in"

@@ -48,7 +48,7 @@ for fam in 4 6; do
   expect_mroute "$fam" "$s1" "$g2" r-in r-out1 r-out2
   rpc_ok route.list '{"detail": true}' |
     jq -e --arg s "$s1" --arg g "$g2" '.routes.kernel[] | select(.source == $s and .group == $g)
-      | .type == "dynamic" and .packets == 10 and (.rule | test("r-in"))' >/dev/null ||
+      | .type == "dynamic" and .packets >= 10 and (.rule | test("r-in"))' >/dev/null ||
     fail "route.list does not show ($s1, $g2) as dynamic with its rule and counters"
 
   say "IPv$fam: no rule covers $gx: stop filter, then a new rule converts it"
