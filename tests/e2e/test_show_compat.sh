@@ -102,6 +102,15 @@ out=$(mfcctl -p show interfaces)
 out=$(mfcctl -pt show routes)
 ! grep -qE '^(_|=)+$|Template|ROUTE' <<<"$out" || fail "-t kept headings: $out"
 ! mfcctl -p show routes | grep -q $'\033' || fail "-p printed escape codes"
+# On a terminal the headings are in reverse video; not on one that cannot
+# show it (TERM=dumb), nor with NO_COLOR. script(1) gives mfcctl a terminal.
+on_tty() { script -qec "$(printf '%q ' "$@")" /dev/null </dev/null; }
+on_tty env TERM=xterm "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033\\[7m' ||
+  fail "no terminal headings on a terminal"
+! on_tty env TERM=dumb "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033' ||
+  fail "escape codes on a dumb terminal"
+! on_tty env TERM=xterm NO_COLOR=1 "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033' ||
+  fail "escape codes with NO_COLOR"
 
 # --- show groups (batch.sh) ------------------------------------------------
 if [ -n "$HAVE_JOINS" ]; then
