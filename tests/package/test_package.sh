@@ -1,0 +1,195 @@
+#!/bin/bash
+# The Debian packages, as an operator gets them: builds them with
+# packaging/build-deb from this tree, unpacks them into a fresh root with
+# only the libraries the programs need, and checks that everything is in
+# place and works from the installed paths: mfcd -v, mfcd -F on the shipped
+# /etc/mfcd.conf, the SMCRoute names, every man page rendered by man -l
+# without warnings, the completion, the unit (systemd-analyze verify in
+# that root), the package relations, and lintian without errors.
+#
+# Building takes minutes and needs no kernel feature, so it is not one of
+# the suite's tests: it runs only when asked with MFCD_TEST_PACKAGE=1, on the
+# host, from the plain build tree. .ci/run does that after scripts/test.
+# MFCD_TEST_DEB_DIR=DIR checks the .deb files already in DIR instead of
+# building them.
+set -euo pipefail
+
+SRC=${MFCD_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${MFCD_BUILD_DIR:-$SRC/build}
+NAME=package
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+say() { printf '%s: %s\n' "$NAME" "$*"; }
+
+[ "${MFCD_TEST_PACKAGE:-}" = 1 ] || skip "building the .deb takes minutes; set MFCD_TEST_PACKAGE=1 to run it"
+if grep -qs '^MFCD_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+  skip "the package is checked once, from the plain build tree"
+fi
+[ "$(id -u)" -eq 0 ] || skip "needs root (build dependencies, chroot)"
+
+WORK=$(mktemp -d "/tmp/mfcd-e2e-package-$$.XXXXXX")
+trap 'rc=$?; rm -rf "$WORK"; [ $rc -ne 0 ] || echo "PASS: $NAME"; exit $rc' EXIT
+
+# --- build ------------------------------------------------------------------
+
+if [ -n "${MFCD_TEST_DEB_DIR:-}" ]; then
+  DEBS=$MFCD_TEST_DEB_DIR
+  say "using the packages in $DEBS"
+else
+  DEBS=$WORK/out
+  start=$SECONDS
+  "$SRC/packaging/build-deb" "$DEBS" || fail "packaging/build-deb failed"
+  say "built in $((SECONDS - start))s"
+fi
+main_deb=$(ls "$DEBS"/mfcd_*.deb 2>/dev/null | tail -n 1)
+compat_deb=$(ls "$DEBS"/mfcd-smcroute-compat_*.deb 2>/dev/null | tail -n 1)
+[ -f "$main_deb" ] || fail "no mfcd_*.deb in $DEBS"
+[ -f "$compat_deb" ] || fail "no mfcd-smcroute-compat_*.deb in $DEBS"
+
+# --- lintian ------------------------------------------------------------------
+
+if ! out=$(lintian --fail-on error "$main_deb" "$compat_deb" 2>&1); then
+  printf '%s\n' "$out" >&2
+  fail "lintian reports errors"
+fi
+say "lintian: no errors$(grep -c '^W:' <<<"$out" | sed 's/^0$//; s/^[1-9].*/ (& warnings)/')"
+
+# --- package metadata ----------------------------------------------------------
+
+field() { dpkg-deb -f "$1" "$2"; }
+[ "$(field "$compat_deb" Conflicts)" = smcroute ] || fail "compat package does not conflict with smcroute"
+grep -qw smcroute <<<"$(field "$compat_deb" Provides)" || fail "compat package does not provide smcroute"
+grep -qw mfcd <<<"$(field "$compat_deb" Depends)" || fail "compat package does not depend on mfcd"
+dpkg-deb --ctrl-tarfile "$main_deb" | tar -xO ./conffiles | grep -qx /etc/mfcd.conf ||
+  fail "/etc/mfcd.conf is not a conffile"
+say "relations and conffiles as intended"
+
+# --- a fresh root ----------------------------------------------------------------
+
+ROOT=$WORK/root
+mkdir -p "$ROOT"
+dpkg-deb -x "$main_deb" "$ROOT"
+dpkg-deb -x "$compat_deb" "$ROOT"
+
+expect_file() {
+  [ -e "$ROOT$1" ] || fail "$1 is not in the package"
+}
+expect_link() {
+  [ -L "$ROOT$1" ] || fail "$1 is not a link"
+  [ -e "$ROOT$1" ] || fail "$1 -> $(readlink "$ROOT$1") points at nothing"
+}
+for f in /usr/sbin/mfcd /usr/sbin/mfcctl /etc/mfcd.conf /etc/mfcd.d \
+  /lib/systemd/system/mfcd.service /lib/systemd/system/mfcd@.service \
+  /usr/share/bash-completion/completions/mfcctl \
+  /usr/share/man/man8/mfcd.8.gz /usr/share/man/man8/mfcctl.8.gz \
+  /usr/share/man/man5/mfcd.conf.5.gz /usr/share/doc/mfcd/copyright \
+  /usr/share/doc/mfcd/changelog.gz; do
+  expect_file "$f"
+done
+[ -e "$ROOT/usr/share/doc/mfcd/README.Debian" ] || [ -e "$ROOT/usr/share/doc/mfcd/README.Debian.gz" ] ||
+  fail "README.Debian is not in the package"
+[ -d "$ROOT/etc/mfcd.d" ] || fail "/etc/mfcd.d is not a directory"
+for f in /usr/sbin/smcrouted /usr/sbin/smcroutectl /usr/share/man/man8/smcrouted.8.gz \
+  /usr/share/man/man8/smcroutectl.8.gz /usr/share/bash-completion/completions/smcroutectl; do
+  expect_link "$f"
+done
+[ "$(readlink "$ROOT/usr/sbin/smcrouted")" = mfcd ] || fail "smcrouted does not link to mfcd"
+say "files in place"
+
+# The libraries the programs need, copied to the same paths, so that they
+# run in the root as on a machine where the package's dependencies are
+# installed. Each must come from a package that mfcd depends on.
+depends=$(field "$main_deb" Depends)
+for bin in "$ROOT/usr/sbin/mfcd" "$ROOT/usr/sbin/mfcctl"; do
+  ldd "$bin" | awk '/=> \// {print $3} /^[[:space:]]*\/[^ ]*ld-linux/ {print $1}'
+done | sort -u | while read -r lib; do
+  mkdir -p "$ROOT$(dirname "$lib")"
+  cp -L "$lib" "$ROOT$lib"
+  real=$(readlink -f "$lib")
+  pkg=$(dpkg -S "$real" 2>/dev/null | head -n 1 | cut -d: -f1) || true
+  [ -z "$pkg" ] && pkg=$(dpkg -S "$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
+  case $pkg in
+    libc6 | libgcc-s1 | libstdc++6 | "") ;; # essential, or pulled in by shlibs
+    *) grep -qw "$pkg" <<<"$depends" || fail "$lib comes from $pkg, which mfcd does not depend on" ;;
+  esac
+done
+say "shared libraries covered by Depends: $depends"
+
+in_root() { chroot "$ROOT" "$@"; }
+
+out=$(in_root /usr/sbin/mfcd -v) || fail "mfcd -v failed in the installed root"
+grep -q "0\.[0-9]" <<<"$out" || fail "mfcd -v printed: $out"
+out=$(in_root /usr/sbin/mfcctl -v) || fail "mfcctl -v failed: $out"
+out=$(in_root /usr/sbin/smcrouted -h) || fail "smcrouted -h failed"
+grep -q smcrouted <<<"$out" || fail "smcrouted -h does not name itself: $out"
+say "mfcd -v, mfcctl -v, smcrouted -h run from the installed paths"
+
+rc=0
+out=$(in_root /usr/sbin/mfcd -F /etc/mfcd.conf 2>&1) || rc=$?
+[ "$rc" -eq 0 ] || fail "mfcd -F /etc/mfcd.conf exits $rc: $out"
+if grep -v 'warning: include pattern' <<<"$out" | grep -q .; then
+  fail "mfcd -F /etc/mfcd.conf says more than the empty /etc/mfcd.d warning: $out"
+fi
+# A broken addition in /etc/mfcd.d is found through the include.
+echo "mroute from eth0 group" >"$ROOT/etc/mfcd.d/broken.conf"
+rc=0
+in_root /usr/sbin/mfcd -F /etc/mfcd.conf >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 78 ] || fail "mfcd -F with a broken /etc/mfcd.d file exits $rc, expected 78"
+rm "$ROOT/etc/mfcd.d/broken.conf"
+say "mfcd -F accepts the shipped /etc/mfcd.conf and reads /etc/mfcd.d"
+
+# The example corpus ships as documentation; each file checks clean.
+examples=$(cd "$ROOT" && find usr/share/doc/mfcd/examples -name '*.conf' | sort)
+[ -n "$examples" ] || fail "no examples in /usr/share/doc/mfcd/examples"
+for f in $examples; do
+  rc=0
+  out=$(in_root /usr/sbin/mfcd -F "/$f" 2>&1) || rc=$?
+  [ "$rc" -eq 0 ] || fail "mfcd -F /$f exits $rc: $out"
+done
+say "$(wc -w <<<"$examples") example files pass mfcd -F"
+
+# --- man pages ---------------------------------------------------------------------
+
+for page in man8/mfcd.8.gz man8/mfcctl.8.gz man5/mfcd.conf.5.gz man8/smcrouted.8.gz man8/smcroutectl.8.gz; do
+  file=$ROOT/usr/share/man/$page
+  warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$file" 2>&1 >"$WORK/page.txt") ||
+    fail "man -l $page failed: $warnings"
+  [ -z "$warnings" ] || fail "man -l $page warns: $warnings"
+  [ "$(wc -l <"$WORK/page.txt")" -gt 40 ] || fail "man -l $page rendered almost nothing"
+  if command -v mandoc >/dev/null; then
+    lint=$(zcat "$file" | mandoc -T lint -W warning 2>&1) || fail "mandoc -T lint $page: $lint"
+  fi
+done
+say "man pages render without warnings"
+
+# --- completion -------------------------------------------------------------------------
+
+out=$(bash -c '. "$1" && complete -p mfcctl smcroutectl' _ "$ROOT/usr/share/bash-completion/completions/mfcctl") ||
+  fail "the installed completion does not load"
+say "completion loads: $(tr '\n' ';' <<<"$out")"
+
+# --- the unit ------------------------------------------------------------------------------
+
+if command -v systemd-analyze >/dev/null && [ -d /lib/systemd/system ]; then
+  # verify needs the rest of systemd's units in the root.
+  for u in /lib/systemd/system/*; do
+    [ -e "$ROOT/lib/systemd/system/$(basename "$u")" ] || cp -a "$u" "$ROOT/lib/systemd/system/"
+  done
+  # The template, as an instance whose configuration exists.
+  cp "$ROOT/etc/mfcd.conf" "$ROOT/etc/mfcd-b.conf"
+  out=$(systemd-analyze verify --root="$ROOT" --man=no mfcd.service mfcd@mfcd-b.service 2>&1) ||
+    fail "systemd-analyze verify: $out"
+  [ -z "$out" ] || fail "systemd-analyze verify warns: $out"
+  score=$(systemd-analyze security --offline=yes --root="$ROOT" mfcd.service 2>&1 |
+    sed -n 's/.*Overall exposure level for mfcd.service: //p')
+  say "systemd-analyze verify clean; security exposure $score"
+else
+  say "systemd-analyze not installed: unit not verified"
+fi
