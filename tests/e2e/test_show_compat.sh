@@ -103,8 +103,10 @@ out=$(mfcctl -pt show routes)
 ! grep -qE '^(_|=)+$|Template|ROUTE' <<<"$out" || fail "-t kept headings: $out"
 ! mfcctl -p show routes | grep -q $'\033' || fail "-p printed escape codes"
 # On a terminal the headings are in reverse video; not on one that cannot
-# show it (TERM=dumb), nor with NO_COLOR. script(1) gives mfcctl a terminal.
-on_tty() { script -qec "$(printf '%q ' "$@")" /dev/null </dev/null; }
+# show it (TERM=dumb), nor with NO_COLOR. Python's pty.spawn gives mfcctl a
+# terminal and reads it to the end (script(1) could exit before it had
+# read the last output when its input was at end of file).
+on_tty() { "$PYTHON" -c 'import pty, sys; pty.spawn(sys.argv[1:])' "$@" </dev/null; }
 on_tty env TERM=xterm "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033\\[7m' ||
   fail "no terminal headings on a terminal"
 ! on_tty env TERM=dumb "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033' ||
