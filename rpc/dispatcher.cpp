@@ -97,24 +97,34 @@ bool depth_within(std::string_view text, size_t max_depth) {
   return true;
 }
 
-void Dispatcher::add(std::string method, Handler handler) {
-  handlers_.insert_or_assign(std::move(method), std::move(handler));
+std::string_view access_name(Access access) {
+  return access == Access::read ? "read" : "write";
+}
+
+void Dispatcher::add(std::string method, Access access, Handler handler) {
+  methods_.insert_or_assign(std::move(method), Method{access, std::move(handler)});
 }
 
 bool Dispatcher::has(std::string_view method) const {
-  return handlers_.find(method) != handlers_.end();
+  return methods_.find(method) != methods_.end();
+}
+
+std::optional<Access> Dispatcher::access_of(std::string_view method) const {
+  const auto it = methods_.find(method);
+  if (it == methods_.end()) return std::nullopt;
+  return it->second.access;
 }
 
 std::vector<std::string> Dispatcher::methods() const {
   std::vector<std::string> names;
-  names.reserve(handlers_.size());
-  for (const auto& [name, handler] : handlers_)
+  names.reserve(methods_.size());
+  for (const auto& [name, method] : methods_)
     names.push_back(name);
   return names;  // std::map keeps them sorted
 }
 
-void Dispatcher::set_guard(Guard guard) {
-  guard_ = std::move(guard);
+void Dispatcher::set_policy(Policy policy) {
+  policy_ = std::move(policy);
 }
 
 std::optional<std::string> Dispatcher::handle(std::string_view text, const CallContext& ctx) {
@@ -180,18 +190,20 @@ std::optional<std::string> Dispatcher::handle_one(const nlohmann::json& request,
 
 HandlerResult Dispatcher::call(const std::string& method, const nlohmann::json& params,
                                const CallContext& ctx) {
-  if (params.is_array()) {
-    return invalid_params("", "params must be an object (named params)");
-  }
-  const auto it = handlers_.find(method);
-  if (it == handlers_.end()) {
+  const auto it = methods_.find(method);
+  if (it == methods_.end()) {
     return with_detail(kMethodNotFound, method, {{"method", method}});
   }
   try {
-    if (guard_) {
-      if (auto refused = guard_(method, ctx)) return std::move(*refused);
+    // Who may call it is decided before its params are looked at, so a
+    // caller without the right learns nothing from their validation.
+    if (policy_) {
+      if (auto refused = policy_(it->second.access, method, ctx)) return std::move(*refused);
     }
-    HandlerResult outcome = it->second(params, ctx);
+    if (params.is_array()) {
+      return invalid_params("", "params must be an object (named params)");
+    }
+    HandlerResult outcome = it->second.handler(params, ctx);
     if (auto* result = std::get_if<nlohmann::json>(&outcome); result && !result->is_object()) {
       return with_detail(kInternalError,
                          method + " returned a " + result->type_name() + ", not an object");

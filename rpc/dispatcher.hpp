@@ -45,10 +45,16 @@ struct CallContext {
 using HandlerResult = std::variant<nlohmann::json, RpcError>;
 using Handler = std::function<HandlerResult(const nlohmann::json& params, const CallContext& ctx)>;
 
-// Runs before each handler (after the envelope and method name are checked).
-// Returning an error (e.g. -32005 for a read-only caller) skips the handler.
-using Guard =
-    std::function<std::optional<RpcError>(const std::string& method, const CallContext& ctx)>;
+// What a method does to the daemon: reads its state, or changes it. Every
+// method is registered with one; the policy decides who may do which.
+enum class Access { read, write };
+std::string_view access_name(Access access);  // "read" / "write"
+
+// Runs before each handler, once the envelope and the method name are
+// checked and before the params are parsed. Returning an error (-32005 for
+// a caller who may not write) skips the handler.
+using Policy = std::function<std::optional<RpcError>(Access access, const std::string& method,
+                                                     const CallContext& ctx)>;
 
 // Deeper JSON is refused before it is parsed: nlohmann's copy, compare and
 // dump recurse, and a 1 MiB line of '[' would otherwise reach them.
@@ -57,10 +63,11 @@ constexpr size_t kMaxDepth = 64;
 class Dispatcher {
  public:
   // Adds or replaces a method.
-  void add(std::string method, Handler handler);
+  void add(std::string method, Access access, Handler handler);
   bool has(std::string_view method) const;
+  std::optional<Access> access_of(std::string_view method) const;
   std::vector<std::string> methods() const;  // sorted
-  void set_guard(Guard guard);
+  void set_policy(Policy policy);
 
   // Handles one complete JSON text (one line, without the newline). Returns
   // the reply text (single object or batch array, no trailing newline) or
@@ -75,8 +82,12 @@ class Dispatcher {
   HandlerResult call(const std::string& method, const nlohmann::json& params,
                      const CallContext& ctx);
 
-  std::map<std::string, Handler, std::less<>> handlers_;
-  Guard guard_;
+  struct Method {
+    Access access;
+    Handler handler;
+  };
+  std::map<std::string, Method, std::less<>> methods_;
+  Policy policy_;
 };
 
 // True when no array/object in `text` nests deeper than `max_depth`

@@ -867,4 +867,18 @@ bool ifname_matches(const std::string& pattern, const std::string& ifname) {
   return std::string_view(ifname).substr(0, stem.size()) == stem;
 }
 
+const PhyintConf* resolve_phyint(const std::vector<PhyintConf>& phyints,
+                                 const std::string& ifname) {
+  const PhyintConf* exact = nullptr;
+  const PhyintConf* wild = nullptr;
+  for (const auto& p : phyints) {
+    if (p.ifname == ifname) {
+      exact = &p;
+    } else if (is_wildcard(p.ifname) && ifname_matches(p.ifname, ifname)) {
+      wild = &p;
+    }
+  }
+  return exact ? exact : wild;
+}
+
 }  // namespace mfcd::core

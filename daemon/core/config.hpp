@@ -174,4 +174,12 @@ ParseResult parse_config_text(const std::string& name, const std::string& text,
 bool is_wildcard(std::string_view ifname);
 bool ifname_matches(const std::string& pattern, const std::string& ifname);
 
+// The phyint line that decides for interface `ifname`, or null: the one rule
+// for VIFs, TTL thresholds, mrdisc and every listing. A line naming the
+// interface exactly beats a wildcard line; among lines of the same kind the
+// later one wins, as a later line in a file overrides an earlier one. So
+// "phyint eth0 enable mrdisc" then "phyint eth+ disable" leaves eth0 enabled
+// with mrdisc, and every other eth interface disabled.
+const PhyintConf* resolve_phyint(const std::vector<PhyintConf>& phyints, const std::string& ifname);
+
 }  // namespace mfcd::core

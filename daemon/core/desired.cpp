@@ -51,7 +51,7 @@ class Resolver {
     by_name_.reserve(links.size());
     for (const auto& link : links) {
       LinkInfo info{&link, true, 1, infos_.size()};
-      if (const PhyintConf* p = phyint_for(phyints, link.name)) {
+      if (const PhyintConf* p = resolve_phyint(phyints, link.name)) {
         info.enabled = p->enabled;
         info.ttl_threshold = p->ttl_threshold;
       }
@@ -79,22 +79,6 @@ class Resolver {
   const std::vector<LinkInfo>& infos() const { return infos_; }
 
  private:
-  // An exact phyint line beats a wildcard one; among equals the later line
-  // wins, as a later line in a file normally overrides an earlier one.
-  static const PhyintConf* phyint_for(const std::vector<PhyintConf>& phyints,
-                                      const std::string& name) {
-    const PhyintConf* exact = nullptr;
-    const PhyintConf* wild = nullptr;
-    for (const auto& p : phyints) {
-      if (p.ifname == name) {
-        exact = &p;
-      } else if (is_wildcard(p.ifname) && ifname_matches(p.ifname, name)) {
-        wild = &p;
-      }
-    }
-    return exact ? exact : wild;
-  }
-
   std::vector<LinkInfo> infos_;
   std::unordered_map<std::string, size_t> by_name_;
   std::unordered_map<std::string, std::vector<const LinkInfo*>> wildcard_cache_;

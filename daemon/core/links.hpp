@@ -21,4 +21,11 @@ using Links = std::vector<Link>;
 
 const Link* find_link(const Links& links, std::string_view name);
 
+// A change the kernel announced: a link appeared or changed (flags, name,
+// an address), or went away.
+struct LinkEvent {
+  enum class Kind { added_or_changed, removed } kind = Kind::added_or_changed;
+  Link link;
+};
+
 }  // namespace mfcd::core

@@ -36,15 +36,6 @@ Op vif_op(Op::Kind kind, Family family, VifIndex vif, const std::string& ifname,
   return op;
 }
 
-Op del_mfc_op(const SgKey& key, const InstalledMfc& installed) {
-  Op op{};
-  op.kind = Op::Kind::del_mfc;
-  op.mfc.key = key;
-  op.route = installed.route;
-  op.dynamic = installed.dynamic;
-  return op;
-}
-
 // The first 8 address bytes as a number that orders like the bytes do.
 uint64_t high_bytes(const Addr& a) {
   uint64_t v = 0;
@@ -232,6 +223,12 @@ std::string Op::str() const {
     }
     case Kind::del_mfc:
       return "del_mfc " + sg_text(mfc.key);
+    case Kind::join:
+      return "join " + membership.str();
+    case Kind::leave:
+      return "leave " + membership.str();
+    case Kind::release_all:
+      return "release_all";
   }
   return "?";
 }
@@ -378,6 +375,33 @@ std::optional<Plan> plan_entries(const Installed& installed, const Desired& desi
 
 }  // namespace
 
+Op del_mfc_op(const SgKey& key, const InstalledMfc& installed) {
+  Op op{};
+  op.kind = Op::Kind::del_mfc;
+  op.mfc.key = key;
+  op.route = installed.route;
+  op.dynamic = installed.dynamic;
+  return op;
+}
+
+Op add_mfc_op(const MfcConf& mfc, const RouteKey& route, bool dynamic,
+              std::shared_ptr<const VifNames> names) {
+  Op op{};
+  op.kind = Op::Kind::add_mfc;
+  op.mfc = mfc;
+  op.route = route;
+  op.dynamic = dynamic;
+  op.names = std::move(names);
+  return op;
+}
+
+Op membership_op(Op::Kind kind, const Membership& m) {
+  Op op{};
+  op.kind = kind;
+  op.membership = m;
+  return op;
+}
+
 Plan make_plan(const Installed& installed, const Desired& desired) {
   return *plan_entries(installed, desired, nullptr);
 }
@@ -424,7 +448,8 @@ std::optional<Failure> write_mfc(KernelPort& kernel, const Installed& installed,
 
 }  // namespace
 
-std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan& plan) {
+std::vector<Failure> apply(Writers writers, Installed& installed, const Plan& plan) {
+  KernelPort& kernel = writers.kernel;
   std::vector<Failure> failures;
   // Why a VIF is unusable in this run, so that entries needing it are
   // skipped with the real cause instead of being sent to the kernel.
@@ -434,66 +459,88 @@ std::vector<Failure> apply(KernelPort& kernel, Installed& installed, const Plan&
       plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.kind == Op::Kind::add_mfc; }));
   installed.mfc.reserve(installed.mfc.size() + adds);
 
+  size_t index = 0;
   auto vif_failed = [&](const Op& op, Error error) {
     const std::string what = (op.kind == Op::Kind::add_vif ? "add_vif " : "del_vif ") +
                              op.vif.ifname + " (" + std::string(family_name(op.vif.family)) + ")";
     broken[family_index(op.vif.family)][op.vif.vif] = error;
-    failures.push_back(Failure{what, std::move(error), std::nullopt, op.vif.ifname});
+    failures.push_back(Failure{what, std::move(error), std::nullopt, op.vif.ifname, index});
   };
 
-  for (const Op& op : plan.ops) {
-    if (op.kind == Op::Kind::add_mfc || op.kind == Op::Kind::del_mfc) {
-      if (auto failure = write_mfc(kernel, installed, broken, op)) {
-        failures.push_back(std::move(*failure));
-      } else if (op.kind == Op::Kind::add_mfc) {
-        installed.mfc.insert_or_assign(op.mfc.key, InstalledMfc{op.mfc, op.route, op.dynamic});
-      } else {
-        installed.mfc.erase(op.mfc.key);
+  for (; index < plan.ops.size(); ++index) {
+    const Op& op = plan.ops[index];
+    switch (op.kind) {
+      case Op::Kind::add_mfc:
+      case Op::Kind::del_mfc:
+        if (auto failure = write_mfc(kernel, installed, broken, op)) {
+          failure->op = index;
+          failures.push_back(std::move(*failure));
+        } else if (op.kind == Op::Kind::add_mfc) {
+          installed.mfc.insert_or_assign(op.mfc.key, InstalledMfc{op.mfc, op.route, op.dynamic});
+        } else {
+          installed.mfc.erase(op.mfc.key);
+        }
+        break;
+      case Op::Kind::add_vif: {
+        auto& slot = installed.vifs[family_index(op.vif.family)][op.vif.vif];
+        if (slot) {
+          vif_failed(op, make_error(Errc::internal, vif_word(op.vif.family) + " " +
+                                                        std::to_string(op.vif.vif) +
+                                                        " is still held by " + slot->ifname));
+          break;
+        }
+        if (auto r = kernel.add_vif(op.vif); !r) {
+          vif_failed(op, r.error());
+          break;
+        }
+        slot = InstalledVif{op.vif.ifname, op.vif.ifindex, op.vif.ttl_threshold};
+        broken[family_index(op.vif.family)][op.vif.vif].reset();
+        break;
       }
-      continue;
-    }
-    if (op.kind == Op::Kind::add_vif) {
-      auto& slot = installed.vifs[family_index(op.vif.family)][op.vif.vif];
-      if (slot) {
-        vif_failed(op, make_error(Errc::internal, vif_word(op.vif.family) + " " +
-                                                      std::to_string(op.vif.vif) +
-                                                      " is still held by " + slot->ifname));
-        continue;
+      case Op::Kind::del_vif: {
+        auto r = kernel.del_vif(op.vif.family, op.vif.vif);
+        // EADDRNOTAVAIL: the kernel already dropped it (its device went away).
+        if (!r && r.error().sys_errno != EADDRNOTAVAIL) {
+          vif_failed(op, r.error());
+          break;
+        }
+        installed.vifs[family_index(op.vif.family)][op.vif.vif].reset();
+        break;
       }
-      if (auto r = kernel.add_vif(op.vif); !r) {
-        vif_failed(op, r.error());
-        continue;
+      case Op::Kind::leave: {
+        auto r = writers.membership.leave(op.membership);
+        // not_found: the kernel already dropped it (its interface went away).
+        if (!r && r.error().code != Errc::not_found) {
+          failures.push_back(
+              Failure{op.str(), r.error(), std::nullopt, op.membership.ifname, index});
+          break;
+        }
+        installed.memberships.erase(op.membership);
+        break;
       }
-      slot = InstalledVif{op.vif.ifname, op.vif.ifindex, op.vif.ttl_threshold};
-      broken[family_index(op.vif.family)][op.vif.vif].reset();
-    } else {
-      auto r = kernel.del_vif(op.vif.family, op.vif.vif);
-      // EADDRNOTAVAIL: the kernel already dropped it (its device went away).
-      if (!r && r.error().sys_errno != EADDRNOTAVAIL) {
-        vif_failed(op, r.error());
-        continue;
-      }
-      installed.vifs[family_index(op.vif.family)][op.vif.vif].reset();
+      case Op::Kind::join:
+        if (auto r = writers.membership.join(op.membership); !r) {
+          failures.push_back(
+              Failure{op.str(), r.error(), std::nullopt, op.membership.ifname, index});
+          break;
+        }
+        installed.memberships.insert(op.membership);
+        break;
+      case Op::Kind::release_all:
+        kernel.release_all();
+        writers.membership.release_all();
+        installed = Installed{};
+        break;
     }
   }
   return failures;
 }
 
-Plan make_teardown_plan(const Installed& installed) {
+Plan release_plan() {
   Plan plan;
-  plan.ops.reserve(installed.mfc.size() + 2 * kMaxVifs);
-  for (const auto& [key, have] : installed.mfc)
-    plan.ops.push_back(del_mfc_op(key, have));
-  sort_by_key(plan.ops);
-  for (Family f : kFamilies) {
-    const auto& slots = installed.vifs[family_index(f)];
-    for (VifIndex i = 0; i < kMaxVifs; ++i) {
-      if (slots[i]) {
-        plan.ops.push_back(vif_op(Op::Kind::del_vif, f, i, slots[i]->ifname, slots[i]->ifindex,
-                                  slots[i]->ttl_threshold));
-      }
-    }
-  }
+  Op op{};
+  op.kind = Op::Kind::release_all;
+  plan.ops.push_back(std::move(op));
   return plan;
 }
 

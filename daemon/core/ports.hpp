@@ -1,14 +1,17 @@
-// The one door to the kernel's multicast forwarding state, as the core sees
-// it. The planner decides what changes; a KernelPort only knows how. One call
-// is one syscall: no retries, no policy, no logging. kernel/ implements it
-// with mroute sockets; tests/unit/fake_kernel.hpp records calls instead.
+// The doors between mfcd's decisions and the outside world, as the core and
+// the router see them. The router decides what changes; a port only knows
+// how. One call is one operation: no retries, no policy, no logging.
+// kernel/ implements them with mroute and membership sockets;
+// tests/unit/fakes.hpp records calls instead and injects failures.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/addr.hpp"
+#include "core/joins.hpp"
 #include "core/result.hpp"
 
 namespace mfcd::core {
@@ -34,6 +37,13 @@ struct MfcConf {
   bool operator==(const MfcConf&) const = default;
 };
 
+// An entry's counters, as the kernel keeps them (SIOCGETSGCNT). The kernel
+// counts a packet that arrived on the wrong VIF in `packets` as well.
+struct Counters {
+  uint64_t packets = 0, bytes = 0, wrong_if = 0;
+};
+
+// The kernel's multicast forwarding state: VIFs and MFC entries.
 class KernelPort {
  public:
   virtual ~KernelPort() = default;
@@ -43,6 +53,41 @@ class KernelPort {
   // VIF), so a change is one call and the flow never sees a gap.
   virtual Result<void> add_mfc(const MfcConf& mfc) = 0;
   virtual Result<void> del_mfc(const SgKey& key) = 0;
+  // Drops every VIF and entry at once (closing the mroute sockets does
+  // that, far faster than one delete per entry). Nothing can be written
+  // afterwards.
+  virtual void release_all() = 0;
+  // Reads, not writes: not_found-like errors for a missing entry.
+  virtual Result<Counters> counters(const SgKey& key) const = 0;
+  // Upcalls the kernel dropped because mfcd's queue was full, per family.
+  virtual uint64_t upcalls_lost(Family family) const = 0;
+};
+
+// One kernel group membership held by mfcd, and the socket that holds it
+// (a number, stable while that socket lives).
+struct HeldMembership {
+  size_t socket = 0;
+  Membership membership;
+};
+
+// Group memberships (IGMP/MLD joins) in the kernel.
+class MembershipPort {
+ public:
+  virtual ~MembershipPort() = default;
+  // Joining what is held already succeeds and changes nothing.
+  virtual Result<void> join(const Membership& m) = 0;
+  // Leaving what is not held is not_found.
+  virtual Result<void> leave(const Membership& m) = 0;
+  // Drops every membership at once (closing their sockets).
+  virtual void release_all() = 0;
+  virtual std::vector<HeldMembership> held() const = 0;
+};
+
+// Monotonic milliseconds, for idle times and feed switching.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual uint64_t now_ms() const = 0;
 };
 
 }  // namespace mfcd::core

@@ -196,51 +196,22 @@ std::optional<QuickStart> plan_quick_start(const Config& config, const Links& li
   return quick;
 }
 
-size_t apply_quick_start(KernelPort& kernel, Installed& installed, const Config& config,
-                         const QuickStart& quick,
-                         const std::function<void(const Op&)>& before_write) {
+Plan quick_start_plan(const Config& config, const QuickStart& quick) {
+  Plan plan;
+  plan.ops.reserve(quick.vifs.size() + quick.entries.size());
   for (const VifConf& vif : quick.vifs) {
-    if (before_write) {
-      Op op{};
-      op.kind = Op::Kind::add_vif;
-      op.vif = vif;
-      before_write(op);
-    }
-    auto& slot = installed.vifs[family_index(vif.family)][static_cast<size_t>(vif.vif)];
-    if (slot || !kernel.add_vif(vif)) return 0;
-    slot = InstalledVif{vif.ifname, vif.ifindex, vif.ttl_threshold};
+    Op op{};
+    op.kind = Op::Kind::add_vif;
+    op.vif = vif;
+    plan.ops.push_back(std::move(op));
   }
-
-  // Written first, recorded after: nothing in the loop but the syscalls.
-  std::vector<bool> written(quick.entries.size(), false);
-  size_t count = 0;
-  for (size_t i = 0; i < quick.entries.size(); ++i) {
-    const MfcConf conf = entry_conf(config, quick, quick.entries[i]);
-    if (before_write) {
-      Op op{};
-      op.kind = Op::Kind::add_mfc;
-      op.mfc = conf;
-      op.names = quick.names[family_index(conf.key.group.family)];
-      before_write(op);
-    }
-    if (kernel.add_mfc(conf)) {
-      written[i] = true;
-      ++count;
-    }
-  }
-
-  installed.mfc.reserve(installed.mfc.size() + count);
-  for (size_t i = 0; i < quick.entries.size(); ++i) {
-    if (!written[i]) continue;
-    const QuickStart::Entry& entry = quick.entries[i];
+  for (const QuickStart::Entry& entry : quick.entries) {
     const RouteConf& route = config.routes[entry.route];
     const MfcConf conf = entry_conf(config, quick, entry);
-    // A second line for the same (S,G) replaced the first in the kernel:
-    // the later write is what the kernel holds.
-    installed.mfc.insert_or_assign(
-        conf.key, InstalledMfc{conf, RouteKey{route.iif, route.source, route.group}, false});
+    plan.ops.push_back(add_mfc_op(conf, RouteKey{route.iif, route.source, route.group}, false,
+                                  quick.names[family_index(conf.key.group.family)]));
   }
-  return count;
+  return plan;
 }
 
 }  // namespace mfcd::core

@@ -14,7 +14,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -51,14 +50,9 @@ struct QuickStart {
 // are left to the regular path (which reports why they cannot be installed).
 std::optional<QuickStart> plan_quick_start(const Config& config, const Links& links, bool with_v6);
 
-// Writes the VIFs, then the entries, and records in `installed` what the
-// kernel accepted, once every write is done (so that the bookkeeping does
-// not delay the last entry). A refused VIF stops the quick start; a refused
-// entry is skipped. Either way the regular reconcile retries and reports
-// it. `before_write`, when set, sees each operation first (for the debug
-// log). Returns the number of entries written.
-size_t apply_quick_start(KernelPort& kernel, Installed& installed, const Config& config,
-                         const QuickStart& quick,
-                         const std::function<void(const Op&)>& before_write = nullptr);
+// The quick start as a plan for apply(): the VIFs, then one add_mfc per
+// entry, in file order. A refused VIF makes apply() skip the entries that
+// need it; the regular reconcile that follows retries and reports it.
+Plan quick_start_plan(const Config& config, const QuickStart& quick);
 
 }  // namespace mfcd::core

@@ -86,10 +86,10 @@ MembershipLimits MembershipLimits::read(const std::string& root) {
 MembershipSockets::MembershipSockets(MembershipLimits limits) : limits_(limits) {}
 
 MembershipSockets::~MembershipSockets() {
-  close_all();
+  release_all();
 }
 
-void MembershipSockets::close_all() {
+void MembershipSockets::release_all() {
   for (auto& s : sockets_)
     if (s->fd >= 0) ::close(s->fd);
   sockets_.clear();
@@ -206,7 +206,7 @@ core::Result<void> MembershipSockets::leave(const core::Membership& m) {
   return {};
 }
 
-std::vector<HeldMembership> MembershipSockets::list() const {
+std::vector<HeldMembership> MembershipSockets::held() const {
   std::vector<HeldMembership> out;
   out.reserve(where_.size());
   for (const auto& [m, s] : where_)

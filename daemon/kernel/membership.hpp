@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/joins.hpp"
+#include "core/ports.hpp"
 #include "core/result.hpp"
 
 namespace mfcd::kernel {
@@ -45,37 +46,32 @@ struct MembershipLimits {
   static MembershipLimits read(const std::string& root = "/proc/sys");
 };
 
-// One kernel membership and the pool socket (a number, stable while the
-// socket lives) that holds it.
-struct HeldMembership {
-  size_t socket = 0;
-  core::Membership membership;
-};
+using core::HeldMembership;
 
-class MembershipSockets {
+class MembershipSockets final : public core::MembershipPort {
  public:
   explicit MembershipSockets(MembershipLimits limits = {});
-  ~MembershipSockets();  // closes every socket: the kernel drops their joins
+  ~MembershipSockets() override;  // closes every socket: the kernel drops their joins
   MembershipSockets(const MembershipSockets&) = delete;
   MembershipSockets& operator=(const MembershipSockets&) = delete;
 
   // Join on a socket with room (opening one if none has). Joining what is
   // already held succeeds without a syscall.
-  core::Result<void> join(const core::Membership& m);
+  core::Result<void> join(const core::Membership& m) override;
   // Leave and release the slot. What is not held is not_found; the slot is
   // released even when the kernel already forgot the membership (its
   // interface vanished) and says so.
-  core::Result<void> leave(const core::Membership& m);
+  core::Result<void> leave(const core::Membership& m) override;
 
   bool holds(const core::Membership& m) const { return where_.count(m) != 0; }
   size_t size() const { return where_.size(); }
   size_t socket_count() const { return sockets_.size(); }
   // Everything held, by socket, then as Membership orders.
-  std::vector<HeldMembership> list() const;
+  std::vector<HeldMembership> held() const override;
   const MembershipLimits& limits() const { return limits_; }
 
   // Leaves nothing explicitly: closing the sockets drops every membership.
-  void close_all();
+  void release_all() override;
 
  private:
   struct Entry {  // one (interface, group) on one socket

@@ -426,7 +426,12 @@ bool Mroute::enable_wrongvif() {
   return ok;
 }
 
-uint64_t Mroute::drops(Family f) const {
+void Mroute::release_all() {
+  close_fd(fd4_);
+  close_fd(fd6_);
+}
+
+uint64_t Mroute::upcalls_lost(Family f) const {
   const int fd = this->fd(f);
   if (fd < 0) return 0;
   uint32_t mem[SK_MEMINFO_VARS] = {};

@@ -20,8 +20,9 @@
 #include <vector>
 
 #include "core/addr.hpp"
-#include "core/kernel_port.hpp"
+#include "core/ports.hpp"
 #include "core/result.hpp"
+#include "core/upcall.hpp"
 
 namespace mfcd::kernel {
 
@@ -50,20 +51,9 @@ enum class OpenStep { socket, filter, table, init };
 OpenError describe_open_failure(core::Family family, OpenStep step, const std::string& what,
                                 int err, uint32_t table);
 
-struct Counters {
-  uint64_t packets = 0, bytes = 0, wrong_if = 0;
-};
-
-enum class UpcallType { nocache, wrongvif, wholepkt };
-
-// One message from the kernel's forwarding path: a packet arrived for an
-// (S,G) the kernel has no entry for (nocache), or on the wrong VIF (wrongvif).
-struct Upcall {
-  core::Family family = core::Family::v4;
-  UpcallType type = UpcallType::nocache;
-  core::VifIndex vif = 0;
-  core::Addr source, group;
-};
+using core::Counters;
+using core::Upcall;
+using core::UpcallType;
 
 class Mroute final : public core::KernelPort {
  public:
@@ -106,7 +96,9 @@ class Mroute final : public core::KernelPort {
   // A missing entry fails with ENOENT.
   core::Result<void> del_mfc(const core::SgKey& key) override;
   // SIOCGETSGCNT / SIOCGETSGCNT_IN6. A missing entry fails with EADDRNOTAVAIL.
-  core::Result<Counters> counters(const core::SgKey& key) const;
+  core::Result<Counters> counters(const core::SgKey& key) const override;
+  // Closes both sockets: the kernel drops every VIF and entry they made.
+  void release_all() override;
 
   // Reads what is queued on the family's socket without blocking and returns
   // the upcalls among it. At most `budget` messages are read per call so one
@@ -128,7 +120,7 @@ class Mroute final : public core::KernelPort {
 
   // Messages the kernel dropped because the socket's receive queue was full
   // (SO_MEMINFO's drop count): lost upcalls.
-  uint64_t drops(core::Family f) const;
+  uint64_t upcalls_lost(core::Family f) const override;
 
  private:
   Mroute(int fd4, int fd6, uint32_t table, std::string off4, std::string off6);

@@ -121,23 +121,13 @@ core::Result<core::Links> dump_links() {
   return last;
 }
 
-core::Result<std::optional<core::Link>> get_link(int ifindex) {
-  core::Links links;
-  auto r =
-      request_links("RTM_GETLINK ifindex " + std::to_string(ifindex), NLM_F_ACK, ifindex, &links);
-  if (!r) {
-    if (r.error().sys_errno == ENODEV) return std::optional<core::Link>{};
-    return r.error();
-  }
-  if (links.empty()) return std::optional<core::Link>{};
-  return std::optional<core::Link>{links.front()};
-}
-
 core::Result<std::unique_ptr<LinkMonitor>> LinkMonitor::open() {
   Socket s;
   s.sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (s.sock == nullptr) return nl_error("netlink link monitor: socket", errno);
-  const unsigned int groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  // Links only: addresses change nothing mfcd decides (router discovery
+  // looks its source address up at each send).
+  const unsigned int groups = RTMGRP_LINK;
   if (mnl_socket_bind(s.sock, groups, MNL_SOCKET_AUTOPID) < 0) {
     return nl_error("netlink link monitor: bind", errno);
   }
@@ -156,69 +146,42 @@ int LinkMonitor::fd() const {
 
 namespace {
 
-struct EventContext {
-  std::vector<LinkEvent>* events;
-  bool* resync;
-};
-
 int event_cb(const nlmsghdr* nlh, void* data) {
-  auto* ctx = static_cast<EventContext*>(data);
-  switch (nlh->nlmsg_type) {
-    case RTM_NEWLINK:
-    case RTM_DELLINK:
-      if (auto link = parse_link(nlh)) {
-        const auto kind = nlh->nlmsg_type == RTM_NEWLINK ? LinkEvent::Kind::added_or_changed
-                                                         : LinkEvent::Kind::removed;
-        ctx->events->push_back(LinkEvent{kind, std::move(*link)});
-      }
-      break;
-    case RTM_NEWADDR:
-    case RTM_DELADDR: {
-      if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ifaddrmsg))) break;
-      const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
-      const int ifindex = static_cast<int>(ifa->ifa_index);
-      // A burst of address changes on one link (IPv6 brings several) needs
-      // one look-up, not one each.
-      if (!ctx->events->empty()) {
-        const LinkEvent& last = ctx->events->back();
-        if (last.kind == LinkEvent::Kind::added_or_changed && last.link.ifindex == ifindex) break;
-      }
-      auto link = get_link(ifindex);
-      if (!link) {
-        *ctx->resync = true;  // could not learn the link's state: start over
-      } else if (*link) {
-        ctx->events->push_back(LinkEvent{LinkEvent::Kind::added_or_changed, std::move(**link)});
-      }
-      break;
-    }
-    default:
-      break;
+  auto* events = static_cast<std::vector<LinkEvent>*>(data);
+  if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) return MNL_CB_OK;
+  if (auto link = parse_link(nlh)) {
+    const auto kind = nlh->nlmsg_type == RTM_NEWLINK ? LinkEvent::Kind::added_or_changed
+                                                     : LinkEvent::Kind::removed;
+    events->push_back(LinkEvent{kind, std::move(*link)});
   }
   return MNL_CB_OK;
 }
 
 }  // namespace
 
-std::vector<LinkEvent> LinkMonitor::read_events(bool* resync) {
+std::vector<LinkEvent> LinkMonitor::read_events(size_t budget, bool* resync, bool* more) {
   std::vector<LinkEvent> events;
   bool lost = false;
-  EventContext ctx{&events, &lost};
+  if (more != nullptr) *more = false;
   std::vector<char> buf(kBufSize);
-  for (;;) {
+  for (size_t n = 0; n < budget; ++n) {
     const ssize_t got = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
     if (got < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {
-        // The socket overran and the kernel dropped messages; keep draining
-        // what is left, the caller re-dumps afterwards anyway.
+        // The socket overran and the kernel dropped messages: the caller
+        // must read the whole list again, and what is still queued is
+        // older than that list.
         lost = true;
         continue;
       }
-      break;  // EAGAIN: drained
+      if (resync != nullptr) *resync = lost;
+      return events;  // EAGAIN: drained
     }
     // Multicast notifications carry pid 0 and seq 0; 0/0 here accepts them.
-    (void)mnl_cb_run(buf.data(), static_cast<size_t>(got), 0, 0, event_cb, &ctx);
+    (void)mnl_cb_run(buf.data(), static_cast<size_t>(got), 0, 0, event_cb, &events);
   }
+  if (more != nullptr) *more = true;
   if (resync != nullptr) *resync = lost;
   return events;
 }

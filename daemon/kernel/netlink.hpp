@@ -22,16 +22,10 @@ namespace mfcd::kernel {
 // order, as the kernel reports them.
 core::Result<core::Links> dump_links();
 
-// One link by ifindex (RTM_GETLINK); nullopt if it does not exist (ENODEV).
-core::Result<std::optional<core::Link>> get_link(int ifindex);
+using core::LinkEvent;
 
-struct LinkEvent {
-  enum class Kind { added_or_changed, removed } kind = Kind::added_or_changed;
-  core::Link link;
-};
-
-// Subscribed to RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR.
-// The socket is non-blocking; poll fd() for readability.
+// Subscribed to RTNLGRP_LINK. The socket is non-blocking; poll fd() for
+// readability.
 class LinkMonitor {
  public:
   static core::Result<std::unique_ptr<LinkMonitor>> open();
@@ -41,13 +35,13 @@ class LinkMonitor {
 
   int fd() const;
 
-  // Reads every queued message without blocking and returns the link events
-  // among them, in order. An address added to or removed from an interface
-  // is reported as added_or_changed for that interface (looked up again by
-  // ifindex), so the caller re-resolves it. If the kernel dropped messages
-  // because the socket overran (ENOBUFS), *resync is set to true: events were
-  // lost and the caller must call dump_links() again.
-  std::vector<LinkEvent> read_events(bool* resync);
+  // Reads at most `budget` queued messages without blocking and returns the
+  // link events among them, in order; *more is set when the budget ran out
+  // (call again: the socket is still readable). No request is made here:
+  // a callback never waits for the kernel. If the kernel dropped messages
+  // because the socket overran (ENOBUFS), *resync is set: events were lost
+  // and the caller must call dump_links() again.
+  std::vector<LinkEvent> read_events(size_t budget, bool* resync, bool* more);
 
   // Raises the receive buffer (SO_RCVBUFFORCE, else SO_RCVBUF) so a burst of
   // link changes does not overrun the socket.

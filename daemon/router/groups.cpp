@@ -1,80 +1,47 @@
-// Group memberships between intent and kernel. core::Joins says which
-// memberships to make and drop; this file makes and drops them on the
-// socket pool and remembers what the kernel refused. An API join is a small
-// transaction: apply its memberships, and if the kernel refuses any, take
-// the caller's share back again so the kernel and the listing look exactly
-// as before. Config joins cannot be refused that way (the file says what it
-// says), so a refused one is listed as failed and tried again on the next
-// update.
-#include "groups.hpp"
+// See groups.hpp.
+#include "router/groups.hpp"
 
 #include <spdlog/spdlog.h>
 
-namespace mfcd {
+namespace mfcd::router {
 
-namespace {
-
-using nlohmann::json;
-
-json prefix_or_null(const std::optional<core::Prefix>& p) {
-  return p ? json(p->str()) : json(nullptr);
+core::Plan membership_plan(const core::JoinDiff& diff) {
+  core::Plan plan;
+  plan.ops.reserve(diff.leave.size() + diff.join.size());
+  for (const auto& m : diff.leave)
+    plan.ops.push_back(core::membership_op(core::Op::Kind::leave, m));
+  for (const auto& m : diff.join)
+    plan.ops.push_back(core::membership_op(core::Op::Kind::join, m));
+  return plan;
 }
 
-json key_json(const core::JoinKey& key) {
-  return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
-}
-
-}  // namespace
-
-Groups::Groups() : Groups(core::kDefaultJoinRangeLimit) {}
-
-Groups::Groups(size_t range_limit)
-    : joins_(range_limit),
-      sockets_(std::make_unique<kernel::MembershipSockets>(kernel::MembershipLimits::read())) {}
-
-Groups::~Groups() = default;
-
-std::vector<core::Error> Groups::apply(const core::JoinDiff& diff) {
+std::vector<core::Error> Groups::write(const core::Plan& plan) {
   std::vector<core::Error> refused;
-  for (const auto& m : diff.leave) {
-    failed_.erase(m);
-    if (!sockets_->holds(m)) continue;
-    if (auto left = sockets_->leave(m); !left)
-      spdlog::warn("group {}: {}", m.str(), left.error().message);
-    else
-      spdlog::debug("left {}", m.str());
-  }
-  for (const auto& m : diff.join) {
-    if (auto joined = sockets_->join(m); !joined) {
-      auto [it, fresh] = failed_.insert_or_assign(m, joined.error().message);
-      if (fresh) spdlog::error("cannot join {}: {}", m.str(), joined.error().message);
-      refused.push_back(joined.error());
-    } else {
-      failed_.erase(m);
-      spdlog::debug("joined {}", m.str());
+  if (plan.empty()) return refused;
+  auto failures = writer_.write(plan);
+  // Every op that did not fail took effect: its membership is no longer a
+  // refused one (a leave ends the wish, a join fulfils it).
+  std::vector<bool> failed(plan.ops.size(), false);
+  for (const auto& f : failures) {
+    if (f.op == core::kNoOp) continue;
+    failed[f.op] = true;
+    const core::Op& op = plan.ops[f.op];
+    if (op.kind != core::Op::Kind::join) {
+      spdlog::warn("{}: {}", f.what, f.error.message);
+      continue;
     }
+    auto [it, fresh] = failed_.insert_or_assign(op.membership, f.error.message);
+    if (fresh) spdlog::error("cannot join {}: {}", op.membership.str(), f.error.message);
+    refused.push_back(f.error);
   }
+  for (size_t i = 0; i < plan.ops.size(); ++i)
+    if (!failed[i]) failed_.erase(plan.ops[i].membership);
   return refused;
 }
 
-void Groups::retry_failed() {
-  if (failed_.empty()) return;
-  core::JoinDiff again;
-  for (const auto& [m, why] : failed_)
-    if (joins_.wanted().count(m)) again.join.push_back(m);
-  std::erase_if(failed_, [&](const auto& f) { return !joins_.wanted().count(f.first); });
-  for (const auto& m : again.join) {
-    if (auto joined = sockets_->join(m)) {
-      failed_.erase(m);
-      spdlog::info("joined {} (refused before)", m.str());
-    }
-  }
-}
-
-void Groups::load_config(const std::vector<core::JoinConf>& joins) {
-  auto diff = joins_.load_config(joins);
-  apply(diff);
-  for (const auto* j : joins_.joins())
+void Groups::write_config(const Model& m, const core::JoinDiff& diff) {
+  write(membership_plan(diff));
+  for (const auto* j : m.joins.joins())
     if (j->from_config() && !j->error.empty())
       spdlog::error("{}: mgroup {}: {}", j->pos ? j->pos->str() : std::string("config"),
                     j->key.str(), j->error);
@@ -83,175 +50,102 @@ void Groups::load_config(const std::vector<core::JoinConf>& joins) {
                  diff.leave.size());
 }
 
-void Groups::update(const core::Links& links) {
-  auto diff = joins_.set_links(links);
-  apply(diff);
+void Groups::update_links(Model& m) {
+  auto diff = m.joins.set_links(m.links);
+  write(membership_plan(diff));
   if (!diff.empty())
     spdlog::info("groups: interfaces changed; joined {} and left {} memberships", diff.join.size(),
                  diff.leave.size());
-  retry_failed();
+  // What the kernel refused before may work now (the interface came back).
+  std::erase_if(failed_, [&](const auto& f) { return !m.joins.wanted().count(f.first); });
+  if (failed_.empty()) return;
+  core::JoinDiff again;
+  for (const auto& [membership, why] : failed_)
+    again.join.push_back(membership);
+  write(membership_plan(again));
 }
 
-core::Result<json> Groups::join(const core::JoinKey& requested, const std::string& owner) {
+core::Result<void> Groups::join(Model& m, const core::JoinKey& requested,
+                                const std::string& owner) {
   const core::JoinKey key = core::normalized(requested);
-  const core::JoinIntent* before = joins_.find(key);
+  const core::JoinIntent* before = m.joins.find(key);
   const bool held_before = before && before->owners.count(owner);
-  auto diff = joins_.join(key, owner);
+  auto diff = m.joins.join(key, owner);
   if (!diff) return diff.error();
 
   // A join the config already holds may have memberships the kernel
   // refused earlier: this call is a good moment to try them again.
   core::JoinDiff work = diff.value();
-  if (const auto* intent = joins_.find(key)) {
-    for (const auto& m : joins_.memberships_of(*intent))
-      if (failed_.count(m)) work.join.push_back(m);
+  if (const auto* intent = m.joins.find(key)) {
+    for (const auto& membership : m.joins.memberships_of(*intent))
+      if (failed_.count(membership)) work.join.push_back(membership);
   }
-  auto refused = apply(work);
+  auto refused = write(membership_plan(work));
   if (!refused.empty()) {
     if (!held_before) {
-      auto undo = joins_.leave(key, owner);
-      if (undo) apply(undo.value());
+      auto undo = m.joins.leave(key, owner);
+      if (undo) write(membership_plan(undo.value()));
     }
     core::Error err = refused.front();
     if (refused.size() > 1)
       err.message += " (and " + std::to_string(refused.size() - 1) + " more refused)";
     return err;
   }
-  const auto* intent = joins_.find(key);
   if (!held_before) spdlog::info("joined {} for {}", key.str(), owner);
-  return intent ? item(*intent) : json(nullptr);
+  return {};
 }
 
-core::Result<json> Groups::leave(const core::JoinKey& requested, const std::string& owner) {
+core::Result<void> Groups::leave(Model& m, const core::JoinKey& requested,
+                                 const std::string& owner) {
   const core::JoinKey key = core::normalized(requested);
-  auto diff = joins_.leave(key, owner);
+  auto diff = m.joins.leave(key, owner);
   if (!diff) return diff.error();
-  apply(diff.value());
+  write(membership_plan(diff.value()));
   spdlog::info("left {} for {}", key.str(), owner);
-  const auto* intent = joins_.find(key);
-  return intent ? item(*intent) : json(nullptr);
+  return {};
 }
 
-json Groups::drop_api_joins(bool dry_run) {
-  json left = json::array();
+void Groups::drop_api_shares(Model& m) {
   std::vector<std::pair<core::JoinKey, std::string>> shares;
-  for (const auto* j : joins_.joins()) {
-    if (!j->from_config() && j->from_api()) left.push_back(item(*j));
+  for (const auto* j : m.joins.joins())
     for (const auto& owner : j->api_owners())
       shares.emplace_back(j->key, owner);
-  }
-  if (dry_run) return left;
   for (const auto& [key, owner] : shares) {
-    auto diff = joins_.leave(key, owner);
-    if (diff) apply(diff.value());
+    auto diff = m.joins.leave(key, owner);
+    if (diff) write(membership_plan(diff.value()));
   }
   if (!shares.empty()) spdlog::info("reload dropped {} joins made over the API", shares.size());
-  return left;
 }
 
-json Groups::item(const core::JoinIntent& j) const {
-  json it = key_json(j.key);
-  it["family"] = std::string(core::family_name(j.key.family()));
-  json origins = json::array();
-  if (j.from_config()) origins.push_back("config");
-  if (j.from_api()) origins.push_back("api");
-  it["origins"] = origins;
-  it["owners"] = j.api_owners();
+JoinState Groups::state(const Model& m, const core::JoinIntent& j) const {
+  JoinState st;
   if (!j.error.empty()) {
-    it["state"] = "failed";
-    it["reason"] = j.error;
-    it["memberships"] = 0;
-  } else if (!j.ifindex) {
-    it["state"] = "pending";
-    it["reason"] = "interface " + j.key.iif + " does not exist";
-    it["memberships"] = 0;
+    st.kind = JoinState::Kind::failed;
+    st.reason = j.error;
+    return st;
+  }
+  if (!j.ifindex) {
+    st.kind = JoinState::Kind::pending;
+    st.reason = "interface " + j.key.iif + " does not exist";
+    return st;
+  }
+  auto memberships = m.joins.memberships_of(j);
+  size_t refused = 0;
+  std::string first;
+  for (const auto& membership : memberships) {
+    auto f = failed_.find(membership);
+    if (f == failed_.end()) continue;
+    if (refused++ == 0) first = f->second;
+  }
+  st.memberships = memberships.size() - refused;
+  if (refused == 0) {
+    st.kind = JoinState::Kind::joined;
   } else {
-    auto ms = joins_.memberships_of(j);
-    size_t refused = 0;
-    std::string first;
-    if (!failed_.empty()) {
-      for (const auto& m : ms) {
-        auto f = failed_.find(m);
-        if (f == failed_.end()) continue;
-        if (refused++ == 0) first = f->second;
-      }
-    }
-    it["memberships"] = ms.size() - refused;
-    if (refused == 0) {
-      it["state"] = "joined";
-    } else {
-      it["state"] = "failed";
-      it["reason"] =
-          refused > 1 ? first + " (and " + std::to_string(refused - 1) + " more refused)" : first;
-    }
+    st.kind = JoinState::Kind::failed;
+    st.reason =
+        refused > 1 ? first + " (and " + std::to_string(refused - 1) + " more refused)" : first;
   }
-  if (j.pos) {
-    it["file"] = j.pos->file;
-    it["line"] = j.pos->line;
-  }
-  return it;
+  return st;
 }
 
-json Groups::list() const {
-  json conf = json::array();
-  for (const auto* j : joins_.joins())
-    conf.push_back(item(*j));
-  json kernel = json::array();
-  for (const auto& held : sockets_->list()) {
-    const auto& m = held.membership;
-    kernel.push_back({{"iif", m.ifname},
-                      {"source", m.source ? json(m.source->str()) : json(nullptr)},
-                      {"group", m.group.str()},
-                      {"family", std::string(core::family_name(m.family()))},
-                      {"socket", held.socket}});
-  }
-  return {{"groups", {{"conf", conf}, {"kernel", kernel}}}};
-}
-
-json Groups::pending() const {
-  json out = json::array();
-  for (const auto* j : joins_.joins()) {
-    if (j->ifindex || !j->error.empty()) continue;
-    json p = key_json(j->key);
-    p["kind"] = "mgroup";
-    p["reason"] = "interface " + j->key.iif + " does not exist";
-    out.push_back(p);
-  }
-  return out;
-}
-
-json Groups::plan_config(const std::vector<core::JoinConf>& joins) const {
-  auto plan = joins_.plan_config(joins);
-  json joined = json::array();
-  for (const auto& key : plan.joined) {
-    core::JoinIntent j;
-    j.key = key;
-    j.owners.insert(core::kConfigOwner);
-    for (const auto& c : joins)
-      if (core::normalized(core::JoinKey{c.iif, c.source, c.group}) == key) {
-        j.pos = c.pos;
-        break;
-      }
-    if (auto ok = core::validate_join_key(key); !ok)
-      j.error = ok.error().message;
-    else if (auto pairs = core::expand_join(key, joins_.range_limit()); !pairs)
-      j.error = pairs.error().message;
-    j.ifindex = joins_.ifindex_of(key.iif);
-    joined.push_back(item(j));
-  }
-  json left = json::array();
-  for (const auto& key : plan.left)
-    if (const auto* j = joins_.find(key)) left.push_back(item(*j));
-  return {{"joined", joined}, {"left", left}};
-}
-
-void Groups::stop() {
-  // Closing the sockets is the leave: the kernel drops every membership
-  // they hold and sends the leave reports.
-  if (sockets_->size() != 0) spdlog::info("leaving {} group memberships", sockets_->size());
-  sockets_->close_all();
-  failed_.clear();
-  joins_ = core::Joins(joins_.range_limit());
-}
-
-}  // namespace mfcd
+}  // namespace mfcd::router

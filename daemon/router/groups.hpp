@@ -1,85 +1,66 @@
-// The service's group memberships: the config's mgroup lines and the API's
-// group.join calls (core::Joins), made real in the kernel through a pool of
-// membership sockets (kernel::MembershipSockets).
+// Group memberships between intent and kernel. core::Joins (in the Model)
+// says which memberships to make and drop; here they become join and leave
+// ops for the Writer, and what the kernel refused is remembered.
 //
-// The service calls load_config() at start and on every reload, update()
-// after every sync with the interfaces present, and stop() at teardown. API
-// joins are synchronous: join() returns once the kernel holds every
-// membership, or fails with the intent put back as it was. A config join the
-// kernel refuses stays listed as "failed" with the reason and is tried again
-// on the next update().
+// An API join is a small transaction: its memberships are written, and if
+// the kernel refuses any, the caller's share is taken back and its
+// memberships dropped again, so that the kernel and the listing look
+// exactly as before. A config join cannot be refused that way (the file
+// says what it says): a refused one is listed as failed, with the reason,
+// and tried again whenever the interfaces change.
 #pragma once
 
 #include <map>
-#include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "core/config.hpp"
 #include "core/joins.hpp"
-#include "core/links.hpp"
-#include "core/result.hpp"
-#include "kernel/membership.hpp"
+#include "core/plan.hpp"
+#include "router/model.hpp"
+#include "router/writer.hpp"
 
-namespace mfcd {
+namespace mfcd::router {
 
-namespace rpc {
-class Dispatcher;
-}
+// The ops for a JoinDiff: leaves first (they free socket slots), then joins.
+core::Plan membership_plan(const core::JoinDiff& diff);
+
+// Where a join stands, for listings.
+struct JoinState {
+  enum class Kind { joined, pending, failed } kind = Kind::pending;
+  std::string reason;      // pending or failed: why
+  size_t memberships = 0;  // held in the kernel
+};
 
 class Groups {
  public:
-  // Opens no sockets until the first join; reads the kernel's per-socket
-  // limits from /proc/sys of the current network namespace.
-  Groups();
-  explicit Groups(size_t range_limit);
-  ~Groups();
-  Groups(const Groups&) = delete;
-  Groups& operator=(const Groups&) = delete;
+  explicit Groups(Writer& writer) : writer_(writer) {}
 
-  // Replaces the config's joins (startup, reload). Unchanged lines are not
-  // touched in the kernel.
-  void load_config(const std::vector<core::JoinConf>& joins);
-  // After every sync: make pending joins whose interface appeared, join
-  // again after an ifindex change, drop the joins of vanished interfaces,
-  // retry memberships the kernel refused before.
-  void update(const core::Links& links);
-  // group.join / group.leave: the group item afterwards (leave: null when
-  // the join is gone). Errors: invalid_argument, limit, interface_unknown,
-  // not_found, kernel.
-  core::Result<nlohmann::json> join(const core::JoinKey& key, const std::string& owner);
-  core::Result<nlohmann::json> leave(const core::JoinKey& key, const std::string& owner);
-  // {"groups": {"conf": [group item], "kernel": [kernel membership]}}
-  nlohmann::json list() const;
-  // [{"kind": "mgroup", "iif", "source", "group", "reason"}] for joins
-  // waiting for their interface.
-  nlohmann::json pending() const;
-  // What load_config(joins) would change, changing nothing:
-  // {"joined": [group item], "left": [group item]}.
-  nlohmann::json plan_config(const std::vector<core::JoinConf>& joins) const;
+  // The config's joins replace the last ones (start-up, reload): `diff`
+  // comes from m.joins.load_config. Logs lines whose range is too big.
+  void write_config(const Model& m, const core::JoinDiff& diff);
+  // The interfaces changed: m.joins.set_links(m.links)'s diff, plus another
+  // try of every membership the kernel refused before.
+  void update_links(Model& m);
+
+  // group.join / group.leave. Errors: invalid_argument, limit,
+  // interface_unknown (join), not_found (leave), kernel (the first refusal,
+  // with how many more).
+  core::Result<void> join(Model& m, const core::JoinKey& key, const std::string& owner);
+  core::Result<void> leave(Model& m, const core::JoinKey& key, const std::string& owner);
   // SMCRoute's reload makes the file the whole truth: every API share goes.
-  // Returns the items of joins that only the API held (they are left);
-  // with dry_run nothing changes.
-  nlohmann::json drop_api_joins(bool dry_run);
-  // Leave everything and close the sockets (daemon stop).
-  void stop();
+  void drop_api_shares(Model& m);
 
-  const core::Joins& joins() const { return joins_; }
+  JoinState state(const Model& m, const core::JoinIntent& join) const;
+  // Everything forgotten (after teardown released the memberships).
+  void clear() { failed_.clear(); }
 
  private:
-  // Applies a diff (leaves first, to free socket slots); returns the
-  // kernel's refusals among the joins.
-  std::vector<core::Error> apply(const core::JoinDiff& diff);
-  void retry_failed();
-  nlohmann::json item(const core::JoinIntent& intent) const;
+  // Writes a plan of membership ops; records refusals. Returns the errors
+  // of the refused joins.
+  std::vector<core::Error> write(const core::Plan& plan);
 
-  core::Joins joins_;
-  std::unique_ptr<kernel::MembershipSockets> sockets_;
+  Writer& writer_;
   std::map<core::Membership, std::string> failed_;  // wanted, refused by the kernel
 };
 
-// Registers group.join, group.leave and group.list (group_methods.cpp).
-void register_group_methods(rpc::Dispatcher& dispatcher, Groups& groups);
-
-}  // namespace mfcd
+}  // namespace mfcd::router

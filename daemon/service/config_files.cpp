@@ -1,5 +1,5 @@
 // Reads config files and expands include globs for the pure parser.
-#include "config_files.hpp"
+#include "service/config_files.hpp"
 
 #include <fcntl.h>
 #include <glob.h>

@@ -15,11 +15,11 @@
 #include <iostream>
 #include <optional>
 
-#include "config_files.hpp"
 #include "kernel/netlink.hpp"
-#include "options.hpp"
-#include "privdrop.hpp"
-#include "service.hpp"
+#include "service/config_files.hpp"
+#include "service/options.hpp"
+#include "service/privdrop.hpp"
+#include "service/service.hpp"
 #include "version.hpp"
 
 namespace {
@@ -197,12 +197,10 @@ int main(int argc, char** argv) {
     return check_config(*o.check_file);
   }
   if (o.list_methods) {
-    mfcd::Service service(o);
-    mfcd::register_methods(service);
-    mfcd::Groups groups;  // opens no socket
-    mfcd::register_group_methods(service.dispatcher(), groups);
-    for (const auto& m : service.dispatcher().methods())
-      std::cout << m << "\n";
+    // "NAME ACCESS" per method: what the schema test holds the OpenRPC
+    // document's method list and x-access to.
+    for (const auto& [name, access] : mfcd::api::method_table())
+      std::cout << name << " " << mfcd::rpc::access_name(access) << "\n";
     return EX_OK;
   }
   // Resolve -p's user before anything else, so that a typo is a usage

@@ -1,6 +1,6 @@
-// Router discovery as a set of per-interface timers. update() turns the
-// configured phyints and the present links into "which interfaces announce";
-// each announcing interface has one timer that the pure AdvertSchedule arms
+// Router discovery as a set of per-interface timers. update() says which
+// interfaces announce (the router decides that from the phyint lines); each
+// announcing interface has one timer that the pure AdvertSchedule arms
 // (initial burst, then the jittered interval). Solicitations arrive on the
 // family's socket, are decoded and answered at once within the RFC's message
 // rate. The sockets exist only while some interface announces, so a daemon
@@ -9,7 +9,7 @@
 // Addresses are looked up at each send, not at update(): an interface whose
 // address arrives later (DHCP, SLAAC) starts announcing that family at its
 // next Advertisement without the daemon having to resync.
-#include "mrdisc.hpp"
+#include "service/mrdisc_announcer.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -33,8 +33,8 @@ size_t slot(Family f) {
 
 }  // namespace
 
-struct Mrdisc::Iface {
-  Mrdisc* owner = nullptr;
+struct MrdiscAnnouncer::Iface {
+  MrdiscAnnouncer* owner = nullptr;
   std::string name;
   int ifindex = 0;
   bool up = false;
@@ -44,38 +44,33 @@ struct Mrdisc::Iface {
   bool joined[2] = {false, false};
   bool announced[2] = {false, false};  // a Termination is owed on this family
 
-  Iface(Mrdisc* o, std::string n, int index, unsigned interval)
+  Iface(MrdiscAnnouncer* o, std::string n, int index, unsigned interval)
       : owner(o), name(std::move(n)), ifindex(index), schedule(interval) {}
 };
 
-struct Mrdisc::Poll {
+struct MrdiscAnnouncer::Poll {
   uv_poll_t handle{};
   std::unique_ptr<kernel::MrdiscSocket> socket;
-  Mrdisc* owner = nullptr;
+  MrdiscAnnouncer* owner = nullptr;
   Family family = Family::v4;
 };
 
-Mrdisc::Mrdisc(uv_loop_t* loop, unsigned interval_sec)
+MrdiscAnnouncer::MrdiscAnnouncer(uv_loop_t* loop, unsigned interval_sec)
     : loop_(loop), interval_(interval_sec), rng_(std::random_device{}()) {
   random_ = [this](uint64_t lo, uint64_t hi) {
     return std::uniform_int_distribution<uint64_t>(lo, hi)(rng_);
   };
 }
 
-Mrdisc::~Mrdisc() {
+MrdiscAnnouncer::~MrdiscAnnouncer() {
   stop();
 }
 
-void Mrdisc::update(const std::vector<core::PhyintConf>& phyints, const core::Links& links) {
+void MrdiscAnnouncer::update(const std::set<std::string>& announce, const core::Links& links) {
   if (stopped_) return;
   std::map<std::string, const core::Link*> wanted;
-  for (const auto& link : links) {
-    if (link.loopback) continue;
-    const core::PhyintConf* decides = nullptr;
-    for (const auto& ph : phyints)
-      if (core::ifname_matches(ph.ifname, link.name)) decides = &ph;
-    if (decides && decides->enabled && decides->mrdisc) wanted[link.name] = &link;
-  }
+  for (const auto& link : links)
+    if (announce.count(link.name)) wanted[link.name] = &link;
 
   for (auto it = ifaces_.begin(); it != ifaces_.end();) {
     auto& iface = *it->second;
@@ -115,7 +110,7 @@ void Mrdisc::update(const std::vector<core::PhyintConf>& phyints, const core::Li
   if (!any) close_sockets();
 }
 
-void Mrdisc::stop() {
+void MrdiscAnnouncer::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& [name, iface] : ifaces_)
@@ -124,7 +119,7 @@ void Mrdisc::stop() {
   close_sockets();
 }
 
-std::optional<MrdiscInterfaceState> Mrdisc::state(const std::string& ifname) const {
+std::optional<MrdiscInterfaceState> MrdiscAnnouncer::state(const std::string& ifname) const {
   auto it = ifaces_.find(ifname);
   if (it == ifaces_.end()) return std::nullopt;
   const auto& iface = *it->second;
@@ -139,7 +134,7 @@ std::optional<MrdiscInterfaceState> Mrdisc::state(const std::string& ifname) con
   return s;
 }
 
-void Mrdisc::activate(Iface& iface) {
+void MrdiscAnnouncer::activate(Iface& iface) {
   if (!ensure_sockets()) return;
   for (auto f : kFamilies) {
     auto* p = poll_[slot(f)];
@@ -165,7 +160,7 @@ void Mrdisc::activate(Iface& iface) {
                first);
 }
 
-void Mrdisc::deactivate(Iface& iface, bool terminate) {
+void MrdiscAnnouncer::deactivate(Iface& iface, bool terminate) {
   if (terminate && iface.timer) {
     for (auto f : kFamilies)
       if (iface.announced[slot(f)]) send(iface, f, MessageType::termination);
@@ -187,7 +182,7 @@ void Mrdisc::deactivate(Iface& iface, bool terminate) {
   }
 }
 
-bool Mrdisc::ensure_sockets() {
+bool MrdiscAnnouncer::ensure_sockets() {
   for (auto f : kFamilies) {
     auto i = slot(f);
     if (poll_[i] || (f == Family::v6 && v6_unavailable_)) continue;
@@ -217,7 +212,7 @@ bool Mrdisc::ensure_sockets() {
   return poll_[0] || poll_[1];
 }
 
-void Mrdisc::close_sockets() {
+void MrdiscAnnouncer::close_sockets() {
   for (auto& p : poll_) {
     if (!p) continue;
     // The socket is closed in the close callback, after libuv let go of its fd.
@@ -227,7 +222,7 @@ void Mrdisc::close_sockets() {
   }
 }
 
-bool Mrdisc::send(Iface& iface, Family family, MessageType type) {
+bool MrdiscAnnouncer::send(Iface& iface, Family family, MessageType type) {
   auto* p = poll_[slot(family)];
   if (!p) return false;
   auto source = kernel::mrdisc_source(family, iface.name);
@@ -247,7 +242,7 @@ bool Mrdisc::send(Iface& iface, Family family, MessageType type) {
   return true;
 }
 
-void Mrdisc::on_timer(Iface& iface) {
+void MrdiscAnnouncer::on_timer(Iface& iface) {
   for (auto f : kFamilies)
     if (send(iface, f, MessageType::advertisement)) iface.announced[slot(f)] = true;
   uv_timer_start(
@@ -259,7 +254,7 @@ void Mrdisc::on_timer(Iface& iface) {
       iface.schedule.after_advertisement(random_), 0);
 }
 
-void Mrdisc::on_readable(Family family) {
+void MrdiscAnnouncer::on_readable(Family family) {
   auto* p = poll_[slot(family)];
   if (!p) return;
   bool more = false;
@@ -281,7 +276,7 @@ void Mrdisc::on_readable(Family family) {
   // With `more` set the socket stays readable and libuv calls again next turn.
 }
 
-void Mrdisc::on_solicitation(Family family, int ifindex) {
+void MrdiscAnnouncer::on_solicitation(Family family, int ifindex) {
   for (auto& [name, iface] : ifaces_) {
     if (iface->ifindex != ifindex || !iface->timer) continue;
     auto i = slot(family);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,23 +34,22 @@ struct MrdiscInterfaceState {
   bool announcing = false;   // the link is up and the timer runs (next_due_ms is valid)
 };
 
-class Mrdisc {
+class MrdiscAnnouncer {
  public:
   // `loop` must outlive this object, or stop() must have been called while
   // it still runs. interval_sec is -m (4..180).
-  Mrdisc(uv_loop_t* loop, unsigned interval_sec);
-  ~Mrdisc();
-  Mrdisc(const Mrdisc&) = delete;
-  Mrdisc& operator=(const Mrdisc&) = delete;
+  MrdiscAnnouncer(uv_loop_t* loop, unsigned interval_sec);
+  ~MrdiscAnnouncer();
+  MrdiscAnnouncer(const MrdiscAnnouncer&) = delete;
+  MrdiscAnnouncer& operator=(const MrdiscAnnouncer&) = delete;
 
-  // Called after every sync (startup, reload, interface change): the phyints
-  // as configured (the last one matching an interface decides, wildcards
-  // via core::ifname_matches) and the links present. Starts announcing on
-  // new interfaces and on links that came up (initial burst), sends a
-  // Termination where mrdisc was switched off, stops quietly on links that
-  // went down or away (nothing can be sent there any more). Idempotent:
-  // calling it again with the same inputs changes nothing.
-  void update(const std::vector<core::PhyintConf>& phyints, const core::Links& links);
+  // The interfaces that should announce (the router decides them from the
+  // phyint lines, router/reload.hpp's mrdisc_interfaces) and every link
+  // present. Starts announcing on new interfaces and on links that came up
+  // (initial burst), sends a Termination where mrdisc was switched off,
+  // stops quietly on links that went down or away (nothing can be sent
+  // there any more). Idempotent: the same inputs again change nothing.
+  void update(const std::set<std::string>& announce, const core::Links& links);
   // Termination on every announcing interface, then closes every handle.
   // Later update() calls do nothing.
   void stop();

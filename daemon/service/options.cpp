@@ -3,7 +3,7 @@
 // grammar is small: short flags may be bundled (-ns), a short flag's value
 // may be attached (-l debug / -ldebug), long options take --name=value or
 // --name value.
-#include "options.hpp"
+#include "service/options.hpp"
 
 #include <charconv>
 #include <map>

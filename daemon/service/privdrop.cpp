@@ -5,7 +5,7 @@
 // the capability sets to the two the daemon still uses and make them
 // effective (the UID change cleared the effective set). Each step is
 // checked; a half-done drop is a fatal error for the caller.
-#include "privdrop.hpp"
+#include "service/privdrop.hpp"
 
 #include <grp.h>
 #include <pwd.h>

@@ -4,7 +4,7 @@
 // limit gets one error reply and is disconnected; an idle one is closed
 // after the idle timeout; a client over the connection limit gets an error
 // line and is closed at once. None of these can stall the other clients.
-#include "rpc_server.hpp"
+#include "service/rpc_server.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 // One datagram per state change; abstract socket names start with '@'.
-#include "sd_notify.hpp"
+#include "service/sd_notify.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>

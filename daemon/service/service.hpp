@@ -1,50 +1,37 @@
-// The service: owns the libuv loop and every handle on it, and wires the
-// kernel (mroute sockets, netlink), the control socket and signals to the
-// pure core. All state changes funnel through one step, sync(): compute the
-// desired state from intent and links, plan the difference against what is
-// installed, apply it. Startup, reload, API calls and interface changes are
-// that same step with different inputs.
+// The service: owns the libuv loop and every handle on it, and turns
+// readiness, signals and timers into Router calls. It is also the Router's
+// Listener (the -e script, router discovery) and the methods' Daemon (the
+// config file, the daemon's settings, stopping). It decides nothing about
+// routes: that is the Router's (router/router.hpp).
+//
+// Every callback does a bounded amount of work: upcalls are read in
+// budgets, netlink messages too, the Router's periodic work comes in
+// slices, and the control socket answers one line at a time. Nothing
+// blocks the loop: the -e script runs through uv_spawn.
 #pragma once
 
 #include <uv.h>
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "core/desired.hpp"
-#include "core/intent.hpp"
-#include "core/plan.hpp"
-#include "groups.hpp"
+#include "api/api.hpp"
+#include "core/ports.hpp"
+#include "kernel/membership.hpp"
 #include "kernel/mroute.hpp"
 #include "kernel/netlink.hpp"
-#include "mrdisc.hpp"
-#include "options.hpp"
+#include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
-#include "rpc_server.hpp"
-#include "upcalls.hpp"
+#include "service/mrdisc_announcer.hpp"
+#include "service/options.hpp"
+#include "service/rpc_server.hpp"
+#include "service/uv_handle.hpp"
 
 namespace mfcd {
-
-// One route in a reload report, with its state after (or, for removed
-// routes, before) the reload.
-struct RouteChange {
-  core::RouteIntent route;
-  core::RouteStatus status;
-};
-
-// What a reload changed (or, with dry_run, would change), route by route.
-struct ReloadOutcome {
-  bool ok = false;                            // false: config had errors, nothing changed
-  std::vector<core::Diagnostic> diagnostics;  // errors and warnings of the file
-  std::vector<RouteChange> added, changed, removed;
-  nlohmann::json groups;  // {"joined": [...], "left": [...]} as group.list items
-};
 
 // Why start() failed, with the sysexits code to exit with.
 struct StartError {
@@ -52,10 +39,10 @@ struct StartError {
   std::string message;
 };
 
-class Service {
+class Service final : public router::Listener, public api::Daemon {
  public:
   explicit Service(Options options);
-  ~Service();
+  ~Service() override;
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
@@ -69,87 +56,54 @@ class Service {
   // Tear everything down at the next loop turn (after queued replies).
   void request_stop(const std::string& why);
 
-  // --- operations for the RPC methods -------------------------------------
-  // Change a route and wait until the kernel holds it. On a kernel refusal
-  // the route is put back as it was and the error says why.
-  core::Result<std::optional<core::RouteIntent>> route_add(const core::RouteRequest& req);
-  core::Result<std::optional<core::RouteIntent>> route_set(const core::RouteRequest& req);
-  core::Result<std::optional<core::RouteIntent>> route_remove(const core::RouteRequest& req);
+  // router::Listener
+  void entry_installed(const core::SgKey& key) override;
+  void mrdisc_changed(const std::set<std::string>& announce, const core::Links& links) override;
 
-  // Re-read the config file; apply only the difference unless dry_run.
-  ReloadOutcome reload_config(bool dry_run);
-
-  // The kernel failure behind the last refused route change, for error data.
-  const std::optional<core::Failure>& last_failure() const { return last_failure_; }
-
-  const Options& options() const { return options_; }
-  const core::Intent& intent() const { return intent_; }
-  const core::Installed& installed() const { return installed_; }
-  const core::Links& links() const { return links_; }
-  const core::RouteStatus* route_status(const core::RouteKey& key) const;
-  std::optional<kernel::Counters> counters(const core::SgKey& key) const;
-  std::chrono::steady_clock::time_point started() const { return started_; }
-  bool has_v6() const;
-  rpc::Dispatcher& dispatcher() { return dispatcher_; }
-  const Mrdisc* mrdisc() const { return mrdisc_.get(); }
-  const Groups* groups() const { return groups_.get(); }
-  // Dynamic entries, upcall counters, cache.flush (upcalls.hpp); null
-  // before start() has made the loop.
-  Upcalls* upcalls() const { return upcalls_.get(); }
+  // api::Daemon
+  api::DaemonInfo info() const override;
+  uint64_t uptime_seconds() const override;
+  api::ReloadOutcome reload(bool dry_run) override;
+  core::ParseResult check_config(const std::string& file) override;
+  void stop(const std::string& why) override { request_stop(why); }
+  std::optional<api::MrdiscState> mrdisc_state(const std::string& ifname) const override;
 
  private:
-  struct Handles;
+  struct SteadyClock final : core::Clock {
+    uint64_t now_ms() const override;
+  };
 
-  // Called with the routes' new statuses once they are decided, before
-  // the kernel is touched (a reload's report shows these).
-  using Decided = std::function<void(const core::Desired&)>;
-
-  std::vector<core::Failure> sync();
-  // Fresh start only: the config's static entries straight into the kernel.
-  void quick_start(const core::Config& config);
-  // sync() for `changes` (taken from intent_ already). `whole` is set when
-  // the full path ran (it also updated groups and mrdisc).
-  std::vector<core::Failure> sync(const core::Intent::Changes& changes, const Decided* decided,
-                                  bool* whole = nullptr);
-  std::vector<core::Failure> sync_to(core::Desired desired);
-  // Applies a plan and logs its failures (each persistent one once).
-  std::vector<core::Failure> run_plan(const core::Plan& plan, bool whole_state);
-  void report_once(const std::vector<core::Diagnostic>& warnings);
-  core::Result<std::optional<core::RouteIntent>> commit_route_change(
-      const core::RouteKey& key, const std::optional<core::RouteIntent>& before);
-  void reload();
   void on_upcalls(core::Family family);
   void on_link_events();
-  void forget_vifs_of(int ifindex);
+  void on_tick();
+  // After any event: when the Router next has periodic work, the timer.
+  void rearm();
   void teardown();
   // Runs the -e script with one argument and extra NAME=VALUE environment.
   void run_script(const std::string& argument, const std::vector<std::string>& env = {});
   bool write_pid_file();
 
   Options options_;
+  SteadyClock clock_;
   std::unique_ptr<kernel::Mroute> mroute_;
+  std::unique_ptr<kernel::MembershipSockets> membership_;
   std::unique_ptr<kernel::LinkMonitor> link_monitor_;
-  core::Links links_;
-  core::Intent intent_;
-  std::unique_ptr<Groups> groups_;  // group memberships (groups.hpp)
-  core::Installed installed_;
-  core::Desired last_desired_;
-  std::optional<core::Failure> last_failure_;
-  std::set<std::string> reported_failures_;  // log each persistent failure once
-  bool retry_pending_ = false;               // a plan since the last full one had failures
+  std::unique_ptr<router::Router> router_;
   rpc::Dispatcher dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;
-  std::unique_ptr<Mrdisc> mrdisc_;  // RFC 4286 announcements (mrdisc.hpp)
-  std::unique_ptr<Upcalls> upcalls_;
-  std::unique_ptr<Handles> handles_;
+  std::unique_ptr<MrdiscAnnouncer> mrdisc_;  // RFC 4286 announcements
+
   uv_loop_t loop_{};
   bool loop_ready_ = false;
+  UvHandle<uv_signal_t> sighup_, sigint_, sigterm_;
+  UvHandle<uv_poll_t> upcall_poll_[2];
+  UvHandle<uv_poll_t> netlink_poll_;
+  UvHandle<uv_timer_t> tick_timer_;
+  UvHandle<uv_timer_t> exit_timer_;
+  UvHandle<uv_idle_t> stopper_;
   bool stopping_ = false;
   bool pid_written_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
-
-// Registers every JSON-RPC method on the service's dispatcher (methods.cpp).
-void register_methods(Service& service);
 
 }  // namespace mfcd

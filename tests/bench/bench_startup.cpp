@@ -98,8 +98,9 @@
 #include "core/config.hpp"
 #include "core/desired.hpp"
 #include "core/intent.hpp"
-#include "core/kernel_port.hpp"
 #include "core/plan.hpp"
+#include "core/ports.hpp"
+#include "kernel/membership.hpp"
 #include "kernel/mroute.hpp"
 #include "kernel/netlink.hpp"
 
@@ -739,7 +740,7 @@ struct PhaseTimes {
   double plan_ms = 0;      // core::make_plan against an empty Installed
   double op_str_ms = 0;    // core::Op::str() for every op (Service::sync's debug line)
   double apply_ms = 0;     // core::apply to the kernel (the floor's syscalls + bookkeeping)
-  double teardown_ms = 0;  // make_teardown_plan + apply (Service::teardown)
+  double teardown_ms = 0;  // release_plan + apply (Router::teardown): until the table is empty
 };
 
 PhaseTimes run_phases(const fs::path& conf, int n) {
@@ -790,7 +791,8 @@ PhaseTimes run_phases(const fs::path& conf, int n) {
   // floor pay the same for the notifications.
   auto listener = std::make_unique<KernelWatch>(n, 0);
   t0 = Clock::now();
-  auto failures = core::apply(*mroute, installed, plan);
+  kernel::MembershipSockets memberships;  // opens nothing: the plan joins no group
+  auto failures = core::apply(core::Writers{*mroute, memberships}, installed, plan);
   t.apply_ms = ms_between(t0, Clock::now());
   if (!failures.empty()) die("phases: apply: " + failures.front().error.message);
   if (kernel_entries() != n) die("phases: kernel does not hold all entries");
@@ -798,10 +800,10 @@ PhaseTimes run_phases(const fs::path& conf, int n) {
   listener.reset();
 
   t0 = Clock::now();
-  failures = core::apply(*mroute, installed, core::make_teardown_plan(installed));
+  failures = core::apply(core::Writers{*mroute, memberships}, installed, core::release_plan());
+  wait_empty(t0, 10);
   t.teardown_ms = ms_between(t0, Clock::now());
   mroute.reset();
-  wait_empty(Clock::now(), 10);
   return t;
 }
 
@@ -1068,7 +1070,8 @@ int main(int argc, char** argv) {
       "(parse: core::parse_config_file; intent: Intent::load_config; desired: compute_desired;\n"
       " plan: make_plan; Op::str: the debug line Service::sync builds for every op; apply:\n"
       " core::apply into the kernel via Mroute, with a listener subscribed as for the floor;\n"
-      " sum: all of these; teardown: make_teardown_plan + apply, what Service::teardown does\n"
+      " sum: all of these; teardown: release_plan + apply, what Router::teardown does, until\n"
+      " the kernel table is empty\n"
       " on SIGTERM)\n");
 
   std::printf(

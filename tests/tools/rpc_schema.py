@@ -4,7 +4,7 @@
 The OpenRPC document (schema/mfcd.openrpc.json) is the contract; this tool
 lets the end-to-end tests and the daemon's self-check hold the daemon to it.
 
-  rpc_schema.py methods SCHEMA                  method names, sorted, one a line
+  rpc_schema.py methods SCHEMA                  "NAME ACCESS" per method, sorted
   rpc_schema.py validate SCHEMA METHOD          reply on stdin: result or error ok?
   rpc_schema.py validate-log SCHEMA FILE        every "METHOD<TAB>REPLY" line of FILE ok?
   rpc_schema.py validate-params SCHEMA METHOD   params object on stdin ok?
@@ -40,6 +40,11 @@ def load(path):
 
 def method_names(doc):
     return sorted(m["name"] for m in doc.get("methods", []))
+
+
+def method_access(doc):
+    """"NAME ACCESS" lines, sorted: what mfcd --list-methods prints."""
+    return sorted(f"{m['name']} {m.get('x-access', '?')}" for m in doc.get("methods", []))
 
 
 def resolve(doc, ref):
@@ -259,6 +264,8 @@ def check(doc):
         if name in seen:
             problems.append(f"{where}: defined twice")
         seen.add(name)
+        if m.get("x-access") not in ("read", "write"):
+            problems.append(f"{where}: x-access must be \"read\" or \"write\"")
         if m.get("paramStructure") != "by-name":
             problems.append(f"{where}: paramStructure must be \"by-name\"")
         params = m.get("params")
@@ -346,8 +353,8 @@ def main(argv):
         print(f"rpc_schema: cannot read {path}: {e}", file=sys.stderr)
         return 2
     if command == "methods" and len(argv) == 3:
-        for name in method_names(doc):
-            print(name)
+        for line in method_access(doc):
+            print(line)
         return 0
     if command == "check" and len(argv) == 3:
         return _report(check(doc), path)

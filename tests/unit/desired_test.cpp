@@ -8,11 +8,13 @@
 #include <map>
 #include <set>
 
-#include "fake_kernel.hpp"
+#include "fakes.hpp"
 #include "rng.hpp"
 
 namespace mfcd::core {
 namespace {
+
+using test::apply;
 
 using test::desired;
 using Names = std::vector<std::string>;
@@ -200,6 +202,8 @@ TEST_CASE("IPv6 routes use MIFs of their own family only") {
 namespace mfcd::core {
 namespace {
 
+using test::apply;
+
 std::string status_text(const RouteStatus& s) {
   std::string out = std::string(route_state_name(s.state)) + " [" + s.reason + "] missing:";
   for (const auto& m : s.missing_oifs)
@@ -338,6 +342,8 @@ TEST_CASE("update_desired and make_plan_for give what the full path gives, on ra
 
 namespace mfcd::core {
 namespace {
+
+using test::apply;
 
 // A route line of the config the reload test edits.
 struct Line {

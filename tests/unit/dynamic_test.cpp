@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "fake_kernel.hpp"
+#include "fakes.hpp"
 
 namespace mfcd::core {
 namespace {

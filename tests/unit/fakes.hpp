@@ -1,5 +1,8 @@
-// A KernelPort that records every call as one readable line and keeps its own
-// copy of the table the way the Linux mroute code would: a VIF index or an
+// Fakes of the ports (core/ports.hpp), for the unit tests of the core and
+// the router.
+//
+// FakeKernel: a KernelPort that records every call as one readable line and
+// keeps its own copy of the table the way the Linux mroute code would: a VIF index or an
 // ifindex can be used once, OIFs naming a VIF that does not exist are
 // silently dropped from an entry, deleting a VIF removes it from every
 // entry, deleting a missing entry is ENOENT. Tests compare `calls` with the
@@ -13,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -21,8 +25,8 @@
 #include "core/config.hpp"
 #include "core/desired.hpp"
 #include "core/intent.hpp"
-#include "core/kernel_port.hpp"
 #include "core/plan.hpp"
+#include "core/ports.hpp"
 
 namespace mfcd::test {
 
@@ -96,8 +100,35 @@ class FakeKernel : public core::KernelPort {
     const std::string line = "del_mfc " + key.source.str() + "," + key.group.str();
     if (int err = injected(line)) return refuse(line, err);
     if (mfc_.erase(key) == 0) return refuse(line, ENOENT);
+    counters_.erase(key);
     return accept(line);
   }
+
+  void release_all() override {
+    for (auto& family_vifs : vifs_)
+      for (auto& slot : family_vifs)
+        slot.reset();
+    mfc_.clear();
+    counters_.clear();
+    if (record) calls.push_back("release_all");
+  }
+
+  // An entry's counters: what set_counters said (zeros until then); a
+  // missing entry fails as the kernel's SIOCGETSGCNT does.
+  core::Result<core::Counters> counters(const core::SgKey& key) const override {
+    if (!mfc_.count(key))
+      return core::make_error(core::Errc::kernel, "SIOCGETSGCNT: no such entry", EADDRNOTAVAIL);
+    auto it = counters_.find(key);
+    return it == counters_.end() ? core::Counters{} : it->second;
+  }
+  void set_counters(const core::SgKey& key, core::Counters c) { counters_[key] = c; }
+  // Traffic: `packets` more arrived for the entry (on its inbound VIF).
+  void traffic(const core::SgKey& key, uint64_t packets) { counters_[key].packets += packets; }
+
+  uint64_t upcalls_lost(core::Family family) const override {
+    return lost[core::family_index(family)];
+  }
+  uint64_t lost[2] = {0, 0};
 
   // The kernel's table, one sorted line per VIF and per entry:
   // "vif ipv4 0 a1 ifindex=2 ttl=1", "mfc 10.0.0.1,225.1.1.1 iif=a1 oifs=a2".
@@ -179,7 +210,81 @@ class FakeKernel : public core::KernelPort {
 
   std::array<std::array<std::optional<core::VifConf>, core::kMaxVifs>, 2> vifs_;
   std::unordered_map<core::SgKey, core::MfcConf, core::SgKeyHash> mfc_;
+  std::unordered_map<core::SgKey, core::Counters, core::SgKeyHash> counters_;
   std::vector<Fault> faults_;
+};
+
+// A MembershipPort that records "join a1 (*, 225.1.1.1)" and "leave ..."
+// lines (into `calls`, or another Calls shared with a FakeKernel, so that a
+// test sees one sequence) and holds the memberships in a set. fail() as for
+// FakeKernel.
+class FakeMembership : public core::MembershipPort {
+ public:
+  explicit FakeMembership(Calls* log = nullptr) : log_(log ? log : &calls) {}
+  Calls calls;
+
+  void fail(std::string prefix, int err, int times = 1) {
+    faults_.push_back(Fault{std::move(prefix), err, times});
+  }
+
+  core::Result<void> join(const core::Membership& m) override {
+    const std::string line = "join " + m.str();
+    if (int err = injected(line)) return refuse(line, err);
+    held_.insert(m);
+    log_->push_back(line);
+    return {};
+  }
+  core::Result<void> leave(const core::Membership& m) override {
+    const std::string line = "leave " + m.str();
+    if (int err = injected(line)) return refuse(line, err);
+    if (held_.erase(m) == 0) {
+      log_->push_back(line + " -> not held");
+      return core::make_error(core::Errc::not_found, line + ": not held");
+    }
+    log_->push_back(line);
+    return {};
+  }
+  void release_all() override { held_.clear(); }
+  std::vector<core::HeldMembership> held() const override {
+    std::vector<core::HeldMembership> out;
+    for (const auto& m : held_)
+      out.push_back(core::HeldMembership{0, m});
+    return out;
+  }
+  const std::set<core::Membership>& memberships() const { return held_; }
+
+ private:
+  struct Fault {
+    std::string prefix;
+    int err;
+    int times;
+  };
+  int injected(const std::string& line) {
+    for (auto& fault : faults_) {
+      if (fault.times != 0 && line.rfind(fault.prefix, 0) == 0) {
+        if (fault.times > 0) --fault.times;
+        return fault.err;
+      }
+    }
+    return 0;
+  }
+  core::Result<void> refuse(const std::string& line, int err) {
+    log_->push_back(line + " -> " + errno_name(err));
+    return core::make_error(
+        core::Errc::kernel,
+        "MCAST_JOIN_GROUP " + line.substr(line.find(' ') + 1) + ": " + std::strerror(err), err);
+  }
+  Calls* log_;
+  std::set<core::Membership> held_;
+  std::vector<Fault> faults_;
+};
+
+// A clock the test moves by hand.
+class FakeClock : public core::Clock {
+ public:
+  uint64_t now = 1'000'000;
+  uint64_t now_ms() const override { return now; }
+  void advance(uint64_t ms) { now += ms; }
 };
 
 // What mfcd believes it installed, in FakeKernel::table()'s format.
@@ -225,12 +330,19 @@ inline core::Desired desired(const std::string& config_text, const core::Links& 
   return core::compute_desired(intent, links);
 }
 
+// core::apply with no memberships to write.
+inline std::vector<core::Failure> apply(core::KernelPort& kernel, core::Installed& installed,
+                                        const core::Plan& plan) {
+  FakeMembership none;
+  return core::apply(core::Writers{kernel, none}, installed, plan);
+}
+
 // Plan and apply; returns every failure, from planning and from the kernel.
 inline std::vector<core::Failure> sync(core::KernelPort& kernel, core::Installed& installed,
                                        const core::Desired& want) {
   core::Plan plan = core::make_plan(installed, want);
   std::vector<core::Failure> failures = std::move(plan.failures);
-  for (auto& f : core::apply(kernel, installed, plan))
+  for (auto& f : apply(kernel, installed, plan))
     failures.push_back(std::move(f));
   return failures;
 }

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "fake_kernel.hpp"
+#include "fakes.hpp"
 
 namespace mfcd::core {
 namespace {

@@ -2,7 +2,7 @@
 // and clear errors for bad values.
 #include <doctest/doctest.h>
 
-#include "options.hpp"
+#include "service/options.hpp"
 
 using mfcd::LogLevel;
 using mfcd::parse_args;

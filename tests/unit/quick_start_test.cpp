@@ -7,11 +7,13 @@
 
 #include <set>
 
-#include "fake_kernel.hpp"
+#include "fakes.hpp"
 #include "rng.hpp"
 
 namespace mfcd::core {
 namespace {
+
+using test::apply;
 
 struct Started {
   test::FakeKernel kernel;
@@ -26,7 +28,9 @@ Started start(const Config& config, const Links& links, bool with_v6 = true) {
   Started s;
   if (auto quick = plan_quick_start(config, links, with_v6)) {
     s.quick = true;
-    s.quick_writes = apply_quick_start(s.kernel, s.installed, config, *quick);
+    const Plan plan = quick_start_plan(config, *quick);
+    (void)apply(s.kernel, s.installed, plan);
+    s.quick_writes = s.kernel.mfc_count();
   }
   Intent intent;
   intent.load_config(config);
@@ -152,13 +156,18 @@ TEST_CASE("quick start: a refused write is left for the reconcile to retry and r
   test::FakeKernel kernel;
   Installed installed;
   kernel.fail("add_mfc 10.0.0.1,225.1.1.1", ENOBUFS);
-  CHECK(apply_quick_start(kernel, installed, config, *quick) == 1);
+  const auto failures = apply(kernel, installed, quick_start_plan(config, *quick));
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].what == "add_mfc (10.0.0.1, 225.1.1.1)");
+  CHECK(kernel.mfc_count() == 1);
   CHECK(test::state_lines(installed) == kernel.table());
 
+  // A refused VIF: the entries that need it are not sent to the kernel.
   test::FakeKernel no_vifs;
   Installed none;
   no_vifs.fail("add_vif ipv4 1", EPERM);
-  CHECK(apply_quick_start(no_vifs, none, config, *quick) == 0);
+  (void)apply(no_vifs, none, quick_start_plan(config, *quick));
+  CHECK(no_vifs.mfc_count() == 0);
   CHECK(test::state_lines(none) == no_vifs.table());
 }
 

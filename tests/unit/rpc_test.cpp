@@ -19,28 +19,29 @@ namespace {
 // fail returns an RpcError with data; boom throws; bare returns an array.
 Dispatcher make_dispatcher(int* calls = nullptr) {
   Dispatcher d;
-  d.add("echo", [calls](const json& params, const CallContext&) -> HandlerResult {
+  d.add("echo", Access::write, [calls](const json& params, const CallContext&) -> HandlerResult {
     if (calls) ++*calls;
     return json{{"params", params}};
   });
-  d.add("sum", [](const json& params, const CallContext&) -> HandlerResult {
+  d.add("sum", Access::read, [](const json& params, const CallContext&) -> HandlerResult {
     Params p(params);
     const auto a = p.opt_int("a");
     const auto b = p.opt_int("b");
     p.finish();
     return json{{"sum", a.value_or(0) + b.value_or(0)}};
   });
-  d.add("fail", [](const json&, const CallContext&) -> HandlerResult {
+  d.add("fail", Access::read, [](const json&, const CallContext&) -> HandlerResult {
     return RpcError{kUnknownInterface, "Unknown interface: eth9", {{"interface", "eth9"}}};
   });
-  d.add("boom", [](const json&, const CallContext&) -> HandlerResult {
+  d.add("boom", Access::read, [](const json&, const CallContext&) -> HandlerResult {
     throw std::runtime_error("kaput");
   });
-  d.add("typed", [](const json& params, const CallContext&) -> HandlerResult {
+  d.add("typed", Access::read, [](const json& params, const CallContext&) -> HandlerResult {
     return json{{"n", params.at("n").get<int>()}};
   });
-  d.add("bare", [](const json&, const CallContext&) -> HandlerResult { return json::array(); });
-  d.add("whoami", [](const json&, const CallContext& ctx) -> HandlerResult {
+  d.add("bare", Access::read,
+        [](const json&, const CallContext&) -> HandlerResult { return json::array(); });
+  d.add("whoami", Access::read, [](const json&, const CallContext& ctx) -> HandlerResult {
     return json{{"uid", ctx.uid}, {"gid", ctx.gid}, {"pid", ctx.pid}};
   });
   return d;
@@ -244,7 +245,7 @@ TEST_CASE("a handler exception is -32603 and does not escape") {
   CHECK(reply["error"]["message"] == "Internal error: kaput");
   CHECK(reply["id"] == 9);
 
-  d.add("weird", [](const json&, const CallContext&) -> HandlerResult { throw 42; });
+  d.add("weird", Access::read, [](const json&, const CallContext&) -> HandlerResult { throw 42; });
   CHECK(code_of(call(d, R"({"jsonrpc":"2.0","id":1,"method":"weird"})")) == kInternalError);
 }
 
@@ -260,40 +261,51 @@ TEST_CASE("an RpcError passes through with its data") {
   CHECK(*reply == R"({"jsonrpc":"2.0","id":5,"error":{"code":-32001,"data":{"interface":"eth9"},)"
                   R"("message":"Unknown interface: eth9"}})");
 
-  d.add("plain", [](const json&, const CallContext&) -> HandlerResult {
+  d.add("plain", Access::read, [](const json&, const CallContext&) -> HandlerResult {
     return RpcError{kNotFound, "", nullptr};
   });
   const auto plain = call(d, R"({"jsonrpc":"2.0","id":5,"method":"plain"})");
   CHECK(plain["error"] == json{{"code", kNotFound}, {"message", "Not found"}});
 }
 
-TEST_CASE("the call context reaches the handler; a guard can refuse") {
+TEST_CASE("the call context reaches the handler; the access policy refuses before params") {
   auto d = make_dispatcher();
   const CallContext ctx{1000, 100, 4242};
   CHECK(call(d, R"({"jsonrpc":"2.0","id":1,"method":"whoami"})", ctx)["result"] ==
         json{{"uid", 1000}, {"gid", 100}, {"pid", 4242}});
-  d.set_guard([](const std::string& method, const CallContext& c) -> std::optional<RpcError> {
-    if (method == "whoami" || c.uid == 0) return std::nullopt;
+  std::vector<std::string> asked;
+  d.set_policy([&](Access access, const std::string& method,
+                   const CallContext& c) -> std::optional<RpcError> {
+    asked.push_back(method + ":" + std::string(access_name(access)));
+    if (access == Access::read || c.uid == 0) return std::nullopt;
     return make_error(kPermissionDenied, {{"uid", c.uid}});
   });
   CHECK(call(d, R"({"jsonrpc":"2.0","id":1,"method":"whoami"})", ctx)["result"]["uid"] == 1000);
   const auto refused = call(d, R"({"jsonrpc":"2.0","id":1,"method":"echo"})", ctx);
   CHECK(code_of(refused) == kPermissionDenied);
   CHECK(refused["error"]["data"] == json{{"uid", 1000}});
-  // Unknown methods are still -32601, whoever asks.
+  // Refused before its params are judged: positional params would be -32602.
+  CHECK(code_of(call(d, R"({"jsonrpc":"2.0","id":1,"method":"echo","params":[1]})", ctx)) ==
+        kPermissionDenied);
+  CHECK(asked == std::vector<std::string>{"whoami:read", "echo:write", "echo:write"});
+  // Unknown methods are still -32601, whoever asks, and the policy is not asked.
   CHECK(code_of(call(d, R"({"jsonrpc":"2.0","id":1,"method":"x"})", ctx)) == kMethodNotFound);
+  CHECK(asked.size() == 3);
 }
 
 TEST_CASE("methods() lists the table sorted; has() looks one up") {
   Dispatcher d;
   const Handler h = [](const json&, const CallContext&) -> HandlerResult { return json::object(); };
-  d.add("route.list", h);
-  d.add("daemon.status", h);
-  d.add("route.add", h);
-  d.add("route.add", h);
+  d.add("route.list", Access::read, h);
+  d.add("daemon.status", Access::read, h);
+  d.add("route.add", Access::write, h);
+  d.add("route.add", Access::write, h);
   CHECK(d.methods() == std::vector<std::string>{"daemon.status", "route.add", "route.list"});
   CHECK(d.has("route.add"));
   CHECK_FALSE(d.has("route"));
+  CHECK(d.access_of("route.add") == Access::write);
+  CHECK(d.access_of("route.list") == Access::read);
+  CHECK_FALSE(d.access_of("route").has_value());
 }
 
 TEST_CASE("deeply nested JSON is refused before parsing") {
@@ -311,7 +323,7 @@ TEST_CASE("deeply nested JSON is refused before parsing") {
 
 TEST_CASE("invalid UTF-8 in a result is replaced, not thrown") {
   Dispatcher d;
-  d.add("bytes", [](const json&, const CallContext&) -> HandlerResult {
+  d.add("bytes", Access::read, [](const json&, const CallContext&) -> HandlerResult {
     return json{{"name", std::string("a\xff")}};
   });
   const auto reply = call(d, R"({"jsonrpc":"2.0","id":1,"method":"bytes"})");

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "fake_kernel.hpp"
+#include "fakes.hpp"
 
 namespace mfcd::core {
 namespace {

@@ -1,0 +1,70 @@
+// The method table: every method, its access and its handler, in one
+// place. The dispatcher enforces the access before a handler runs.
+#include "api/api.hpp"
+
+#include "api/methods.hpp"
+
+namespace mfcd::api {
+
+namespace {
+
+struct Entry {
+  const char* name;
+  rpc::Access access;
+  Method method;
+};
+
+constexpr rpc::Access kRead = rpc::Access::read;
+constexpr rpc::Access kWrite = rpc::Access::write;
+
+constexpr Entry kMethods[] = {
+    {"route.add", kWrite, route_add},
+    {"route.set", kWrite, route_set},
+    {"route.remove", kWrite, route_remove},
+    {"route.list", kRead, route_list},
+    {"pending.list", kRead, pending_list},
+    {"group.join", kWrite, group_join},
+    {"group.leave", kWrite, group_leave},
+    {"group.list", kRead, group_list},
+    {"config.reload", kWrite, config_reload},
+    // It reads any file root can read and quotes it in errors: a write.
+    {"config.check", kWrite, config_check},
+    {"interface.list", kRead, interface_list},
+    {"cache.flush", kWrite, cache_flush},
+    {"daemon.status", kRead, daemon_status},
+    {"daemon.version", kRead, daemon_version},
+    {"daemon.stop", kWrite, daemon_stop},
+    {"rpc.discover", kRead, rpc_discover},
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, rpc::Access>> method_table() {
+  std::vector<std::pair<std::string, rpc::Access>> table;
+  for (const Entry& e : kMethods)
+    table.emplace_back(e.name, e.access);
+  return table;
+}
+
+void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemon& daemon) {
+  for (const Entry& e : kMethods) {
+    dispatcher.add(e.name, e.access,
+                   [&router, &daemon, method = e.method](const nlohmann::json& params,
+                                                         const rpc::CallContext& caller) {
+                     Context c{router, daemon, caller};
+                     return method(c, params);
+                   });
+  }
+  dispatcher.set_policy(check_access);
+}
+
+std::optional<rpc::RpcError> check_access(rpc::Access access, const std::string& method,
+                                          const rpc::CallContext& ctx) {
+  if (access == rpc::Access::read || ctx.uid == 0) return std::nullopt;
+  return rpc::RpcError{
+      rpc::kPermissionDenied,
+      "permission denied: " + method + " changes the daemon; only root may call it",
+      nlohmann::json{{"uid", ctx.uid}}};
+}
+
+}  // namespace mfcd::api

@@ -1,0 +1,74 @@
+// The JSON-RPC methods: each one turns named params into a router (or
+// daemon) call and shapes the answer as schema/mfcd.openrpc.json says. The
+// list results use SMCRoute's JSON field names (compat.md), so that the
+// client's -j output is a pass-through.
+//
+// Who may call what is one table: every method is registered as a read or a
+// write, and the dispatcher checks the caller against it before the params
+// are even parsed (rpc/dispatcher.hpp). The OpenRPC document states the same
+// per method ("x-access"), and a test holds the two to each other.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/config.hpp"
+#include "router/reload.hpp"
+#include "router/router.hpp"
+#include "rpc/dispatcher.hpp"
+
+namespace mfcd::api {
+
+// The daemon's settings the methods report.
+struct DaemonInfo {
+  std::string identity;
+  std::string config_file;
+  std::string socket;
+  uint32_t table = 0;
+  unsigned cache_timeout = 0;
+  bool ipv4 = true, ipv6 = true;  // the families the kernel routes
+  int pid = 0;
+};
+
+// What a reload did, or why it changed nothing.
+struct ReloadOutcome {
+  bool ok = false;                            // false: the file had errors, nothing changed
+  std::vector<core::Diagnostic> diagnostics;  // its errors and warnings
+  router::ReloadReport report;
+};
+
+// Router discovery (RFC 4286) on one interface, for interface.list.
+struct MrdiscState {
+  bool announcing = false;   // the link is up and announcements run
+  uint64_t next_due_ms = 0;  // until the next unsolicited Advertisement
+};
+
+// What the methods need from the service besides the router.
+class Daemon {
+ public:
+  virtual ~Daemon() = default;
+  virtual DaemonInfo info() const = 0;
+  virtual uint64_t uptime_seconds() const = 0;
+  // Re-reads the config file; with dry_run, only says what would change.
+  virtual ReloadOutcome reload(bool dry_run) = 0;
+  // Parses `file` (the config file when empty), changing nothing.
+  virtual core::ParseResult check_config(const std::string& file) = 0;
+  virtual void stop(const std::string& why) = 0;
+  // nullopt: mrdisc is not configured for that interface.
+  virtual std::optional<MrdiscState> mrdisc_state(const std::string& ifname) const = 0;
+};
+
+// Every method's name and access, in the order they are registered.
+std::vector<std::pair<std::string, rpc::Access>> method_table();
+
+// Registers every method on `dispatcher`, with its access.
+void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemon& daemon);
+
+// The access rule: a write needs root; everyone who can connect may read.
+std::optional<rpc::RpcError> check_access(rpc::Access access, const std::string& method,
+                                          const rpc::CallContext& ctx);
+
+}  // namespace mfcd::api

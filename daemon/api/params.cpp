@@ -1,0 +1,119 @@
+// See params.hpp. Addresses are judged here, before anything changes:
+// what only the router can judge (an interface, the kernel) comes back later
+// as one of mfcd's own codes.
+#include "api/params.hpp"
+
+#include <cstring>
+
+namespace mfcd::api {
+
+using nlohmann::json;
+
+int rpc_code(core::Errc code) {
+  switch (code) {
+    case core::Errc::invalid_argument:
+      return rpc::kInvalidParams;
+    case core::Errc::not_found:
+      return rpc::kNotFound;
+    case core::Errc::interface_unknown:
+      return rpc::kUnknownInterface;
+    case core::Errc::vif_table_full:
+      return rpc::kVifTableFull;
+    case core::Errc::kernel:
+      return rpc::kKernelError;
+    case core::Errc::permission:
+      return rpc::kPermissionDenied;
+    case core::Errc::config:
+      return rpc::kConfigError;
+    case core::Errc::conflict:
+      return rpc::kConflict;
+    case core::Errc::limit:
+      return rpc::kLimitExceeded;
+    case core::Errc::internal:
+      break;
+  }
+  return rpc::kInternalError;
+}
+
+rpc::RpcError to_rpc_error(const core::Error& err, json data) {
+  if (err.sys_errno != 0) {
+    data["errno"] = err.sys_errno;
+    data["strerror"] = std::strerror(err.sys_errno);
+  }
+  data["message"] = err.message;
+  return rpc::RpcError{rpc_code(err.code), err.message, std::move(data)};
+}
+
+namespace {
+
+// "A" or "A/LEN"; a bad one is refused as invalid params naming `name`.
+core::Prefix prefix_param(const std::string& name, const std::string& text) {
+  auto parsed = core::parse_prefix(text);
+  if (!parsed.prefix) throw rpc::ParamError{name, parsed.error};
+  return *parsed.prefix;
+}
+
+// The optional "owner" param: default "api"; "config" is reserved.
+std::string owner_param(rpc::Params& params) {
+  auto owner = params.opt_string("owner");
+  if (!owner) return "api";
+  if (owner->empty() || *owner == core::kConfigOwner)
+    throw rpc::ParamError{"owner", "owner must be a non-empty name other than 'config'"};
+  return *owner;
+}
+
+// A validation error names the param it is about.
+[[noreturn]] void refuse_key(const core::Error& error) {
+  const std::string& msg = error.message;
+  throw rpc::ParamError{msg.rfind("source", 0) == 0 ? "source" : "group", msg};
+}
+
+}  // namespace
+
+core::RouteRequest route_request(const json& params, bool oifs_required) {
+  rpc::Params p(params);
+  core::RouteRequest req;
+  req.key.iif = p.get_string("iif");
+  auto source = p.opt_string("source");
+  req.key.group = prefix_param("group", p.get_string("group"));
+  if (source) {
+    auto s = prefix_param("source", *source);
+    if (!(s.addr.is_any() && s.len == 0) && !(s.addr.is_any() && s.is_host()))
+      req.key.source = s;
+    else if (s.addr.family != req.key.group.addr.family)
+      throw rpc::ParamError{"source", "source and group are of different families"};
+  }
+  if (oifs_required) {
+    req.oifs = p.get_string_array("oifs");
+  } else if (auto oifs = p.opt_string_array("oifs")) {
+    req.oifs = *oifs;
+  }
+  req.owner = owner_param(p);
+  p.finish();
+  if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
+  for (const auto& oif : req.oifs)
+    if (oif.empty()) throw rpc::ParamError{"oifs", "interface name is empty"};
+  if (auto ok = core::validate_route_key(req.key); !ok) refuse_key(ok.error());
+  return req;
+}
+
+JoinRequest join_request(const json& params) {
+  rpc::Params p(params);
+  JoinRequest req;
+  req.key.iif = p.get_string("iif");
+  auto source = p.opt_string("source");
+  req.key.group = prefix_param("group", p.get_string("group"));
+  if (source) req.key.source = prefix_param("source", *source);
+  req.owner = owner_param(p);
+  p.finish();
+  if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
+  req.key = core::normalized(req.key);
+  if (auto ok = core::validate_join_key(req.key); !ok) refuse_key(ok.error());
+  return req;
+}
+
+void no_params(const json& params) {
+  rpc::Params(params).finish();
+}
+
+}  // namespace mfcd::api

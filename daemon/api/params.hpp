@@ -1,0 +1,38 @@
+// Named params in, core requests out, and core errors back out as JSON-RPC
+// errors: what every method file shares. A bad param is thrown as
+// rpc::ParamError, which the dispatcher answers with -32602 naming it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/intent.hpp"
+#include "core/joins.hpp"
+#include "core/result.hpp"
+#include "rpc/dispatcher.hpp"
+#include "rpc/errors.hpp"
+#include "rpc/params.hpp"
+
+namespace mfcd::api {
+
+// The JSON-RPC code for a core error kind (docs/api.md's table).
+int rpc_code(core::Errc code);
+// The error object: `data` plus errno/strerror (when set) and the message.
+rpc::RpcError to_rpc_error(const core::Error& err, nlohmann::json data = nlohmann::json::object());
+
+// {iif, source?, group, oifs, owner?}. oifs are required for route.add and
+// route.set, optional for route.remove.
+core::RouteRequest route_request(const nlohmann::json& params, bool oifs_required);
+
+struct JoinRequest {
+  core::JoinKey key;
+  std::string owner;
+};
+// {iif, source?, group, owner?}
+JoinRequest join_request(const nlohmann::json& params);
+
+// Only the params a method takes, none of them.
+void no_params(const nlohmann::json& params);
+
+}  // namespace mfcd::api

@@ -1,0 +1,34 @@
+// How the router's state reads in JSON: the items of route.list,
+// group.list, pending.list and the reload report, with SMCRoute's field
+// names where it has them (compat.md). Presentation only: nothing here
+// decides anything.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/intent.hpp"
+#include "core/joins.hpp"
+#include "router/reload.hpp"
+#include "router/router.hpp"
+
+namespace mfcd::api {
+
+nlohmann::json prefix_or_null(const std::optional<core::Prefix>& p);
+// {iif, source, group}, shared by routes and joins.
+nlohmann::json key_json(const core::RouteKey& key);
+nlohmann::json key_json(const core::JoinKey& key);
+
+nlohmann::json route_item(const core::RouteIntent& route, const core::RouteStatus* status);
+nlohmann::json route_item(const router::Router& router, const core::RouteIntent& route);
+nlohmann::json kernel_entry(const router::Router& router, const core::InstalledMfc& entry,
+                            bool detail);
+nlohmann::json join_item(const router::Router& router, const core::JoinIntent& join);
+nlohmann::json diagnostic_json(const core::Diagnostic& d);
+// config.reload's "routes" and "groups" members.
+nlohmann::json reload_routes(const router::ReloadReport& report);
+nlohmann::json reload_groups(const router::Router& router, const router::ReloadReport& report);
+
+}  // namespace mfcd::api

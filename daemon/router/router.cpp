@@ -1,0 +1,314 @@
+// See router.hpp. Every path here has the same shape: change the model,
+// plan, write the plan through the one Writer, then record what the kernel
+// refused. An API change that the kernel refuses is undone in the model
+// and the undo is written too, so the caller finds everything as it was.
+#include "router/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/quick_start.hpp"
+
+namespace mfcd::router {
+
+Router::Router(core::KernelPort& kernel, core::MembershipPort& membership, const core::Clock& clock,
+               Listener& listener, Settings settings)
+    : settings_(settings),
+      listener_(listener),
+      writer_(kernel, membership),
+      model_{core::Intent{}, core::Desired{}, core::Joins(settings.join_range_limit), {}, {}, {}},
+      groups_(writer_),
+      upcalls_(writer_, clock, settings.cache_timeout) {}
+
+// --- start-up and the reconcile step ------------------------------------
+
+void Router::start(const core::Config& config, core::Links links) {
+  model_.links = std::move(links);
+  const auto begin = std::chrono::steady_clock::now();
+  // A fresh table gets the static entries straight from the file first;
+  // the sync below builds the bookkeeping and corrects what the quick
+  // start could not know. Without IPv4 the regular path numbers the VIFs.
+  if (settings_.with_v4 && writer_.installed().mfc.empty()) {
+    if (auto quick = core::plan_quick_start(config, model_.links, settings_.with_v6)) {
+      auto failures = writer_.write(core::quick_start_plan(config, *quick));
+      using ms = std::chrono::duration<double, std::milli>;
+      spdlog::info("quick start: {} of {} static entries in the kernel in {:.1f} ms",
+                   writer_.installed().mfc.size(), quick->entries.size(),
+                   ms(std::chrono::steady_clock::now() - begin).count());
+      (void)failures;  // the sync below tries again and reports
+    }
+  }
+  model_.intent.load_config(config);
+  groups_.write_config(model_, model_.joins.load_config(config.joins));
+  sync(true);
+}
+
+void Router::log_failures(const std::vector<core::Failure>& failures, bool whole) {
+  // A failure that persists (a route waiting for a free VIF) is logged once,
+  // not at every sync. A plan of the whole state says which ones still hold.
+  std::set<std::string> now;
+  if (!whole) now = reported_;
+  for (const auto& f : failures) {
+    std::string line = f.what + ": " + f.error.message;
+    if (!reported_.count(line)) spdlog::error("{}", line);
+    now.insert(std::move(line));
+  }
+  if (whole) {
+    // Warnings are kept by report_once; a whole pass forgets only failures.
+    for (const auto& line : reported_)
+      if (line.rfind("warning:", 0) == 0) now.insert(line);
+  }
+  reported_ = std::move(now);
+}
+
+void Router::report_once(const std::vector<core::Diagnostic>& warnings) {
+  for (const auto& w : warnings) {
+    std::string line = "warning:" + w.str();
+    if (!reported_.count(line)) spdlog::warn("{}", w.str());
+    reported_.insert(std::move(line));
+  }
+}
+
+std::vector<core::Failure> Router::write_routes(RoutePlan& plan) {
+  auto failures = plan.plan.failures;
+  auto written = writer_.write(plan.plan);
+  failures.insert(failures.end(), written.begin(), written.end());
+  mark_refused(model_, writer_.installed(), failures);
+  // Whether something may still be failing: a reload then takes the full
+  // path, which tries every route again.
+  retry_pending_ = plan.whole ? !failures.empty() : retry_pending_ || !failures.empty();
+  log_failures(failures, plan.whole);
+  report_once(plan.warnings);
+  return failures;
+}
+
+std::vector<core::Failure> Router::sync(bool whole) {
+  auto changes = model_.intent.take_changes();
+  auto plan = plan_routes(model_, writer_.installed(), changes, whole, rules_);
+  auto failures = write_routes(plan);
+  if (plan.whole) {
+    groups_.update_links(model_);
+    announce_mrdisc();
+  }
+  return failures;
+}
+
+void Router::announce_mrdisc() {
+  auto wanted = mrdisc_interfaces(model_);
+  listener_.mrdisc_changed(wanted, model_.links);
+  mrdisc_announced_ = std::move(wanted);
+}
+
+// --- route changes ----------------------------------------------------------
+
+namespace {
+
+std::optional<core::RouteIntent> snapshot(const core::Intent& intent, const core::RouteKey& key) {
+  const auto* r = intent.find_route(key);
+  if (!r) return std::nullopt;
+  return *r;
+}
+
+}  // namespace
+
+Router::RouteOutcome Router::commit_route(const core::RouteKey& key,
+                                          const std::optional<core::RouteIntent>& before) {
+  auto changes = model_.intent.take_changes();
+  auto plan = plan_routes(model_, writer_.installed(), changes, false, rules_);
+  auto failures = write_routes(plan);
+  if (plan.whole) {
+    groups_.update_links(model_);
+    announce_mrdisc();
+  }
+  // This call's failure is one of an op that this call's route needed: its
+  // own entry, or a VIF for one of its interfaces that the plan had to add.
+  // A full plan also retries other routes' failures; those are not ours.
+  const core::RouteIntent* now = model_.intent.find_route(key);
+  std::vector<std::string> ifnames{key.iif};
+  if (now)
+    for (const auto& oif : now->oifs())
+      ifnames.push_back(oif);
+  for (const auto& f : failures) {
+    const bool own_entry = f.route && *f.route == key;
+    const bool own_vif = !f.route && f.op != core::kNoOp &&
+                         plan.plan.ops[f.op].kind == core::Op::Kind::add_vif &&
+                         std::find(ifnames.begin(), ifnames.end(), f.ifname) != ifnames.end();
+    const bool own_plan_failure =
+        f.op == core::kNoOp && !f.route &&
+        std::find(ifnames.begin(), ifnames.end(), f.ifname) != ifnames.end();
+    if (!own_entry && !own_vif && !own_plan_failure) continue;
+    // The kernel refused: put the intent back and write that too, so the
+    // running state stays exactly as it was.
+    model_.intent.restore_route(key, before);
+    sync();
+    core::Error err = f.error;
+    if (!f.ifname.empty() && err.message.find(f.ifname) == std::string::npos)
+      err.message = f.ifname + ": " + err.message;
+    return Refusal{err, f};
+  }
+  if (!now) return std::optional<core::RouteIntent>{};
+  return std::optional<core::RouteIntent>{*now};
+}
+
+Router::RouteOutcome Router::add_route(const core::RouteRequest& req) {
+  auto before = snapshot(model_.intent, req.key);
+  model_.intent.add_route(req);
+  auto out = commit_route(req.key, before);
+  if (std::holds_alternative<std::optional<core::RouteIntent>>(out))
+    spdlog::info("route {} added by {}", req.key.str(), req.owner);
+  return out;
+}
+
+Router::RouteOutcome Router::set_route(const core::RouteRequest& req) {
+  auto before = snapshot(model_.intent, req.key);
+  model_.intent.set_route(req);
+  auto out = commit_route(req.key, before);
+  if (std::holds_alternative<std::optional<core::RouteIntent>>(out))
+    spdlog::info("route {} set by {}", req.key.str(), req.owner);
+  return out;
+}
+
+Router::RouteOutcome Router::remove_route(const core::RouteRequest& req) {
+  auto before = snapshot(model_.intent, req.key);
+  auto removed = model_.intent.remove_route(req);
+  if (!removed) return Refusal{removed.error(), std::nullopt};
+  auto out = commit_route(req.key, before);
+  if (std::holds_alternative<std::optional<core::RouteIntent>>(out))
+    spdlog::info("route {} removed by {}", req.key.str(), req.owner);
+  return out;
+}
+
+core::Result<void> Router::join(const core::JoinKey& key, const std::string& owner) {
+  return groups_.join(model_, key, owner);
+}
+
+core::Result<void> Router::leave(const core::JoinKey& key, const std::string& owner) {
+  return groups_.leave(model_, key, owner);
+}
+
+// --- reload -----------------------------------------------------------------
+
+ReloadPlan Router::plan_reload(const core::Config& config) {
+  return router::plan_reload(model_, writer_.installed(), config,
+                             ReloadOptions{settings_.smcroute_names, retry_pending_}, rules_);
+}
+
+ReloadReport Router::apply_reload(ReloadPlan plan) {
+  ReloadReport report = std::move(plan.report);
+  report.failures = write_routes(plan.routes);
+  groups_.write_config(model_, plan.groups);
+  if (!plan.routes.whole) groups_.update_links(model_);
+  listener_.mrdisc_changed(report.mrdisc, model_.links);
+  mrdisc_announced_ = report.mrdisc;
+  return report;
+}
+
+ReloadReport Router::dry_run(const core::Config& config) const {
+  Model scratch = model_;
+  RuleCache rules;
+  auto plan = router::plan_reload(scratch, writer_.installed(), config,
+                                  ReloadOptions{settings_.smcroute_names, retry_pending_}, rules);
+  return std::move(plan.report);
+}
+
+// --- kernel events ------------------------------------------------------------
+
+void Router::on_upcalls(std::span<const core::Upcall> upcalls) {
+  for (const auto& key : upcalls_.handle(model_, rules_, upcalls))
+    listener_.entry_installed(key);
+}
+
+void Router::on_link_events(const std::vector<core::LinkEvent>& events) {
+  bool changed = false;
+  bool only_updown = true;
+  for (const auto& ev : events) {
+    auto& links = model_.links;
+    auto it = std::find_if(links.begin(), links.end(),
+                           [&](const core::Link& l) { return l.ifindex == ev.link.ifindex; });
+    if (ev.kind == core::LinkEvent::Kind::removed) {
+      if (it == links.end()) continue;
+      spdlog::info("interface {} (index {}) removed", it->name, it->ifindex);
+      links.erase(it);
+      writer_.forget_vifs_of(ev.link.ifindex);
+      changed = true;
+      only_updown = false;
+    } else if (it == links.end()) {
+      spdlog::info("interface {} (index {}) appeared", ev.link.name, ev.link.ifindex);
+      links.push_back(ev.link);
+      changed = true;
+      only_updown = false;
+    } else if (!(*it == ev.link)) {
+      core::Link was = *it;
+      *it = ev.link;
+      was.up = ev.link.up;
+      if (!(was == ev.link)) only_updown = false;
+      changed = true;
+    }
+  }
+  if (!changed) return;
+  if (only_updown) {
+    // Up or down changes no VIF and no entry: the desired state stays as
+    // decided (its links are taken as they are now), only router
+    // discovery starts or pauses.
+    model_.desired.links = model_.links;
+    announce_mrdisc();
+    return;
+  }
+  sync(true);
+}
+
+void Router::replace_links(core::Links links) {
+  for (const auto& old : model_.links) {
+    bool still = std::any_of(links.begin(), links.end(),
+                             [&](const core::Link& l) { return l.ifindex == old.ifindex; });
+    if (!still) writer_.forget_vifs_of(old.ifindex);
+  }
+  model_.links = std::move(links);
+  sync(true);
+}
+
+void Router::tick() {
+  auto result = upcalls_.tick(model_, rules_);
+  for (const auto& key : result.installed)
+    listener_.entry_installed(key);
+  if (result.resync) sync(true);
+}
+
+std::optional<uint64_t> Router::next_tick_ms() const {
+  return upcalls_.next_tick_ms(model_);
+}
+
+size_t Router::flush() {
+  return upcalls_.flush(model_);
+}
+
+void Router::teardown() {
+  spdlog::info("removing {} kernel entries, their VIFs and {} group memberships",
+               writer_.installed().mfc.size(), writer_.installed().memberships.size());
+  writer_.write(core::release_plan());
+  groups_.clear();
+  upcalls_.clear();
+  model_.dynamic.clear();
+  model_.feeds.clear();
+  model_.joins = core::Joins(settings_.join_range_limit);
+  if (!mrdisc_announced_.empty()) {
+    mrdisc_announced_.clear();
+    listener_.mrdisc_changed({}, model_.links);
+  }
+}
+
+// --- reads --------------------------------------------------------------------
+
+const core::RouteStatus* Router::route_status(const core::RouteKey& key) const {
+  auto it = model_.desired.status.find(key);
+  return it == model_.desired.status.end() ? nullptr : &it->second;
+}
+
+std::optional<core::Counters> Router::counters(const core::SgKey& key) const {
+  auto c = writer_.kernel().counters(key);
+  if (!c) return std::nullopt;
+  return c.value();
+}
+
+}  // namespace mfcd::router
