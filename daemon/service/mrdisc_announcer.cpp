@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "kernel/mrdisc_socket.hpp"
+#include "service/uv_handle.hpp"
 
 namespace mfcd {
 
@@ -38,7 +39,7 @@ struct MrdiscAnnouncer::Iface {
   std::string name;
   int ifindex = 0;
   bool up = false;
-  uv_timer_t* timer = nullptr;  // set while announcing
+  UvHandle<uv_timer_t> timer;  // set while announcing
   core::mrdisc::AdvertSchedule schedule;
   core::mrdisc::AnswerLimiter answers[2];
   bool joined[2] = {false, false};
@@ -48,9 +49,11 @@ struct MrdiscAnnouncer::Iface {
       : owner(o), name(std::move(n)), ifindex(index), schedule(interval) {}
 };
 
+// The socket is declared before the handle, so it is closed after it:
+// uv_close() takes the fd out of epoll at once, and only then may it go.
 struct MrdiscAnnouncer::Poll {
-  uv_poll_t handle{};
   std::unique_ptr<kernel::MrdiscSocket> socket;
+  UvHandle<uv_poll_t> handle;
   MrdiscAnnouncer* owner = nullptr;
   Family family = Family::v4;
 };
@@ -106,7 +109,7 @@ void MrdiscAnnouncer::update(const std::set<std::string>& announce, const core::
   }
 
   bool any = std::any_of(ifaces_.begin(), ifaces_.end(),
-                         [](const auto& kv) { return kv.second->timer != nullptr; });
+                         [](const auto& kv) { return static_cast<bool>(kv.second->timer); });
   if (!any) close_sockets();
 }
 
@@ -129,15 +132,25 @@ std::optional<MrdiscInterfaceState> MrdiscAnnouncer::state(const std::string& if
   s.v6 = iface.announced[1];
   if (iface.timer) {
     s.announcing = true;
-    s.next_due_ms = uv_timer_get_due_in(iface.timer);
+    s.next_due_ms = uv_timer_get_due_in(iface.timer.get());
   }
   return s;
+}
+
+void MrdiscAnnouncer::arm(Iface& iface, uint64_t due_ms) {
+  uv_timer_start(
+      iface.timer.get(),
+      [](uv_timer_t* t) {
+        auto* i = static_cast<Iface*>(t->data);
+        i->owner->on_timer(*i);
+      },
+      due_ms, 0);
 }
 
 void MrdiscAnnouncer::activate(Iface& iface) {
   if (!ensure_sockets()) return;
   for (auto f : kFamilies) {
-    auto* p = poll_[slot(f)];
+    auto* p = poll_[slot(f)].get();
     if (!p || iface.joined[slot(f)]) continue;
     if (auto r = p->socket->join(iface.ifindex); !r)
       spdlog::warn("mrdisc: {}: {}; Solicitations there go unanswered", iface.name,
@@ -145,17 +158,9 @@ void MrdiscAnnouncer::activate(Iface& iface) {
     else
       iface.joined[slot(f)] = true;
   }
-  iface.timer = new uv_timer_t;
-  uv_timer_init(loop_, iface.timer);
-  iface.timer->data = &iface;
+  iface.timer.init(uv_timer_init, loop_, &iface);
   uint64_t first = iface.schedule.start(random_);
-  uv_timer_start(
-      iface.timer,
-      [](uv_timer_t* t) {
-        auto* i = static_cast<Iface*>(t->data);
-        i->owner->on_timer(*i);
-      },
-      first, 0);
+  arm(iface, first);
   spdlog::info("mrdisc: announcing on {} every {} s (first in {} ms)", iface.name, interval_,
                first);
 }
@@ -175,11 +180,7 @@ void MrdiscAnnouncer::deactivate(Iface& iface, bool terminate) {
     }
     iface.joined[i] = false;
   }
-  if (iface.timer) {
-    uv_close(reinterpret_cast<uv_handle_t*>(iface.timer),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    iface.timer = nullptr;
-  }
+  iface.timer.close();
 }
 
 bool MrdiscAnnouncer::ensure_sockets() {
@@ -196,34 +197,32 @@ bool MrdiscAnnouncer::ensure_sockets() {
       v6_unavailable_ = true;
       continue;
     }
-    auto* p = new Poll;
+    auto p = std::make_unique<Poll>();
     p->socket = std::move(opened.value());
     p->owner = this;
     p->family = f;
-    uv_poll_init(loop_, &p->handle, p->socket->fd());
-    p->handle.data = p;
-    uv_poll_start(&p->handle, UV_READABLE, [](uv_poll_t* h, int status, int) {
+    if (int rc = p->handle.init(uv_poll_init, loop_, p.get(), p->socket->fd()); rc != 0) {
+      spdlog::error("mrdisc: cannot watch the {} socket: {}", core::family_name(f),
+                    uv_strerror(rc));
+      continue;
+    }
+    uv_poll_start(p->handle.get(), UV_READABLE, [](uv_poll_t* h, int status, int) {
       if (status < 0) return;
       auto* poll = static_cast<Poll*>(h->data);
       poll->owner->on_readable(poll->family);
     });
-    poll_[i] = p;
+    poll_[i] = std::move(p);
   }
   return poll_[0] || poll_[1];
 }
 
 void MrdiscAnnouncer::close_sockets() {
-  for (auto& p : poll_) {
-    if (!p) continue;
-    // The socket is closed in the close callback, after libuv let go of its fd.
-    uv_close(reinterpret_cast<uv_handle_t*>(&p->handle),
-             [](uv_handle_t* h) { delete static_cast<Poll*>(h->data); });
-    p = nullptr;
-  }
+  for (auto& p : poll_)
+    p.reset();
 }
 
 bool MrdiscAnnouncer::send(Iface& iface, Family family, MessageType type) {
-  auto* p = poll_[slot(family)];
+  auto* p = poll_[slot(family)].get();
   if (!p) return false;
   auto source = kernel::mrdisc_source(family, iface.name);
   if (!source) return false;  // no address of this family: nothing to announce
@@ -245,17 +244,11 @@ bool MrdiscAnnouncer::send(Iface& iface, Family family, MessageType type) {
 void MrdiscAnnouncer::on_timer(Iface& iface) {
   for (auto f : kFamilies)
     if (send(iface, f, MessageType::advertisement)) iface.announced[slot(f)] = true;
-  uv_timer_start(
-      iface.timer,
-      [](uv_timer_t* t) {
-        auto* i = static_cast<Iface*>(t->data);
-        i->owner->on_timer(*i);
-      },
-      iface.schedule.after_advertisement(random_), 0);
+  arm(iface, iface.schedule.after_advertisement(random_));
 }
 
 void MrdiscAnnouncer::on_readable(Family family) {
-  auto* p = poll_[slot(family)];
+  auto* p = poll_[slot(family)].get();
   if (!p) return;
   bool more = false;
   auto datagrams = p->socket->read(kReadBudget, &more);

@@ -61,6 +61,7 @@ class MrdiscAnnouncer {
   struct Poll;
 
   void activate(Iface& iface);
+  void arm(Iface& iface, uint64_t due_ms);
   void deactivate(Iface& iface, bool terminate);
   bool ensure_sockets();
   void close_sockets();
@@ -72,7 +73,7 @@ class MrdiscAnnouncer {
   uv_loop_t* loop_;
   unsigned interval_;
   std::map<std::string, std::unique_ptr<Iface>> ifaces_;
-  Poll* poll_[2] = {nullptr, nullptr};
+  std::unique_ptr<Poll> poll_[2];
   bool v6_unavailable_ = false;  // logged once
   bool stopped_ = false;
   std::mt19937_64 rng_;

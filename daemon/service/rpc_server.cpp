@@ -1,9 +1,9 @@
-// Connection handling for the control socket. Every libuv handle here is
-// heap-owned and freed only in its close callback, because libuv may still
-// touch a handle until then. A client that sends a line larger than the
-// limit gets one error reply and is disconnected; an idle one is closed
-// after the idle timeout; a client over the connection limit gets an error
-// line and is closed at once. None of these can stall the other clients.
+// Connection handling for the control socket. Every libuv handle here is a
+// UvHandle (freed in its close callback, as libuv may touch a handle until
+// then); a dropped client lives on until its last callback has run. A client that sends a line
+// larger than the limit gets one error reply and is disconnected; an idle one is closed after the
+// idle timeout; a client over the connection limit gets an error line and is closed at once. None
+// of these can stall the other clients.
 #include "service/rpc_server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -20,13 +20,11 @@ namespace mfcd {
 
 struct RpcServer::Client {
   RpcServer* server = nullptr;
-  uv_pipe_t pipe{};
-  uv_timer_t idle{};
+  UvHandle<uv_pipe_t> pipe;
+  UvHandle<uv_timer_t> idle;
   rpc::LineFramer framer;
   rpc::CallContext ctx;
   bool closing = false;
-  bool eof = false;
-  int open_handles = 0;
   Client* prev = nullptr;
   Client* next = nullptr;
   explicit Client(size_t max_line) : framer(max_line) {}
@@ -60,23 +58,22 @@ void write_to(uv_stream_t* stream, std::string data) {
 RpcServer::RpcServer(uv_loop_t* loop, rpc::Dispatcher& dispatcher, RpcServerLimits limits)
     : loop_(loop), dispatcher_(dispatcher), limits_(limits) {}
 
-RpcServer::~RpcServer() = default;
+RpcServer::~RpcServer() {
+  reap();
+}
 
 std::string RpcServer::listen(const std::string& path) {
-  server_ = new uv_pipe_t;
-  uv_pipe_init(loop_, server_, 0);
-  server_->data = this;
+  server_.init(uv_pipe_init, loop_, this, 0);
+  reaper_.init(uv_idle_init, loop_, this);
   ::unlink(path.c_str());
   // The socket is created with the umask applied; tighten it so that only
   // root and the socket's group can connect, whatever the umask is.
   mode_t old = ::umask(0117);
-  int rc = uv_pipe_bind(server_, path.c_str());
+  int rc = uv_pipe_bind(server_.get(), path.c_str());
   ::umask(old);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_), 128, on_connection);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 128, on_connection);
   if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(server_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
-    server_ = nullptr;
+    server_.close();
     return "cannot listen on " + path + ": " + uv_strerror(rc);
   }
   ::chmod(path.c_str(), 0660);
@@ -86,9 +83,7 @@ std::string RpcServer::listen(const std::string& path) {
 
 void RpcServer::close() {
   if (server_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(server_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
-    server_ = nullptr;
+    server_.close();
     ::unlink(path_.c_str());
   }
   for (Client* c = first_; c;) {
@@ -96,6 +91,21 @@ void RpcServer::close() {
     drop(c);
     c = next;
   }
+}
+
+void RpcServer::bury(Client* c) {
+  // Freed on a later loop turn: the callback that dropped it may still be
+  // running on it.
+  dead_.push_back(c);
+  if (reaper_)
+    uv_idle_start(reaper_.get(), [](uv_idle_t* h) { static_cast<RpcServer*>(h->data)->reap(); });
+}
+
+void RpcServer::reap() {
+  for (Client* c : dead_)
+    delete c;
+  dead_.clear();
+  if (reaper_) uv_idle_stop(reaper_.get());
 }
 
 void RpcServer::on_connection(uv_stream_t* server, int status) {
@@ -109,18 +119,15 @@ void RpcServer::on_connection(uv_stream_t* server, int status) {
 void RpcServer::accept_one() {
   auto* c = new Client(limits_.max_message);
   c->server = this;
-  uv_pipe_init(loop_, &c->pipe, 0);
-  uv_timer_init(loop_, &c->idle);
-  c->pipe.data = c;
-  c->idle.data = c;
-  c->open_handles = 2;
+  c->pipe.init(uv_pipe_init, loop_, c, 0);
+  c->idle.init(uv_timer_init, loop_, c);
   c->next = first_;
   if (first_) first_->prev = c;
   first_ = c;
   ++clients_;
 
-  auto* stream = reinterpret_cast<uv_stream_t*>(&c->pipe);
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_), stream) != 0) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(c->pipe.get());
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()), stream) != 0) {
     drop(c);
     return;
   }
@@ -132,7 +139,7 @@ void RpcServer::accept_one() {
     return;
   }
   uv_os_fd_t fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->pipe), &fd) == 0) {
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(c->pipe.get()), &fd) == 0) {
     struct ucred cred {};
     socklen_t len = sizeof(cred);
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
@@ -143,7 +150,7 @@ void RpcServer::accept_one() {
   }
 
   uv_timer_start(
-      &c->idle,
+      c->idle.get(),
       [](uv_timer_t* t) {
         auto* cl = static_cast<Client*>(t->data);
         spdlog::info("control socket: closing idle client (pid {})", cl->ctx.pid);
@@ -179,8 +186,8 @@ void RpcServer::accept_one() {
 }
 
 void RpcServer::handle_lines(Client* c, const std::vector<std::string>& lines) {
-  auto* stream = reinterpret_cast<uv_stream_t*>(&c->pipe);
-  uv_timer_again(&c->idle);
+  auto* stream = reinterpret_cast<uv_stream_t*>(c->pipe.get());
+  uv_timer_again(c->idle.get());
   for (const auto& line : lines) {
     if (c->closing) return;
     if (auto reply = dispatcher_.handle(line, c->ctx)) write_to(stream, *reply + "\n");
@@ -203,26 +210,21 @@ void RpcServer::drop(Client* c) {
   if (first_ == c) first_ = c->next;
   c->prev = c->next = nullptr;
   --clients_;
-  auto on_close = [](uv_handle_t* h) {
-    auto* cl = static_cast<Client*>(h->data);
-    if (--cl->open_handles == 0) delete cl;
-  };
-  uv_timer_stop(&c->idle);
-  uv_close(reinterpret_cast<uv_handle_t*>(&c->idle), on_close);
-  // uv_shutdown lets already queued replies reach the peer before the close.
+  c->idle.close();
+  // uv_shutdown lets already queued replies reach the peer before the close;
+  // the client goes in its callback (its pipe with it).
+  auto* stream = reinterpret_cast<uv_stream_t*>(c->pipe.get());
+  uv_read_stop(stream);
   auto* req = new uv_shutdown_t;
   req->data = c;
-  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&c->pipe), [](uv_shutdown_t* r, int) {
+  const int rc = uv_shutdown(req, stream, [](uv_shutdown_t* r, int) {
     auto* cl = static_cast<Client*>(r->data);
     delete r;
-    uv_close(reinterpret_cast<uv_handle_t*>(&cl->pipe), [](uv_handle_t* h) {
-      auto* cl2 = static_cast<Client*>(h->data);
-      if (--cl2->open_handles == 0) delete cl2;
-    });
+    cl->server->bury(cl);
   });
   if (rc != 0) {
     delete req;
-    uv_close(reinterpret_cast<uv_handle_t*>(&c->pipe), on_close);
+    bury(c);
   }
 }
 

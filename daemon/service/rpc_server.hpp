@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rpc/dispatcher.hpp"
+#include "service/uv_handle.hpp"
 
 namespace mfcd {
 
@@ -42,11 +43,15 @@ class RpcServer {
   void accept_one();
   void handle_lines(Client* c, const std::vector<std::string>& lines);
   void drop(Client* c);
+  void bury(Client* c);
+  void reap();
 
   uv_loop_t* loop_;
   rpc::Dispatcher& dispatcher_;
   RpcServerLimits limits_;
-  uv_pipe_t* server_ = nullptr;
+  UvHandle<uv_pipe_t> server_;
+  UvHandle<uv_idle_t> reaper_;  // frees dropped clients on a later turn
+  std::vector<Client*> dead_;
   std::string path_;
   size_t clients_ = 0;
   Client* first_ = nullptr;  // intrusive list, so close() can reach every client

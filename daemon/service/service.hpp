@@ -102,6 +102,7 @@ class Service final : public router::Listener, public api::Daemon {
   UvHandle<uv_timer_t> exit_timer_;
   UvHandle<uv_idle_t> stopper_;
   bool stopping_ = false;
+  bool torn_down_ = false;
   bool pid_written_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
