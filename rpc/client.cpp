@@ -30,10 +30,6 @@ std::string make_request(const nlohmann::json& id, const std::string& method,
   return request_text(&id, method, params);
 }
 
-std::string make_notification(const std::string& method, const nlohmann::json& params) {
-  return request_text(nullptr, method, params);
-}
-
 Reply parse_reply(const nlohmann::json& reply) {
   if (!reply.is_object()) malformed("not an object");
   const auto version = reply.find("jsonrpc");

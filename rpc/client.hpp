@@ -19,9 +19,6 @@ namespace mfcd::rpc {
 std::string make_request(const nlohmann::json& id, const std::string& method,
                          const nlohmann::json& params);
 
-// The same without an id: the server runs it and never answers.
-std::string make_notification(const std::string& method, const nlohmann::json& params);
-
 struct Reply {
   nlohmann::json id;
   std::optional<nlohmann::json> result;  // exactly one of result and error is set

@@ -89,12 +89,6 @@ std::optional<int64_t> Params::opt_int(const std::string& name) {
   throw ParamError{name, "must be an integer"};
 }
 
-std::optional<nlohmann::json> Params::opt_json(const std::string& name) {
-  const auto* value = find(name);
-  if (value == nullptr) return std::nullopt;
-  return *value;
-}
-
 void Params::finish() {
   for (const auto& item : params_.items()) {
     if (used_.count(item.key()) == 0) throw ParamError{item.key(), "unknown parameter"};

@@ -35,8 +35,6 @@ class Params {
   std::optional<std::vector<std::string>> opt_string_array(const std::string& name);
   bool opt_bool(const std::string& name, bool fallback);    // absent or null -> fallback
   std::optional<int64_t> opt_int(const std::string& name);  // integers only, not 1.5 or true
-  // Any JSON value, unchecked (absent -> nullopt). Marks the param consumed.
-  std::optional<nlohmann::json> opt_json(const std::string& name);
 
   bool has(const std::string& name) const;  // present, even if null; does not consume
 

@@ -9,11 +9,7 @@ json prefix_or_null(const std::optional<core::Prefix>& p) {
   return p ? json(p->str()) : json(nullptr);
 }
 
-json key_json(const core::RouteKey& key) {
-  return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
-}
-
-json key_json(const core::JoinKey& key) {
+json key_json(const core::FlowKey& key) {
   return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
 }
 

@@ -18,8 +18,7 @@ namespace mfcd::api {
 
 nlohmann::json prefix_or_null(const std::optional<core::Prefix>& p);
 // {iif, source, group}, shared by routes and joins.
-nlohmann::json key_json(const core::RouteKey& key);
-nlohmann::json key_json(const core::JoinKey& key);
+nlohmann::json key_json(const core::FlowKey& key);
 
 nlohmann::json route_item(const core::RouteIntent& route, const core::RouteStatus* status);
 nlohmann::json route_item(const router::Router& router, const core::RouteIntent& route);

@@ -13,12 +13,6 @@ namespace mfcd::core {
 
 namespace {
 
-// 0.0.0.0 and :: as a source mean "any source": the same route as no source.
-RouteKey normalized(RouteKey key) {
-  if (is_any_source(key.source)) key.source.reset();
-  return key;
-}
-
 // `oifs`: a vector of names or a config line's NameList.
 template <typename Names>
 void merge_into(std::vector<std::string>& share, const Names& oifs) {
@@ -33,30 +27,9 @@ std::vector<std::string> deduplicated(const std::vector<std::string>& oifs) {
   return out;
 }
 
-void hash_combine(size_t& seed, size_t value) {
-  seed ^= value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
-}
-
 // True when every bit after `len` is zero.
 
 }  // namespace
-
-std::string RouteKey::str() const {
-  return iif + " (" + (source ? source->str() : std::string("*")) + ", " + group.str() + ")";
-}
-
-size_t RouteKeyHash::operator()(const RouteKey& k) const {
-  size_t seed = std::hash<std::string>{}(k.iif);
-  hash_combine(seed, AddrHash{}(k.group.addr));
-  hash_combine(seed, k.group.len);
-  if (k.source) {
-    hash_combine(seed, AddrHash{}(k.source->addr));
-    hash_combine(seed, k.source->len);
-  } else {
-    hash_combine(seed, 0xa5a5);
-  }
-  return seed;
-}
 
 std::vector<std::string> RouteIntent::oifs() const {
   // The config's share comes first, then API owners by name: a stable order
@@ -79,11 +52,6 @@ std::vector<std::string> RouteIntent::api_owners() const {
     if (owner != kConfigOwner) out.push_back(owner);
   }
   return out;
-}
-
-Result<void> validate_route_key(const RouteKey& key) {
-  if (key.iif.empty()) return make_error(Errc::invalid_argument, "inbound interface missing");
-  return validate_source_group(key.source, key.group);
 }
 
 namespace {

@@ -13,25 +13,14 @@
 
 #include "core/addr.hpp"
 #include "core/config.hpp"
+#include "core/flow_key.hpp"
 #include "core/result.hpp"
 
 namespace mfcd::core {
 
-struct RouteKey {
-  std::string iif;
-  std::optional<Prefix> source;  // nullopt: (*,G)
-  Prefix group;
-  Family family() const { return group.addr.family; }
-  bool is_asm() const { return !source.has_value(); }
-  std::string str() const;  // "a1 (10.0.0.1, 225.1.1.1)"
-  bool operator==(const RouteKey&) const = default;
-};
-
-// Not noexcept, so that unordered maps keep the hash in each node (see
-// SgKeyHash).
-struct RouteKeyHash {
-  size_t operator()(const RouteKey& k) const;
-};
+// A route's inbound interface and (source, group); core/flow_key.hpp.
+using RouteKey = FlowKey;
+using RouteKeyHash = FlowKeyHash;
 
 // Owner name used for the config's shares.
 inline constexpr const char* kConfigOwner = "config";
@@ -60,10 +49,6 @@ struct RouteRequest {
   std::vector<std::string> oifs;
   std::string owner = "api";
 };
-
-// Validation shared by the API and the parser's callers: families agree,
-// group is multicast, source (if any) is unicast, prefixes sane.
-Result<void> validate_route_key(const RouteKey& key);
 
 class Intent {
  public:

@@ -35,22 +35,8 @@ std::string count_text(uint64_t n) {
 
 }  // namespace
 
-std::string JoinKey::str() const {
-  return iif + " (" + (source ? source->str() : std::string("*")) + ", " + group.str() + ")";
-}
-
 std::string Membership::str() const {
   return ifname + " (" + (source ? source->str() : std::string("*")) + ", " + group.str() + ")";
-}
-
-JoinKey normalized(JoinKey key) {
-  if (is_any_source(key.source)) key.source.reset();
-  return key;
-}
-
-Result<void> validate_join_key(const JoinKey& key) {
-  if (key.iif.empty()) return make_error(Errc::invalid_argument, "interface name is empty");
-  return validate_source_group(key.source, key.group);
 }
 
 Result<std::vector<SourceGroup>> expand_join(const JoinKey& key, size_t limit) {
@@ -167,7 +153,7 @@ JoinDiff Joins::load_config(const std::vector<JoinConf>& confs) {
     intent.owners.insert(kConfigOwner);
     intent.pos = conf.pos;
     if (existed) continue;
-    if (auto ok = validate_join_key(key); !ok) {
+    if (auto ok = validate_flow_key(key); !ok) {
       intent.error = ok.error().message;
     } else if (auto pairs = expand_join(key, range_limit_); !pairs) {
       intent.error = pairs.error().message;
@@ -206,7 +192,7 @@ Joins::ConfigPlan Joins::plan_config(const std::vector<JoinConf>& confs) const {
 Result<JoinDiff> Joins::join(const JoinKey& requested, const std::string& owner,
                              bool require_link) {
   const JoinKey key = normalized(requested);
-  if (auto ok = validate_join_key(key); !ok) return ok.error();
+  if (auto ok = validate_flow_key(key); !ok) return ok.error();
   if (auto pairs = expand_join(key, range_limit_); !pairs) return pairs.error();
   if (require_link && !links_.count(key.iif)) {
     return make_error(Errc::interface_unknown, "no interface " + key.iif);

@@ -33,23 +33,9 @@ namespace mfcd::core {
 // Memberships one join line or request may expand to, unless told otherwise.
 inline constexpr size_t kDefaultJoinRangeLimit = 1024;
 
-struct JoinKey {
-  std::string iif;
-  std::optional<Prefix> source;  // nullopt: ASM
-  Prefix group;
-  Family family() const { return group.addr.family; }
-  bool is_ssm() const { return source.has_value(); }
-  std::string str() const;  // "a1 (10.0.0.1, 225.1.1.1)" / "a1 (*, ff05::1)"
-  auto operator<=>(const JoinKey&) const = default;
-  bool operator==(const JoinKey&) const = default;
-};
-
-// 0.0.0.0 / :: (with or without /0) as source mean ASM: drop the source.
-JoinKey normalized(JoinKey key);
-
-// Families agree, group is multicast (a range inside the multicast block),
-// source (if any) is unicast, no host bits beyond a /LEN.
-Result<void> validate_join_key(const JoinKey& key);
+// A join's interface and (source, group): ASM without a source, SSM with
+// one; core/flow_key.hpp.
+using JoinKey = FlowKey;
 
 // One kernel membership: a host group (and host source for SSM) on one
 // interface. Ordered so that all memberships of an interface sit together.

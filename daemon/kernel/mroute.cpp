@@ -34,19 +34,6 @@ core::Error kernel_error(const std::string& what, int err) {
   return core::make_error(Errc::kernel, what + ": " + errno_text(err), err);
 }
 
-std::string addr_text(const core::Addr& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  const int af = a.family == Family::v4 ? AF_INET : AF_INET6;
-  if (inet_ntop(af, a.bytes.data(), buf, sizeof buf) == nullptr) return "?";
-  return buf;
-}
-
-// Same shape as core::SgKey::str(), kept local so that messages do not depend
-// on anything but this file.
-std::string sg_text(const core::SgKey& key) {
-  return "(" + addr_text(key.source) + ", " + addr_text(key.group) + ")";
-}
-
 std::string vif_text(const core::VifConf& vif) {
   std::string name = vif.ifname.empty() ? "vif " + std::to_string(vif.vif) : vif.ifname;
   return name + " (ifindex " + std::to_string(vif.ifindex) + ")";
@@ -297,7 +284,7 @@ std::optional<core::Error> check_key(const What& what, const core::SgKey& key) {
 
 core::Result<void> Mroute::add_mfc(const core::MfcConf& mfc) {
   const bool v4 = mfc.key.group.family == Family::v4;
-  auto what = [&] { return std::string(v4 ? "MRT_ADD_MFC " : "MRT6_ADD_MFC ") + sg_text(mfc.key); };
+  auto what = [&] { return std::string(v4 ? "MRT_ADD_MFC " : "MRT6_ADD_MFC ") + mfc.key.str(); };
   if (auto e = check_key(what, mfc.key)) return *e;
   if (auto e = check_vif([&] { return what() + " iif"; }, mfc.iif)) return *e;
   if (!has(mfc.key.group.family)) return family_off(what(), off_note(mfc.key.group.family));
@@ -332,7 +319,7 @@ core::Result<void> Mroute::add_mfc(const core::MfcConf& mfc) {
 
 core::Result<void> Mroute::del_mfc(const core::SgKey& key) {
   const bool v4 = key.group.family == Family::v4;
-  auto what = [&] { return std::string(v4 ? "MRT_DEL_MFC " : "MRT6_DEL_MFC ") + sg_text(key); };
+  auto what = [&] { return std::string(v4 ? "MRT_DEL_MFC " : "MRT6_DEL_MFC ") + key.str(); };
   if (auto e = check_key(what, key)) return *e;
   if (!has(key.group.family)) return family_off(what(), off_note(key.group.family));
   if (v4) {
@@ -355,9 +342,7 @@ core::Result<void> Mroute::del_mfc(const core::SgKey& key) {
 
 core::Result<Counters> Mroute::counters(const core::SgKey& key) const {
   const bool v4 = key.group.family == Family::v4;
-  auto what = [&] {
-    return std::string(v4 ? "SIOCGETSGCNT " : "SIOCGETSGCNT_IN6 ") + sg_text(key);
-  };
+  auto what = [&] { return std::string(v4 ? "SIOCGETSGCNT " : "SIOCGETSGCNT_IN6 ") + key.str(); };
   if (auto e = check_key(what, key)) return *e;
   if (!has(key.group.family)) return family_off(what(), off_note(key.group.family));
   if (v4) {

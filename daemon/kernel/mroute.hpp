@@ -132,7 +132,7 @@ class Mroute final : public core::KernelPort {
 };
 
 // Pure parsers of one message read from a mroute socket (see
-// /work/shared/kernel-notes.md). They return nullopt for anything that is not
+// docs/kernel.md). They return nullopt for anything that is not
 // an upcall mfcd acts on: real IGMP / ICMPv6 packets, short reads, unknown
 // types. `data` for IPv4 starts at the IP header (raw sockets deliver it);
 // for IPv6 it starts at the ICMPv6 payload.

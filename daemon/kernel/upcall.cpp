@@ -33,7 +33,7 @@ static_assert(offsetof(struct mrt6msg, im6_dst) == 24);
 static_assert(sizeof(struct mrt6msg) == 40);
 
 // IGMPMSG_* and MRT6MSG_* share their values for the types mfcd knows.
-// WRVIFWHOLE (4) only comes with PIM enabled, which mfcd never does.
+// WRVIFWHOLE (4) comes only when MRT_PIM is set to 4; mfcd sets it to 1.
 std::optional<UpcallType> upcall_type(uint8_t raw) {
   switch (raw) {
     case IGMPMSG_NOCACHE:

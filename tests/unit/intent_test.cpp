@@ -236,17 +236,17 @@ TEST_CASE("routes come back in creation order") {
         Names{"a1 (10.0.0.5, 225.1.1.1)", "a1 (10.0.0.1, 225.1.1.1)", "a1 (10.0.0.3, 225.1.1.1)"});
 }
 
-TEST_CASE("validate_route_key explains what is wrong") {
+TEST_CASE("validate_flow_key explains what is wrong") {
   auto error_of = [](const RouteKey& key) {
-    auto r = validate_route_key(key);
+    auto r = validate_flow_key(key);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == Errc::invalid_argument);
     return r.error().message;
   };
-  CHECK(validate_route_key(sg("a1", "10.0.0.1", "225.1.1.1")).has_value());
-  CHECK(validate_route_key(sg("a1", "", "225.1.0.0/16")).has_value());
-  CHECK(validate_route_key(sg("a1", "10.0.0.0/24", "ff05::1")).has_value() == false);
-  CHECK(validate_route_key(sg("eth+", "2001:db8::1", "ff05::1")).has_value());
+  CHECK(validate_flow_key(sg("a1", "10.0.0.1", "225.1.1.1")).has_value());
+  CHECK(validate_flow_key(sg("a1", "", "225.1.0.0/16")).has_value());
+  CHECK(validate_flow_key(sg("a1", "10.0.0.0/24", "ff05::1")).has_value() == false);
+  CHECK(validate_flow_key(sg("eth+", "2001:db8::1", "ff05::1")).has_value());
 
   CHECK(error_of(sg("a1", "10.0.0.1", "10.1.1.1")) == "group 10.1.1.1 is not a multicast address");
   CHECK(error_of(sg("a1", "", "224.0.0.0/3")) ==
@@ -255,7 +255,7 @@ TEST_CASE("validate_route_key explains what is wrong") {
         "source 225.0.0.1 is a multicast address, not a sender");
   CHECK(error_of(sg("a1", "2001:db8::1", "225.1.1.1")) ==
         "source 2001:db8::1 and group 225.1.1.1 are not the same address family");
-  CHECK(error_of(sg("", "10.0.0.1", "225.1.1.1")) == "inbound interface missing");
+  CHECK(error_of(sg("", "10.0.0.1", "225.1.1.1")) == "interface name missing");
 
   RouteKey bad = sg("a1", "10.0.0.1", "225.1.1.1");
   bad.group.len = 16;  // host bits set

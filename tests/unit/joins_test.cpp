@@ -103,20 +103,20 @@ TEST_CASE("expand_join refuses more than the limit, with a clear message") {
   CHECK(!expand_join(key("a1", "::/0", "ff00::/8"), 1024));
 }
 
-TEST_CASE("validate_join_key refuses bad addresses") {
-  CHECK(validate_join_key(key("a1", "", "225.1.1.1")));
-  CHECK(validate_join_key(key("a1", "2001:db8::1", "ff3e::1")));
-  auto unicast = validate_join_key(key("a1", "", "192.0.2.1"));
+TEST_CASE("validate_flow_key refuses bad addresses") {
+  CHECK(validate_flow_key(key("a1", "", "225.1.1.1")));
+  CHECK(validate_flow_key(key("a1", "2001:db8::1", "ff3e::1")));
+  auto unicast = validate_flow_key(key("a1", "", "192.0.2.1"));
   REQUIRE(!unicast);
   CHECK(unicast.error().message == "group 192.0.2.1 is not a multicast address");
-  auto mixed = validate_join_key(key("a1", "2001:db8::1", "225.1.1.1"));
+  auto mixed = validate_flow_key(key("a1", "2001:db8::1", "225.1.1.1"));
   REQUIRE(!mixed);
   CHECK(mixed.error().message ==
         "source 2001:db8::1 and group 225.1.1.1 are not the same address family");
-  auto msrc = validate_join_key(key("a1", "225.1.1.2", "225.1.1.1"));
+  auto msrc = validate_flow_key(key("a1", "225.1.1.2", "225.1.1.1"));
   REQUIRE(!msrc);
   CHECK(msrc.error().message == "source 225.1.1.2 is a multicast address, not a sender");
-  CHECK(!validate_join_key(key("a1", "", "224.0.0.0/3")));
+  CHECK(!validate_flow_key(key("a1", "", "224.0.0.0/3")));
   CHECK(normalized(key("a1", "0.0.0.0", "225.1.1.1")).source == std::nullopt);
 }
 

@@ -468,7 +468,7 @@ TEST_CASE("framing and dispatch together: pipelined requests answered in order")
   LineFramer f;
   std::vector<std::string> replies;
   const std::string stream = make_request(1, "sum", {{"a", 1}}) + "\n" +
-                             make_notification("echo", nullptr) + "\n" +
+                             R"({"jsonrpc":"2.0","method":"echo"})" + "\n" +
                              make_request("x", "sum", {{"b", 2}}) + "\n";
   for (size_t i = 0; i < stream.size(); i += 7) {
     for (const auto& line : f.feed(std::string_view(stream).substr(i, 7))) {
@@ -485,8 +485,6 @@ TEST_CASE("client: make_request and parse_reply") {
         R"({"jsonrpc":"2.0","id":1,"method":"route.list","params":{"detail":true}})");
   CHECK(make_request("a", "daemon.status", nullptr) ==
         R"({"jsonrpc":"2.0","id":"a","method":"daemon.status"})");
-  CHECK(make_notification("daemon.stop", json::object()) ==
-        R"({"jsonrpc":"2.0","method":"daemon.stop","params":{}})");
 
   auto ok = parse_reply(json::parse(R"({"jsonrpc":"2.0","id":1,"result":{"a":1}})"));
   CHECK(ok.id == 1);
