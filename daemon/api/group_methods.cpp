@@ -49,14 +49,14 @@ rpc::HandlerResult join_result(const router::Router& router, const core::JoinKey
 }  // namespace
 
 rpc::HandlerResult group_join(Context& c, const json& params) {
-  auto req = join_request(params);
+  auto req = join_request(params, c.router.settings().smcroute_names);
   if (auto r = c.router.join(req.key, req.owner); !r)
     return join_error(r.error(), req.key, c.router.model().joins.range_limit());
   return join_result(c.router, req.key);
 }
 
 rpc::HandlerResult group_leave(Context& c, const json& params) {
-  auto req = join_request(params);
+  auto req = join_request(params, c.router.settings().smcroute_names);
   if (auto r = c.router.leave(req.key, req.owner); !r)
     return join_error(r.error(), req.key, c.router.model().joins.range_limit());
   return join_result(c.router, req.key);

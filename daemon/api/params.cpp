@@ -3,6 +3,8 @@
 // as one of mfcd's own codes.
 #include "api/params.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstring>
 
 namespace mfcd::api {
@@ -47,9 +49,12 @@ rpc::RpcError to_rpc_error(const core::Error& err, json data) {
 namespace {
 
 // "A" or "A/LEN"; a bad one is refused as invalid params naming `name`.
-core::Prefix prefix_param(const std::string& name, const std::string& text) {
-  auto parsed = core::parse_prefix(text);
+// With `mask_host_bits` (smcrouted), host bits are cleared with a warning in
+// the log, as the config parser does under that name.
+core::Prefix prefix_param(const std::string& name, const std::string& text, bool mask_host_bits) {
+  auto parsed = core::parse_prefix(text, mask_host_bits);
   if (!parsed.prefix) throw rpc::ParamError{name, parsed.error};
+  if (parsed.masked) spdlog::warn("request param {}: {}", name, parsed.error);
   return *parsed.prefix;
 }
 
@@ -70,14 +75,14 @@ std::string owner_param(rpc::Params& params) {
 
 }  // namespace
 
-core::RouteRequest route_request(const json& params, bool oifs_required) {
+core::RouteRequest route_request(const json& params, bool oifs_required, bool mask_host_bits) {
   rpc::Params p(params);
   core::RouteRequest req;
   req.key.iif = p.get_string("iif");
   auto source = p.opt_string("source");
-  req.key.group = prefix_param("group", p.get_string("group"));
+  req.key.group = prefix_param("group", p.get_string("group"), mask_host_bits);
   if (source) {
-    auto s = prefix_param("source", *source);
+    auto s = prefix_param("source", *source, mask_host_bits);
     if (!(s.addr.is_any() && s.len == 0) && !(s.addr.is_any() && s.is_host()))
       req.key.source = s;
     else if (s.addr.family != req.key.group.addr.family)
@@ -93,22 +98,22 @@ core::RouteRequest route_request(const json& params, bool oifs_required) {
   if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
   for (const auto& oif : req.oifs)
     if (oif.empty()) throw rpc::ParamError{"oifs", "interface name is empty"};
-  if (auto ok = core::validate_route_key(req.key); !ok) refuse_key(ok.error());
+  if (auto ok = core::validate_flow_key(req.key); !ok) refuse_key(ok.error());
   return req;
 }
 
-JoinRequest join_request(const json& params) {
+JoinRequest join_request(const json& params, bool mask_host_bits) {
   rpc::Params p(params);
   JoinRequest req;
   req.key.iif = p.get_string("iif");
   auto source = p.opt_string("source");
-  req.key.group = prefix_param("group", p.get_string("group"));
-  if (source) req.key.source = prefix_param("source", *source);
+  req.key.group = prefix_param("group", p.get_string("group"), mask_host_bits);
+  if (source) req.key.source = prefix_param("source", *source, mask_host_bits);
   req.owner = owner_param(p);
   p.finish();
   if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
   req.key = core::normalized(req.key);
-  if (auto ok = core::validate_join_key(req.key); !ok) refuse_key(ok.error());
+  if (auto ok = core::validate_flow_key(req.key); !ok) refuse_key(ok.error());
   return req;
 }
 

@@ -22,15 +22,18 @@ int rpc_code(core::Errc code);
 rpc::RpcError to_rpc_error(const core::Error& err, nlohmann::json data = nlohmann::json::object());
 
 // {iif, source?, group, oifs, owner?}. oifs are required for route.add and
-// route.set, optional for route.remove.
-core::RouteRequest route_request(const nlohmann::json& params, bool oifs_required);
+// route.set, optional for route.remove. With `mask_host_bits` (the daemon
+// runs as smcrouted), a /LEN with host bits set is read as its prefix and
+// logged as a warning instead of being refused.
+core::RouteRequest route_request(const nlohmann::json& params, bool oifs_required,
+                                 bool mask_host_bits = false);
 
 struct JoinRequest {
   core::JoinKey key;
   std::string owner;
 };
-// {iif, source?, group, owner?}
-JoinRequest join_request(const nlohmann::json& params);
+// {iif, source?, group, owner?}; `mask_host_bits` as for route_request.
+JoinRequest join_request(const nlohmann::json& params, bool mask_host_bits = false);
 
 // Only the params a method takes, none of them.
 void no_params(const nlohmann::json& params);

@@ -11,6 +11,11 @@ using nlohmann::json;
 
 namespace {
 
+// Under the smcrouted name, requests are read as SMCRoute reads them.
+bool lenient(const Context& c) {
+  return c.router.settings().smcroute_names;
+}
+
 // A route change's answer: the route afterwards, or the error with the data
 // the schema promises for its code (which route, which op, which interface).
 rpc::HandlerResult route_result(const router::Router& router,
@@ -37,17 +42,17 @@ rpc::HandlerResult route_result(const router::Router& router,
 }  // namespace
 
 rpc::HandlerResult route_add(Context& c, const json& params) {
-  auto req = route_request(params, true);
+  auto req = route_request(params, true, lenient(c));
   return route_result(c.router, c.router.add_route(req), req.key);
 }
 
 rpc::HandlerResult route_set(Context& c, const json& params) {
-  auto req = route_request(params, true);
+  auto req = route_request(params, true, lenient(c));
   return route_result(c.router, c.router.set_route(req), req.key);
 }
 
 rpc::HandlerResult route_remove(Context& c, const json& params) {
-  auto req = route_request(params, false);
+  auto req = route_request(params, false, lenient(c));
   return route_result(c.router, c.router.remove_route(req), req.key);
 }
 

@@ -30,17 +30,6 @@ uint8_t leading_mask(int bits) {
   return static_cast<uint8_t>(0xff00u >> bits);
 }
 
-// Zero every bit after the first `len` bits.
-Addr mask_to(Addr a, int len) {
-  const int total = full_length(a.family) / 8;
-  for (int i = 0; i < total; ++i) {
-    const int keep = len - i * 8;
-    if (keep >= 8) continue;
-    a.bytes[i] = keep <= 0 ? uint8_t{0} : static_cast<uint8_t>(a.bytes[i] & leading_mask(keep));
-  }
-  return a;
-}
-
 // True when the first `len` bits of a and b agree.
 bool same_leading_bits(const Addr& a, const Addr& b, int len) {
   const int whole = len / 8;
@@ -200,6 +189,22 @@ size_t mix(uint64_t x) {
 
 }  // namespace
 
+Addr masked(const Addr& a, int len) {
+  Addr out = a;
+  const int full = full_length(a.family);
+  for (int byte = 0; byte < 16; ++byte) {
+    const int first_bit = byte * 8;
+    if (first_bit >= full) {
+      out.bytes[byte] = 0;  // beyond an IPv4 address: always zero
+    } else if (len - first_bit < 8) {
+      const int keep = std::max(0, len - first_bit);
+      out.bytes[byte] =
+          keep == 0 ? uint8_t{0} : static_cast<uint8_t>(out.bytes[byte] & leading_mask(keep));
+    }
+  }
+  return out;
+}
+
 std::string_view family_name(Family f) {
   return f == Family::v4 ? "ipv4" : "ipv6";
 }
@@ -260,7 +265,7 @@ std::string Prefix::str() const {
   return addr.str() + "/" + std::to_string(len);
 }
 
-PrefixParse parse_prefix(std::string_view text) {
+PrefixParse parse_prefix(std::string_view text, bool mask_host_bits) {
   const size_t slash = text.find('/');
   const std::string_view addr_text = text.substr(0, slash);
   const auto addr = Addr::parse(addr_text);
@@ -283,12 +288,14 @@ PrefixParse parse_prefix(std::string_view text) {
             "prefix length " + std::to_string(len) + " out of range 0.." + std::to_string(max)};
   }
   const Prefix p{*addr, static_cast<uint8_t>(len)};
-  const Addr masked = mask_to(*addr, len);
-  if (masked != *addr) {
-    const Prefix fixed{masked, p.len};
-    return {std::nullopt, "host bits set in " + addr->str() + "/" + std::to_string(len) +
-                              " (did you mean " + fixed.addr.str() + "/" + std::to_string(len) +
-                              "?)"};
+  const Addr cleared = masked(*addr, len);
+  if (cleared != *addr) {
+    const Prefix fixed{cleared, p.len};
+    const std::string given = addr->str() + "/" + std::to_string(len);
+    if (mask_host_bits)
+      return {fixed, "host bits set in " + given + "; read as " + fixed.str(), true};
+    return {std::nullopt, "host bits set in " + given + " (did you mean " + fixed.addr.str() + "/" +
+                              std::to_string(len) + "?)"};
   }
   return {p, {}};
 }
@@ -335,7 +342,7 @@ bool try_parse_prefix(std::string_view text, Prefix& out) {
   }
   if (len > max) return false;
   out.len = static_cast<uint8_t>(len);
-  return mask_to(out.addr, len) == out.addr;
+  return masked(out.addr, len) == out.addr;
 }
 
 uint64_t prefix_size(const Prefix& p) {

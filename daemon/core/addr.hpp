@@ -59,11 +59,16 @@ struct Prefix {
 // Parse "A" or "A/LEN". Returns an error text (no position) on failure, e.g.
 // "invalid address '300.1.1.1'" or "prefix length 33 out of range 0..32" or
 // "host bits set in 225.1.1.1/16 (did you mean 225.1.0.0/16?)".
+// With `mask_host_bits` (SMCRoute's reading, see compat.md), host bits are
+// not an error: they are cleared, `masked` is set and `error` says what was
+// read as what, "host bits set in 225.1.1.1/16; read as 225.1.0.0/16", for
+// the caller's warning.
 struct PrefixParse {
   std::optional<Prefix> prefix;
   std::string error;
+  bool masked = false;
 };
-PrefixParse parse_prefix(std::string_view text);
+PrefixParse parse_prefix(std::string_view text, bool mask_host_bits = false);
 // The same acceptance and result as parse_prefix, written into `out`, with
 // no error text: false (leaving `out` unspecified) wherever parse_prefix
 // fails, and then the caller asks parse_prefix what is wrong. For the config
@@ -80,6 +85,9 @@ Result<void> validate_source_group(const std::optional<Prefix>& source, const Pr
 // A source written as 0.0.0.0 or :: (as a host or as /0) means any source:
 // such a route or join is the same as one written without a source.
 bool is_any_source(const std::optional<Prefix>& source);
+
+// The address with every bit after the first `len` cleared.
+Addr masked(const Addr& a, int len);
 
 // Number of addresses in the prefix, saturating at UINT64_MAX.
 uint64_t prefix_size(const Prefix& p);

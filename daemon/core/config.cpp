@@ -13,6 +13,12 @@
 // positions. The chain of files being read is kept as a stack: finding a path
 // already on it is a loop, reported at the include line instead of recursing.
 // All file access goes through the caller's FileSystem, keeping the core pure.
+//
+// SMCRoute's looser reading (ParseOptions) is a matter of what the same
+// diagnostics mean, not a second parser: a line is parsed and reported the
+// same way, and only afterwards are its errors turned into warnings with
+// the line left out; a /LEN with host bits set is read as its prefix; a
+// phyint line keeps what it can (parse_phyint).
 #include "core/config.hpp"
 
 #include <algorithm>
@@ -324,7 +330,8 @@ enum class Word : uint8_t { other, from, source, group, to };
 
 class Parser {
  public:
-  Parser(const FileSystem& fs, ParseResult& out) : fs_(fs), out_(out) {}
+  Parser(const FileSystem& fs, ParseResult& out, const ParseOptions& options)
+      : fs_(fs), out_(out), options_(options) {}
 
   // Parses `text` as the contents of `name`; `name` must already be on the
   // include stack (the caller pushes it so that loops are seen).
@@ -367,7 +374,14 @@ class Parser {
     }
     Result<std::string> text = fs_.read(name);
     if (!text) {
-      error(at, "cannot read " + quoted(name) + ": " + text.error().message);
+      std::string message = "cannot read " + quoted(name) + ": " + text.error().message;
+      // The main file (nothing is being read yet); an include is a line,
+      // which skip_bad_lines covers.
+      if (stack_.empty() && options_.unreadable_file_ok) {
+        warning(at, std::move(message) + "; taken as empty");
+      } else {
+        error(at, std::move(message));
+      }
       return;
     }
     note_file(name);
@@ -422,7 +436,22 @@ class Parser {
     if (std::find(files.begin(), files.end(), name) == files.end()) files.push_back(name);
   }
 
+  // One line; with skip_bad_lines, its errors are turned into warnings (the
+  // line has added nothing). Errors in a file it includes are their own
+  // lines' and have been turned already.
   void parse_line(const Line& line) {
+    const size_t before = out_.diagnostics.size();
+    parse_directive(line);
+    if (!options_.skip_bad_lines) return;
+    for (size_t i = before; i < out_.diagnostics.size(); ++i) {
+      Diagnostic& d = out_.diagnostics[i];
+      if (d.warning) continue;
+      d.warning = true;
+      d.message += "; line skipped";
+    }
+  }
+
+  void parse_directive(const Line& line) {
     const std::string_view keyword = line.tokens[0].text;
     if (is(keyword, "mroute")) {
       if (!plain_route(line)) parse_flow(line, keyword);
@@ -450,6 +479,10 @@ class Parser {
   }
 
   // phyint IFNAME [enable | disable] [mrdisc] [ttl-threshold TTL]
+  // Read SMCRoute's way (skip_bad_lines), a line with a name keeps what it
+  // can, since skipping it would undo a `disable` on it: an unknown option
+  // or a bad TTL is ignored and the later of enable/disable counts, each
+  // with a warning.
   void parse_phyint(const Line& line) {
     Cursor c{line};
     PhyintConf conf;
@@ -463,14 +496,24 @@ class Parser {
     }
     check_ifname(c, *name);
     conf.ifname = std::string(name->text);
+    // A mistake in an option: an error, or SMCRoute's way a warning.
+    const auto option_error = [&](const Token* t, std::string message, const char* tolerated) {
+      if (options_.skip_bad_lines) {
+        warning(c.at(t), std::move(message) + "; " + tolerated);
+      } else {
+        fail(c, t, std::move(message));
+      }
+    };
 
     const Token* enable_token = nullptr;  // the enable/disable given, to spot a contradiction
     while (const Token* t = c.take()) {
       if (t->text == "enable" || t->text == "disable") {
         if (enable_token && enable_token->text != t->text) {
-          return fail(c, t,
-                      quoted(t->text) + " contradicts " + quoted(enable_token->text) +
-                          " earlier on this line");
+          option_error(t,
+                       quoted(t->text) + " contradicts " + quoted(enable_token->text) +
+                           " earlier on this line",
+                       "the later one counts");
+          if (c.failed) return;
         }
         enable_token = t;
         conf.enabled = t->text == "enable";
@@ -478,23 +521,28 @@ class Parser {
         conf.mrdisc = true;
       } else if (t->text == "ttl-threshold") {
         const Token* v = c.take();
-        if (!v) return fail(c, v, "expected a number after 'ttl-threshold', got end of line");
+        if (!v) {
+          option_error(v, "expected a number after 'ttl-threshold', got end of line", "ignored");
+          break;
+        }
         int ttl = 0;
         const auto [ptr, ec] =
             std::from_chars(v->text.data(), v->text.data() + v->text.size(), ttl);
         if (ec == std::errc::result_out_of_range && ptr == v->text.data() + v->text.size()) {
-          fail(c, v, "ttl-threshold must be 1..255, got " + std::string(v->text));
+          option_error(v, "ttl-threshold must be 1..255, got " + std::string(v->text), "ignored");
         } else if (ec != std::errc{} || ptr != v->text.data() + v->text.size()) {
-          fail(c, v, "ttl-threshold must be 1..255, got " + quoted(v->text));
+          option_error(v, "ttl-threshold must be 1..255, got " + quoted(v->text), "ignored");
         } else if (ttl < 1 || ttl > 255) {
-          fail(c, v, "ttl-threshold must be 1..255, got " + std::to_string(ttl));
+          option_error(v, "ttl-threshold must be 1..255, got " + std::to_string(ttl), "ignored");
         } else {
           conf.ttl_threshold = ttl;
         }
       } else {
-        return fail(c, t,
-                    "unknown phyint option " + quoted(t->text) +
-                        " (expected 'enable', 'disable', 'mrdisc' or 'ttl-threshold')");
+        option_error(t,
+                     "unknown phyint option " + quoted(t->text) +
+                         " (expected 'enable', 'disable', 'mrdisc' or 'ttl-threshold')",
+                     "ignored");
+        if (c.failed) return;
       }
     }
     if (!c.failed) out_.config.phyints.push_back(std::move(conf));
@@ -507,7 +555,13 @@ class Parser {
   void parse_addr_token(Cursor& c, const Token& t, bool is_group, std::optional<Prefix>& out) {
     if (!try_parse_prefix(t.text, out.emplace())) {
       out.reset();
-      PrefixParse p = parse_prefix(t.text);
+      PrefixParse p = parse_prefix(t.text, options_.mask_host_bits);
+      if (p.masked) {
+        warning(c.at(&t), std::move(p.error));
+        out = *p.prefix;
+        if (!check_addr(c, t, is_group, *out)) out.reset();
+        return;
+      }
       // Reword a bad address the config way; length errors read fine as is.
       const std::string_view addr_part = t.text.substr(0, t.text.find('/'));
       if (!Addr::parse(addr_part)) {
@@ -581,7 +635,7 @@ class Parser {
     const size_t first_oif = i + 3;
     for (size_t k = first_oif; k < n; ++k) {
       const std::string_view oif = t[k].text;
-      if (oif.size() > kMaxIfnameLen || word_of(oif) != Word::other || same(oif, iif)) return false;
+      if (oif.size() > kMaxIfnameLen || word_of(oif) != Word::other) return false;
       // Against the earlier tokens, not the strings being built: reading
       // back bytes just stored piecemeal would stall.
       for (size_t j = first_oif; j < k; ++j)
@@ -699,10 +753,11 @@ class Parser {
       source.reset();
     }
 
+    // The inbound interface may be an outbound one too: the kernel then
+    // sends the traffic back out of the interface it came in on (a
+    // hairpin), as SMCRoute does with such a line.
     NameList oifs;
     if (to_kw) {
-      const std::string_view iif = from_value ? from_value->text : std::string_view();
-      bool dropped_iif = false;
       if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
       while (const Token* t = c.take()) {
         if (word_of(t->text) != Word::other) {
@@ -712,21 +767,12 @@ class Parser {
           continue;
         }
         if (!check_ifname(c, *t)) continue;
-        if (same(t->text, iif)) {
-          warning(c.at(t),
-                  "output interface " + quoted(t->text) + " is the input interface; dropped");
-          dropped_iif = true;
-          continue;
-        }
         if (std::any_of(oifs.begin(), oifs.end(),
                         [t](std::string_view o) { return same(o, t->text); })) {
           warning(c.at(t), "output interface " + quoted(t->text) + " listed twice; kept once");
           continue;
         }
         oifs.push_back(t->text);
-      }
-      if (oifs.empty() && dropped_iif && !c.failed) {
-        fail(c, to_kw, "no output interface left after dropping the input interface");
       }
     }
 
@@ -771,6 +817,7 @@ class Parser {
 
   const FileSystem& fs_;
   ParseResult& out_;
+  const ParseOptions options_;
   std::vector<std::string> stack_;  // files being read, outermost first
 };
 
@@ -841,17 +888,18 @@ bool ParseResult::ok() const {
                       [](const Diagnostic& d) { return !d.warning; });
 }
 
-ParseResult parse_config_file(const std::string& path, const FileSystem& fs) {
+ParseResult parse_config_file(const std::string& path, const FileSystem& fs,
+                              const ParseOptions& options) {
   ParseResult result;
-  Parser parser(fs, result);
+  Parser parser(fs, result, options);
   parser.parse_file(path, SourcePos{normalize_path(path), 0, 0});
   return result;
 }
 
 ParseResult parse_config_text(const std::string& name, const std::string& text,
-                              const FileSystem& fs) {
+                              const FileSystem& fs, const ParseOptions& options) {
   ParseResult result;
-  Parser parser(fs, result);
+  Parser parser(fs, result, options);
   parser.push(name);
   parser.parse_text(name, text);
   return result;

@@ -162,13 +162,39 @@ struct ParseResult {
   bool ok() const;                      // no diagnostic with warning == false
 };
 
+// How forgiving the parser is. The default is mfcd's own: every mistake is
+// an error, and a file with errors is refused as a whole. SMCRoute reads
+// the same files more loosely, and scripts written for it rely on that
+// (compat.md); under the smcrouted name the daemon reads them its way,
+// and each thing forgiven is still reported, as a warning at its position.
+struct ParseOptions {
+  // A /LEN with host bits set ("225.1.2.40/24") is read as its prefix
+  // (225.1.2.0/24), with a warning.
+  bool mask_host_bits = false;
+  // A line with an error is left out, and its errors become warnings
+  // ending in "; line skipped". An include line whose file cannot be read
+  // is such a line. A phyint line with its name keeps what it can instead:
+  // an unknown option or a bad ttl-threshold is ignored, and of enable and
+  // disable the later counts, each with a warning.
+  bool skip_bad_lines = false;
+  // A main file that cannot be read is an empty file, with a warning.
+  bool unreadable_file_ok = false;
+
+  // smcrouted's start-up and reload: all of the above.
+  static ParseOptions smcroute() { return {true, true, true}; }
+  // smcrouted -F: host bits forgiven, but any bad line or a missing file
+  // still fails the check, as SMCRoute's -F does.
+  static ParseOptions smcroute_check() { return {true, false, false}; }
+};
+
 // Parse `path` and everything it includes. Reports every error, not only the
 // first; a line with an error contributes nothing to the config.
-ParseResult parse_config_file(const std::string& path, const FileSystem& fs);
+ParseResult parse_config_file(const std::string& path, const FileSystem& fs,
+                              const ParseOptions& options = {});
 // Parse text given directly (the embedded demo config, unit tests). `name` is
 // used in positions; includes still go through `fs`.
 ParseResult parse_config_text(const std::string& name, const std::string& text,
-                              const FileSystem& fs);
+                              const FileSystem& fs, const ParseOptions& options = {});
 
 // Interface wildcard: "eth+" matches every name starting with "eth".
 bool is_wildcard(std::string_view ifname);

@@ -221,6 +221,7 @@ class Builder {
       if (is_wildcard(name)) {
         const auto& found = resolver_.matches(name);
         if (found.empty()) add_unique(status.missing_oifs, name);
+        // A wildcard spans interfaces; the inbound one is not among them.
         for (const LinkInfo* info : found) {
           family_vifs.use(*info);
           if (info->link->name != iif) add_unique(oifs, info->link->name);
@@ -235,7 +236,10 @@ class Builder {
         add_unique(status.missing_oifs, name);
       } else {
         family_vifs.use(*info);
-        if (name != iif && name != key.iif) add_unique(oifs, name);
+        // The inbound interface named again as an outbound one is a
+        // hairpin, asked for and kept; a wildcard inbound interface that
+        // happened to resolve to this name asked for nothing of the kind.
+        if (name != iif || !is_wildcard(key.iif)) add_unique(oifs, name);
       }
     }
 

@@ -23,7 +23,7 @@ struct DesiredVif {
 struct DesiredMfc {
   SgKey key;
   std::string iif;
-  std::vector<std::string> oifs;  // only interfaces that exist, never the iif
+  std::vector<std::string> oifs;  // only interfaces that exist; the iif only if named as such
   RouteKey route;                 // the route this entry realises
   bool dynamic = false;           // learned from a (*,G) rule (upcall)
 };

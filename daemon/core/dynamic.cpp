@@ -43,7 +43,7 @@ void merge_dynamic(Desired& desired, DynamicMap& table, const RuleIndex& rules) 
     if (rule) {
       entry.rule = rule->key;
       mfc.route = rule->key;
-      mfc.oifs = resolve_oifs(rule->oifs, names, entry.iif);
+      mfc.oifs = resolve_oifs(rule->oifs, names, entry.iif, rule->key.iif);
     } else {
       mfc.route = RouteKey{entry.iif, Prefix::host(key.source), Prefix::host(key.group)};
     }
@@ -76,7 +76,7 @@ void apply_active_feeds(Desired& desired, const Intent& intent, ActiveFeeds& fee
     }
     const RouteKey previous = current->second.route;
     current->second.iif = route->key.iif;
-    current->second.oifs = resolve_oifs(route->oifs(), names, route->key.iif);
+    current->second.oifs = resolve_oifs(route->oifs(), names, route->key.iif, route->key.iif);
     current->second.route = route->key;
     status->second.state = RouteState::installed;
     status->second.reason = "active feed: switched here when " + previous.iif + " went quiet";

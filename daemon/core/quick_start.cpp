@@ -170,7 +170,9 @@ std::optional<QuickStart> plan_quick_start(const Config& config, const Links& li
       Iface* oif = ifaces.find(name);
       if (!oif || !oif->enabled) continue;  // installed without it for now
       use(*oif, family);
-      if (oif == iif || name == route.iif || oif->vif[fi] < 0) continue;
+      // The inbound interface as an outbound one is a hairpin: kept, as
+      // compute_desired keeps it (no wildcards get here).
+      if (oif->vif[fi] < 0) continue;
       oifs |= uint32_t{1} << oif->vif[fi];
     }
     if (full) return std::nullopt;

@@ -17,21 +17,6 @@ bool is_rule(const RouteKey& key) {
   return !key.source || !key.source->is_host() || !key.group.is_host();
 }
 
-Addr masked(const Addr& a, int len) {
-  Addr out = a;
-  const int full = full_length(a.family);
-  for (int byte = 0; byte < 16; ++byte) {
-    const int first_bit = byte * 8;
-    if (first_bit >= full) {
-      out.bytes[byte] = 0;
-    } else if (first_bit + 8 > len) {
-      const int keep = std::max(0, len - first_bit);
-      out.bytes[byte] &= static_cast<uint8_t>(keep == 0 ? 0 : 0xff << (8 - keep));
-    }
-  }
-  return out;
-}
-
 RuleIndex::RuleIndex(const Intent& intent) {
   for (const RouteIntent* r : intent.routes()) {
     if (!is_rule(r->key)) continue;
@@ -83,12 +68,17 @@ const Rule* RuleIndex::match(const std::string& iif, const Addr& source, const A
   return nullptr;
 }
 
+bool is_hairpin(const std::string& route_iif, const std::vector<std::string>& oifs) {
+  return !is_wildcard(route_iif) && std::find(oifs.begin(), oifs.end(), route_iif) != oifs.end();
+}
+
 std::vector<std::string> resolve_oifs(const std::vector<std::string>& oifs,
                                       const std::vector<std::string>& with_vif,
-                                      const std::string& iif) {
+                                      const std::string& iif, const std::string& route_iif) {
   std::vector<std::string> out;
+  const bool hairpin = route_iif == iif && is_hairpin(route_iif, oifs);
   for (const auto& name : with_vif) {
-    if (name == iif) continue;
+    if (name == iif && !hairpin) continue;
     for (const auto& oif : oifs) {
       if (ifname_matches(oif, name)) {
         out.push_back(name);

@@ -35,9 +35,6 @@ struct Rule {
   uint64_t seq = 0;               // creation order
 };
 
-// The address with every bit after `len` cleared.
-Addr masked(const Addr& a, int len);
-
 class RuleIndex {
  public:
   RuleIndex() = default;
@@ -73,11 +70,17 @@ class RuleIndex {
   std::vector<Level> levels_[2];  // per family, most specific first
 };
 
+// The route names its own inbound interface as an outbound one, by name
+// and not through a wildcard: a hairpin, which the kernel entry keeps
+// (traffic goes back out of the interface it came in on, as SMCRoute does).
+bool is_hairpin(const std::string& route_iif, const std::vector<std::string>& oifs);
+
 // A rule's OIFs resolved against the interfaces that have a VIF: wildcards
-// expanded, the inbound interface left out (no loops), names without a VIF
-// dropped. `with_vif` is in VIF order; so is the result.
+// expanded, the inbound interface `iif` left out unless the rule, whose own
+// inbound interface is written `route_iif`, is a hairpin; names without a
+// VIF dropped. `with_vif` is in VIF order; so is the result.
 std::vector<std::string> resolve_oifs(const std::vector<std::string>& oifs,
                                       const std::vector<std::string>& with_vif,
-                                      const std::string& iif);
+                                      const std::string& iif, const std::string& route_iif);
 
 }  // namespace mfcd::core

@@ -46,7 +46,10 @@ class Listener {
 
 struct Settings {
   unsigned cache_timeout = 60;  // -c, seconds; 0: learned entries never expire
-  bool smcroute_names = false;  // a reload drops every API route and join, as SMCRoute does
+  // Invoked as smcrouted: a reload drops every API route and join, and a
+  // request's /LEN with host bits set is masked (api/params.hpp), as
+  // SMCRoute does.
+  bool smcroute_names = false;
   size_t join_range_limit = core::kDefaultJoinRangeLimit;
   bool with_v4 = true, with_v6 = true;  // the families the kernel routes
 };

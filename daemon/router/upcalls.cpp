@@ -24,10 +24,6 @@ uint64_t scan_interval_ms(uint64_t timeout_ms) {
   return std::clamp<uint64_t>(timeout_ms / 4, kWatchMs, 5000);
 }
 
-uint8_t clamp_ttl(int ttl) {
-  return static_cast<uint8_t>(std::clamp(ttl, 1, 255));
-}
-
 uint64_t inbound_packets(const core::Counters& c) {
   return c.packets - std::min(c.packets, c.wrong_if);
 }
@@ -102,12 +98,13 @@ core::Op Upcalls::install_op(const Install& in) const {
   conf.key = in.key;
   conf.iif = in.vif;
   if (in.rule) {
+    const bool hairpin = in.rule->key.iif == in.iif && core::is_hairpin(in.iif, in.rule->oifs);
     for (const auto& v : vifs) {
-      if (v.name == in.iif) continue;
+      if (v.name == in.iif && !hairpin) continue;
       if (std::none_of(in.rule->oifs.begin(), in.rule->oifs.end(),
                        [&](const std::string& oif) { return core::ifname_matches(oif, v.name); }))
         continue;
-      conf.ttls[static_cast<size_t>(v.vif)] = clamp_ttl(v.ttl);
+      conf.ttls[static_cast<size_t>(v.vif)] = core::oif_ttl(v.ttl);
     }
   }
   const core::RouteKey route = in.rule ? in.rule->key

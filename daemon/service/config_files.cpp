@@ -56,8 +56,8 @@ core::FileSystem real_file_system() {
   return fs;
 }
 
-core::ParseResult load_config_file(const std::string& path) {
-  return core::parse_config_file(path, real_file_system());
+core::ParseResult load_config_file(const std::string& path, const core::ParseOptions& options) {
+  return core::parse_config_file(path, real_file_system(), options);
 }
 
 }  // namespace mfcd

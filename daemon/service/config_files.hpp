@@ -9,6 +9,6 @@ namespace mfcd {
 core::FileSystem real_file_system();
 
 // Parse the config file at `path` with the real file system.
-core::ParseResult load_config_file(const std::string& path);
+core::ParseResult load_config_file(const std::string& path, const core::ParseOptions& options = {});
 
 }  // namespace mfcd

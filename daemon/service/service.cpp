@@ -59,6 +59,13 @@ const char* family_text(core::Family f) {
   return f == core::Family::v4 ? "IPv4" : "IPv6";
 }
 
+// How the daemon reads its file, at start-up, on reload and for
+// config.check alike: SMCRoute's way under its name, mfcd's own otherwise
+// (mfcd.conf(5) says what each forgives).
+core::ParseOptions parse_options(const Options& o) {
+  return o.smcroute_names ? core::ParseOptions::smcroute() : core::ParseOptions{};
+}
+
 }  // namespace
 
 uint64_t Service::SteadyClock::now_ms() const {
@@ -70,11 +77,16 @@ uint64_t Service::SteadyClock::now_ms() const {
 Service::Service(Options options) : options_(std::move(options)) {}
 
 Service::~Service() {
-  if (loop_ready_) {
-    // Drain close callbacks of anything still open, then release the loop.
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    if (uv_loop_close(&loop_) != 0) spdlog::debug("event loop closed with handles still open");
-  }
+  if (!loop_ready_) return;
+  // Let pending callbacks finish (replies being flushed, clients closing),
+  // then close what is left and run the close callbacks, so that every
+  // handle is freed before the loop is.
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  rpc_server_.reset();
+  mrdisc_.reset();
+  teardown();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop_) != 0) spdlog::debug("event loop closed with handles still open");
 }
 
 std::optional<StartError> Service::start() {
@@ -85,7 +97,7 @@ std::optional<StartError> Service::start() {
   if (!options_.config_explicit && ::access(options_.config_file.c_str(), F_OK) != 0) {
     spdlog::info("no configuration file {}; starting with no routes", options_.config_file);
   } else {
-    auto parsed = load_config_file(options_.config_file);
+    auto parsed = load_config_file(options_.config_file, parse_options(options_));
     log_diagnostics(parsed.diagnostics);
     if (!parsed.ok()) {
       return StartError{EX_CONFIG, std::to_string(error_count(parsed.diagnostics)) +
@@ -285,7 +297,7 @@ uint64_t Service::uptime_seconds() const {
 }
 
 core::ParseResult Service::check_config(const std::string& file) {
-  return load_config_file(file.empty() ? options_.config_file : file);
+  return load_config_file(file.empty() ? options_.config_file : file, parse_options(options_));
 }
 
 std::optional<api::MrdiscState> Service::mrdisc_state(const std::string& ifname) const {
@@ -306,7 +318,7 @@ api::ReloadOutcome Service::reload(bool dry_run) {
     spdlog::info("reloading {}", options_.config_file);
     sd_notify_reloading();
   }
-  auto parsed = load_config_file(options_.config_file);
+  auto parsed = load_config_file(options_.config_file, parse_options(options_));
   out.diagnostics = parsed.diagnostics;
   if (!parsed.ok()) {
     if (!dry_run) {
@@ -398,8 +410,9 @@ void Service::request_stop(const std::string& why) {
 void Service::teardown() {
   stopping_ = true;
   // Terminations go out while the interfaces are still set up; the router
-  // then releases every VIF, entry and membership at once.
-  if (router_) router_->teardown();
+  // then releases every VIF, entry and membership at once. Idempotent.
+  if (router_ && !torn_down_) router_->teardown();
+  torn_down_ = true;
   if (mrdisc_) mrdisc_->stop();
   if (rpc_server_) rpc_server_->close();
   for (auto* h : {&sighup_, &sigint_, &sigterm_})

@@ -322,19 +322,22 @@ TEST_CASE("config: OIF duplicates and the IIF among the OIFs") {
   const ParseResult r = parse("mroute from eth0 group 225.1.1.1 to eth1 eth2 eth1 eth0 eth2\n");
   CHECK(diags(r) ==
         Lines{"test.conf:1:47: warning: output interface 'eth1' listed twice; kept once",
-              "test.conf:1:52: warning: output interface 'eth0' is the input interface; dropped",
               "test.conf:1:57: warning: output interface 'eth2' listed twice; kept once"});
   CHECK(r.ok());
   REQUIRE(r.config.routes.size() == 1);
-  CHECK(r.config.routes[0].oifs == Lines{"eth1", "eth2"});
+  // The inbound interface as an outbound one is a hairpin, kept in place.
+  CHECK(r.config.routes[0].oifs == Lines{"eth1", "eth2", "eth0"});
 
-  const ParseResult only_iif = parse("mroute from eth0 group 225.1.1.1 to eth0\n");
-  CHECK(
-      diags(only_iif) ==
-      Lines{"test.conf:1:37: warning: output interface 'eth0' is the input interface; dropped",
-            "test.conf:1:34: error: no output interface left after dropping the input interface"});
-  CHECK_FALSE(only_iif.ok());
-  CHECK(only_iif.config.routes.empty());
+  // Even as the only one, on the fixed-position path and the general one.
+  for (const char* line :
+       {"mroute from eth0 group 225.1.1.1 to eth0\n", "mroute group 225.1.1.1 from eth0 to eth0\n",
+        "mroute from eth+ source 10.0.0.1 group 225.1.1.1 to eth+\n"}) {
+    CAPTURE(line);
+    const ParseResult only_iif = parse(line);
+    CHECK(only_iif.diagnostics.empty());
+    REQUIRE(only_iif.config.routes.size() == 1);
+    CHECK(only_iif.config.routes[0].oifs == Lines{only_iif.config.routes[0].iif});
+  }
 }
 
 TEST_CASE("config: phyint errors") {
@@ -726,19 +729,15 @@ const Expected kTricky[] = {
      {"c.conf:1:24: error: 'ff05::g' is not a valid address"}},
     {"mroute from eth0 group 225.1.2.3 to eth1 eth1 eth0 eth2\n",
      {"c.conf:1:42: warning: output interface 'eth1' listed twice; kept once",
-      "c.conf:1:47: warning: output interface 'eth0' is the input interface; dropped",
-      "route eth0 * 225.1.2.3 [eth1,eth2] @1:1"}},
-    {"mroute from eth0 group 225.1.2.3 to eth0\n",
-     {"c.conf:1:37: warning: output interface 'eth0' is the input interface; dropped",
-      "c.conf:1:34: error: no output interface left after dropping the input interface"}},
+      "route eth0 * 225.1.2.3 [eth1,eth0,eth2] @1:1"}},
+    {"mroute from eth0 group 225.1.2.3 to eth0\n", {"route eth0 * 225.1.2.3 [eth0] @1:1"}},
     {"mroute from eth0 group 225.1.2.3 to eth1 from\n",
      {"c.conf:1:42: error: expected an output interface name, got keyword 'from' (it must come "
       "before 'to')"}},
     {"mroute from sixteen_chars_ab group 225.1.2.3 to eth1\n",
      {"c.conf:1:13: error: interface name 'sixteen_chars_ab' is longer than 15 characters"}},
     {"mroute from exactly15chars_ group 225.1.2.3 to exactly15chars_\n",
-     {"c.conf:1:48: warning: output interface 'exactly15chars_' is the input interface; dropped",
-      "c.conf:1:45: error: no output interface left after dropping the input interface"}},
+     {"route exactly15chars_ * 225.1.2.3 [exactly15chars_] @1:1"}},
     {"mroute from eth0 group 225.1.2.3 to sixteen_chars_ab eth1\n",
      {"c.conf:1:37: error: interface name 'sixteen_chars_ab' is longer than 15 characters"}},
     {"mroute from eth+ group 225.1.2.3 to eth1 br+\n", {"route eth+ * 225.1.2.3 [eth1,br+] @1:1"}},

@@ -67,7 +67,7 @@ TEST_CASE("an (S,G) route with its interfaces present is installed") {
   const DesiredMfc* e = entry(d, "10.0.0.1", "225.1.1.1");
   REQUIRE(e);
   CHECK(e->iif == "a1");
-  CHECK(e->oifs == Names{"a2", "a3"});  // never its own iif
+  CHECK(e->oifs == Names{"a2", "a3", "a1"});  // its own iif named: a hairpin
   CHECK(e->route == key_of("a1", "10.0.0.1", "225.1.1.1"));
   CHECK_FALSE(e->dynamic);
   const RouteStatus& s = status_of(d, e->route);

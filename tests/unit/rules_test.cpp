@@ -67,11 +67,20 @@ TEST_CASE("the most specific rule wins, its OIFs alone") {
   CHECK(matched(index, "a1", "10.0.0.1", "ff05::1") == "none");  // mixed families
 }
 
-TEST_CASE("rule OIFs resolve against the interfaces with a VIF, never the iif") {
-  const std::vector<std::string> with_vif{"a1", "eth0", "eth1", "eth2", "b1"};
-  CHECK(resolve_oifs({"eth+"}, with_vif, "eth1") == std::vector<std::string>{"eth0", "eth2"});
-  CHECK(resolve_oifs({"b1", "a1", "zz"}, with_vif, "eth0") == std::vector<std::string>{"a1", "b1"});
-  CHECK(resolve_oifs({"a1"}, with_vif, "a1").empty());
+TEST_CASE("rule OIFs resolve against the interfaces with a VIF, the iif only as a hairpin") {
+  using Names = std::vector<std::string>;
+  const Names with_vif{"a1", "eth0", "eth1", "eth2", "b1"};
+  CHECK(resolve_oifs({"eth+"}, with_vif, "eth1", "eth1") == Names{"eth0", "eth2"});
+  CHECK(resolve_oifs({"eth+"}, with_vif, "eth1", "eth+") == Names{"eth0", "eth2"});
+  CHECK(resolve_oifs({"b1", "a1", "zz"}, with_vif, "eth0", "eth0") == Names{"a1", "b1"});
+  // The rule names its own inbound interface: a hairpin, in VIF order.
+  CHECK(resolve_oifs({"a1"}, with_vif, "a1", "a1") == Names{"a1"});
+  CHECK(resolve_oifs({"b1", "a1"}, with_vif, "a1", "a1") == Names{"a1", "b1"});
+  // Not when a wildcard inbound interface matched it.
+  CHECK(resolve_oifs({"a1", "b1"}, with_vif, "a1", "a+") == Names{"b1"});
+  CHECK(is_hairpin("a1", {"b1", "a1"}));
+  CHECK_FALSE(is_hairpin("a+", {"a+"}));
+  CHECK_FALSE(is_hairpin("a1", {"a+"}));
   CHECK(masked(*Addr::parse("225.1.2.3"), 12) == *Addr::parse("225.0.0.0"));
   CHECK(masked(*Addr::parse("ff05::1:2"), 112) == *Addr::parse("ff05::1:0"));
   CHECK(masked(*Addr::parse("225.1.2.3"), 0) == *Addr::parse("0.0.0.0"));
