@@ -22,14 +22,24 @@ rpc::HandlerResult config_reload(Context& c, const json& params) {
                          "configuration " + file + " has errors; nothing changed",
                          json{{"file", file}, {"errors", errors}}};
   }
+  json failures = json::array();
+  for (const auto& f : outcome.report.failures) {
+    json item{{"op", f.what}, {"message", f.error.message}};
+    if (f.error.sys_errno != 0) item["errno"] = f.error.sys_errno;
+    if (f.route) item["route"] = key_json(*f.route);
+    failures.push_back(std::move(item));
+  }
   return json{{"dry_run", dry_run},
               {"routes", reload_routes(outcome.report)},
-              {"groups", reload_groups(c.router, outcome.report)}};
+              {"groups", reload_groups(c.router, outcome.report)},
+              {"failures", failures}};
 }
 
 rpc::HandlerResult config_check(Context& c, const json& params) {
   rpc::Params p(params);
-  const std::string file = p.opt_string("file").value_or(c.daemon.info().config_file);
+  const auto requested = p.opt_string("file");
+  if (requested && requested->empty()) throw rpc::ParamError{"file", "file name is empty"};
+  const std::string file = requested.value_or(c.daemon.info().config_file);
   p.finish();
   auto parsed = c.daemon.check_config(file);
   json errors = json::array(), warnings = json::array();

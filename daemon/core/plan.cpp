@@ -20,7 +20,8 @@ namespace {
 
 constexpr Family kFamilies[2] = {Family::v4, Family::v6};
 
-std::string sg_text(const SgKey& key) {
+// "10.0.0.1,225.1.1.1": the compact pair of Op::str().
+std::string compact_pair(const SgKey& key) {
   return key.source.str() + "," + key.group.str();
 }
 
@@ -73,10 +74,6 @@ void sort_by_key(std::vector<Op>& ops) {
   for (size_t i : order)
     sorted.push_back(std::move(ops[i]));
   ops = std::move(sorted);
-}
-
-uint8_t clamp_ttl(int ttl) {
-  return static_cast<uint8_t>(std::clamp(ttl, 1, 255));
 }
 
 // The VIF an interface will have once the plan has run.
@@ -209,7 +206,7 @@ std::string Op::str() const {
         if (names && i >= 0 && i < kMaxVifs && !(*names)[i].empty()) return (*names)[i];
         return "#" + std::to_string(i);
       };
-      std::string out = "add_mfc " + sg_text(mfc.key) + " iif=" + name(mfc.iif) + " oifs=";
+      std::string out = "add_mfc " + compact_pair(mfc.key) + " iif=" + name(mfc.iif) + " oifs=";
       bool first = true;
       for (VifIndex i = 0; i < kMaxVifs; ++i) {
         if (!mfc.ttls[i]) continue;
@@ -222,7 +219,7 @@ std::string Op::str() const {
       return out;
     }
     case Kind::del_mfc:
-      return "del_mfc " + sg_text(mfc.key);
+      return "del_mfc " + compact_pair(mfc.key);
     case Kind::join:
       return "join " + membership.str();
     case Kind::leave:
@@ -293,7 +290,7 @@ std::optional<Plan> plan_entries(const Installed& installed, const Desired& desi
     };
     if (const PlannedVif* iif = vif_for(want.iif)) conf.iif = iif->vif;
     for (const auto& oif : want.oifs) {
-      if (const PlannedVif* v = vif_for(oif)) conf.ttls[v->vif] = clamp_ttl(v->ttl_threshold);
+      if (const PlannedVif* v = vif_for(oif)) conf.ttls[v->vif] = oif_ttl(v->ttl_threshold);
     }
     if (lacking) {
       auto why = vp.unavailable.find(*lacking);
@@ -448,92 +445,131 @@ std::optional<Failure> write_mfc(KernelPort& kernel, const Installed& installed,
 
 }  // namespace
 
-std::vector<Failure> apply(Writers writers, Installed& installed, const Plan& plan) {
-  KernelPort& kernel = writers.kernel;
+namespace {
+
+// One run of a plan: what the kernel accepted goes into `installed`, what
+// it refused into `failures`, each failure with its op's index.
+class PlanRun {
+ public:
+  PlanRun(Writers writers, Installed& installed) : w_(writers), installed_(installed) {}
+
+  void run(const Plan& plan) {
+    // One rehash at most, not a series of them as a big table grows.
+    const auto adds =
+        static_cast<size_t>(std::count_if(plan.ops.begin(), plan.ops.end(), [](const Op& op) {
+          return op.kind == Op::Kind::add_mfc;
+        }));
+    installed_.mfc.reserve(installed_.mfc.size() + adds);
+    for (index_ = 0; index_ < plan.ops.size(); ++index_)
+      step(plan.ops[index_]);
+  }
+
   std::vector<Failure> failures;
-  // Why a VIF is unusable in this run, so that entries needing it are
-  // skipped with the real cause instead of being sent to the kernel.
-  BrokenVifs broken;
-  // One rehash at most, not a series of them as a big table grows.
-  const auto adds = static_cast<size_t>(std::count_if(
-      plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.kind == Op::Kind::add_mfc; }));
-  installed.mfc.reserve(installed.mfc.size() + adds);
 
-  size_t index = 0;
-  auto vif_failed = [&](const Op& op, Error error) {
-    const std::string what = (op.kind == Op::Kind::add_vif ? "add_vif " : "del_vif ") +
-                             op.vif.ifname + " (" + std::string(family_name(op.vif.family)) + ")";
-    broken[family_index(op.vif.family)][op.vif.vif] = error;
-    failures.push_back(Failure{what, std::move(error), std::nullopt, op.vif.ifname, index});
-  };
-
-  for (; index < plan.ops.size(); ++index) {
-    const Op& op = plan.ops[index];
+ private:
+  void step(const Op& op) {
     switch (op.kind) {
       case Op::Kind::add_mfc:
       case Op::Kind::del_mfc:
-        if (auto failure = write_mfc(kernel, installed, broken, op)) {
-          failure->op = index;
-          failures.push_back(std::move(*failure));
-        } else if (op.kind == Op::Kind::add_mfc) {
-          installed.mfc.insert_or_assign(op.mfc.key, InstalledMfc{op.mfc, op.route, op.dynamic});
-        } else {
-          installed.mfc.erase(op.mfc.key);
-        }
-        break;
-      case Op::Kind::add_vif: {
-        auto& slot = installed.vifs[family_index(op.vif.family)][op.vif.vif];
-        if (slot) {
-          vif_failed(op, make_error(Errc::internal, vif_word(op.vif.family) + " " +
-                                                        std::to_string(op.vif.vif) +
-                                                        " is still held by " + slot->ifname));
-          break;
-        }
-        if (auto r = kernel.add_vif(op.vif); !r) {
-          vif_failed(op, r.error());
-          break;
-        }
-        slot = InstalledVif{op.vif.ifname, op.vif.ifindex, op.vif.ttl_threshold};
-        broken[family_index(op.vif.family)][op.vif.vif].reset();
-        break;
-      }
-      case Op::Kind::del_vif: {
-        auto r = kernel.del_vif(op.vif.family, op.vif.vif);
-        // EADDRNOTAVAIL: the kernel already dropped it (its device went away).
-        if (!r && r.error().sys_errno != EADDRNOTAVAIL) {
-          vif_failed(op, r.error());
-          break;
-        }
-        installed.vifs[family_index(op.vif.family)][op.vif.vif].reset();
-        break;
-      }
-      case Op::Kind::leave: {
-        auto r = writers.membership.leave(op.membership);
-        // not_found: the kernel already dropped it (its interface went away).
-        if (!r && r.error().code != Errc::not_found) {
-          failures.push_back(
-              Failure{op.str(), r.error(), std::nullopt, op.membership.ifname, index});
-          break;
-        }
-        installed.memberships.erase(op.membership);
-        break;
-      }
+        return entry(op);
+      case Op::Kind::add_vif:
+        return add_vif(op);
+      case Op::Kind::del_vif:
+        return del_vif(op);
       case Op::Kind::join:
-        if (auto r = writers.membership.join(op.membership); !r) {
-          failures.push_back(
-              Failure{op.str(), r.error(), std::nullopt, op.membership.ifname, index});
-          break;
-        }
-        installed.memberships.insert(op.membership);
-        break;
+      case Op::Kind::leave:
+        return membership(op);
       case Op::Kind::release_all:
-        kernel.release_all();
-        writers.membership.release_all();
-        installed = Installed{};
-        break;
+        w_.kernel.release_all();
+        w_.membership.release_all();
+        installed_ = Installed{};
+        return;
     }
   }
-  return failures;
+
+  void entry(const Op& op) {
+    if (auto failure = write_mfc(w_.kernel, installed_, broken_, op)) {
+      failure->op = index_;
+      failures.push_back(std::move(*failure));
+      pin_vifs_of(op.mfc.key);
+    } else if (op.kind == Op::Kind::add_mfc) {
+      installed_.mfc.insert_or_assign(op.mfc.key, InstalledMfc{op.mfc, op.route, op.dynamic});
+    } else {
+      installed_.mfc.erase(op.mfc.key);
+    }
+  }
+
+  void add_vif(const Op& op) {
+    auto& slot = installed_.vifs[family_index(op.vif.family)][op.vif.vif];
+    if (slot) {
+      return vif_failed(op, make_error(Errc::internal, vif_word(op.vif.family) + " " +
+                                                           std::to_string(op.vif.vif) +
+                                                           " is still held by " + slot->ifname));
+    }
+    if (auto r = w_.kernel.add_vif(op.vif); !r) return vif_failed(op, r.error());
+    slot = InstalledVif{op.vif.ifname, op.vif.ifindex, op.vif.ttl_threshold};
+    broken_[family_index(op.vif.family)][op.vif.vif].reset();
+  }
+
+  void del_vif(const Op& op) {
+    // An entry the kernel refused to change or delete still uses its VIFs:
+    // they stay until a later plan frees them.
+    if (pinned_[family_index(op.vif.family)] & (1U << op.vif.vif)) return;
+    auto r = w_.kernel.del_vif(op.vif.family, op.vif.vif);
+    // EADDRNOTAVAIL: the kernel already dropped it (its device went away).
+    if (!r && r.error().sys_errno != EADDRNOTAVAIL) return vif_failed(op, r.error());
+    installed_.vifs[family_index(op.vif.family)][op.vif.vif].reset();
+  }
+
+  void membership(const Op& op) {
+    const bool join = op.kind == Op::Kind::join;
+    auto r = join ? w_.membership.join(op.membership) : w_.membership.leave(op.membership);
+    // A leave that finds nothing: the kernel already dropped it (its
+    // interface went away).
+    if (!r && (join || r.error().code != Errc::not_found)) {
+      failures.push_back(Failure{op.str(), r.error(), std::nullopt, op.membership.ifname, index_});
+      return;
+    }
+    if (join)
+      installed_.memberships.insert(op.membership);
+    else
+      installed_.memberships.erase(op.membership);
+  }
+
+  void vif_failed(const Op& op, Error error) {
+    const std::string what = (op.kind == Op::Kind::add_vif ? "add_vif " : "del_vif ") +
+                             op.vif.ifname + " (" + std::string(family_name(op.vif.family)) + ")";
+    broken_[family_index(op.vif.family)][op.vif.vif] = error;
+    failures.push_back(Failure{what, std::move(error), std::nullopt, op.vif.ifname, index_});
+  }
+
+  // The VIFs of an entry whose change failed: the entry the kernel still
+  // holds refers to them.
+  void pin_vifs_of(const SgKey& key) {
+    auto it = installed_.mfc.find(key);
+    if (it == installed_.mfc.end()) return;
+    const MfcConf& held = it->second.conf;
+    uint32_t& bits = pinned_[family_index(key.group.family)];
+    if (held.iif >= 0 && held.iif < kMaxVifs) bits |= 1U << held.iif;
+    for (VifIndex v = 0; v < kMaxVifs; ++v)
+      if (held.ttls[static_cast<size_t>(v)]) bits |= 1U << v;
+  }
+
+  Writers w_;
+  Installed& installed_;
+  size_t index_ = 0;
+  // Why a VIF is unusable in this run, so that entries needing it are
+  // skipped with the real cause instead of being sent to the kernel.
+  BrokenVifs broken_;
+  uint32_t pinned_[2] = {0, 0};  // a bit per VIF, per family
+};
+
+}  // namespace
+
+std::vector<Failure> apply(Writers writers, Installed& installed, const Plan& plan) {
+  PlanRun run(writers, installed);
+  run.run(plan);
+  return std::move(run.failures);
 }
 
 Plan release_plan() {

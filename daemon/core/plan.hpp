@@ -78,6 +78,12 @@ struct Op {
 
 inline constexpr size_t kNoOp = SIZE_MAX;
 
+// An OIF's byte in an entry's TTL array: its VIF's threshold, 1..255 (0
+// would mean "not an OIF").
+inline uint8_t oif_ttl(int threshold) {
+  return static_cast<uint8_t>(std::clamp(threshold, 1, 255));
+}
+
 // Something the plan could not do (no free VIF) or the kernel refused.
 struct Failure {
   std::string what;  // "add_vif a5 (ipv4)" / "add_mfc (10.0.0.1, 225.1.1.1)"

@@ -84,7 +84,14 @@ core::Result<void> Groups::join(Model& m, const core::JoinKey& requested,
   if (!refused.empty()) {
     if (!held_before) {
       auto undo = m.joins.leave(key, owner);
-      if (undo) write(membership_plan(undo.value()));
+      if (undo) {
+        // Leave only what the kernel took: the refused memberships were
+        // never held.
+        auto& leaves = undo.value().leave;
+        const auto& held = writer_.installed().memberships;
+        std::erase_if(leaves, [&](const core::Membership& ms) { return !held.count(ms); });
+        write(membership_plan(undo.value()));
+      }
     }
     core::Error err = refused.front();
     if (refused.size() > 1)

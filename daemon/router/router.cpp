@@ -197,8 +197,17 @@ ReloadPlan Router::plan_reload(const core::Config& config) {
 ReloadReport Router::apply_reload(ReloadPlan plan) {
   ReloadReport report = std::move(plan.report);
   report.failures = write_routes(plan.routes);
+  // The report was written before the kernel answered: a route whose
+  // entry it refused reads as it now is, pending with the reason.
+  if (!report.failures.empty()) {
+    for (auto* list : {&report.added, &report.changed})
+      for (auto& change : *list)
+        if (const auto* status = route_status(change.route.key)) change.status = *status;
+  }
   groups_.write_config(model_, plan.groups);
-  if (!plan.routes.whole) groups_.update_links(model_);
+  // Whichever path the routes took, memberships the kernel refused before
+  // are tried again (write_routes, unlike sync, does not do it).
+  groups_.update_links(model_);
   listener_.mrdisc_changed(report.mrdisc, model_.links);
   mrdisc_announced_ = report.mrdisc;
   return report;
