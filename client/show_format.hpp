@@ -1,8 +1,9 @@
 // The text of `mfcctl show ...`: the daemon's *.list results rendered as
-// smcroutectl prints them, because scripts parse that text (see
-// /work/shared/show-format.md). Pure functions from a result object to a
-// string; a result of the wrong shape throws (nlohmann::json::exception or
-// std::runtime_error), which the caller reports as a malformed reply.
+// smcroutectl prints them, column for column, because scripts parse that
+// text (tests/e2e/test_show_compat.sh checks the layout). Pure functions
+// from a result object to a string; a result of the wrong shape throws
+// (nlohmann::json::exception or std::runtime_error), which the caller
+// reports as a malformed reply.
 #pragma once
 
 #include <string>
