@@ -123,149 +123,192 @@ void move_pos(std::optional<SourcePos>& pos, const SourcePos& to) {
 
 }  // namespace
 
-void Intent::load_config(const Config& config, LoadReport* report) {
-  // Each line is compared with the route's config share as it stands: the
-  // same OIFs leave the route alone (a new line number just updates pos),
-  // anything else is noted before it is changed. Nothing is dropped up
-  // front, so a route the file still names stays exactly as it was: its
-  // seq, its API shares. Routes are stamped with this load as they are
-  // seen; whatever held a config share and was not seen lost its line.
-  //
-  // The route of a line is found by walking the last load's routes in file
-  // order alongside the file: an unchanged line is then one comparison with
-  // memory read in order, where a hash lookup per line costs a cache miss or
-  // two each (ten times the time on a big table). A line that is not next
-  // on that walk is looked up, and the walk goes on after that route.
-  const uint32_t previous = loads_;
-  if (++loads_ == 0) ++loads_;  // 0 is "never named", a route's starting stamp
-  const uint32_t stamp = loads_;
-  if (!same_phyints(phyints_, config.phyints)) changes_ = Changes{true, {}};
-  const bool first = routes_.empty();                // start-up: nothing can lose its line
-  if (first) routes_.reserve(config.routes.size());  // one rehash, not a series
-  std::vector<RouteIntent*> old = std::move(lines_.routes);
-  const bool follow = lines_.valid;  // `old` holds every route with a config share
-  // The list before last is this one's buffer: no large allocation (after
-  // parsing a file, one makes malloc tidy up every small block first).
-  lines_.routes = std::move(lines_.spare);
-  lines_.routes.clear();
-  lines_.routes.reserve(config.routes.size());
-  size_t next = 0;                                 // the walk's position in `old`
-  std::vector<std::pair<size_t, size_t>> skipped;  // [from, to) of `old` the walk jumped over
-  struct Split {
-    RouteIntent* route;
-    std::vector<std::string> before;  // its config share before this load
-  };
-  std::vector<Split> split;
-  const std::string config_owner = kConfigOwner;
-  RouteKey key;
-  for (const auto& conf : config.routes) {
-    const Prefix* source = key_source(conf);
-    RouteIntent* route = nullptr;
-    if (follow && next < old.size() && key_of_line(old[next]->key, conf, source)) {
-      route = old[next++];
-    } else {
-      key.iif = conf.iif;
-      key.source = source ? std::optional<Prefix>(*source) : std::nullopt;
-      key.group = conf.group;
-      auto [it, inserted] = routes_.try_emplace(key);
-      route = &it->second;
-      if (inserted) {
-        init_route(it);
-        note_change(key, nullptr, report);
-        // The parser leaves no duplicates in a line's OIFs.
-        route->shares.emplace(config_owner, conf.oifs.to_vector());
-        route->pos = conf.pos;
-        route->loaded = route->noted = stamp;
-        route->line = static_cast<uint32_t>(lines_.routes.size());
-        lines_.routes.push_back(route);
-        continue;
-      }
-      if (follow && route->loaded == previous) {
-        // On the walk further on (or back): go on from there. The routes
-        // stepped over may have lost their lines.
-        if (route->line > next) skipped.emplace_back(next, route->line);
-        next = route->line + 1;
-      }
-    }
-    if (route->loaded != stamp) {
-      // The first line naming this route.
-      route->loaded = stamp;
-      route->line = static_cast<uint32_t>(lines_.routes.size());
-      lines_.routes.push_back(route);
-      auto share = route->shares.find(config_owner);
-      if (share != route->shares.end() && share->second == conf.oifs) {
-        move_pos(route->pos, conf.pos);
-        continue;
-      }
-      if (share != route->shares.end() && starts_with(share->second, conf.oifs)) {
-        // What later lines for this route may still add up to its share
-        // as it was: decided once every line has been read.
-        split.push_back(Split{route, std::move(share->second)});
-        share->second = conf.oifs.to_vector();
-        route->noted = stamp;
-        move_pos(route->pos, conf.pos);
-        continue;
-      }
-      note_change(route->key, route, report);
-      route->noted = stamp;
-      if (share == route->shares.end())
-        route->shares.emplace(config_owner, conf.oifs.to_vector());
-      else
-        share->second = conf.oifs.to_vector();
-      route->pos = conf.pos;
-      continue;
-    }
+// One load_config call. Each line is compared with the route's config
+// share as it stands: the same OIFs leave the route alone (a new line
+// number just updates pos), anything else is noted before it is changed.
+// Nothing is dropped up front, so a route the file still names stays
+// exactly as it was: its seq, its API shares. Routes are stamped with this
+// load as they are seen; whatever held a config share and was not seen
+// lost its line.
+//
+// The route of a line is found by walking the last load's routes in file
+// order alongside the file: an unchanged line is then one comparison with
+// memory read in order, where a hash lookup per line costs a cache miss or
+// two each (ten times the time on a big table). A line that is not next on
+// that walk is looked up, and the walk goes on after that route.
+class Intent::Load {
+ public:
+  Load(Intent& in, const Config& config, LoadReport* report)
+      : in_(in), report_(report), previous_(in.loads_) {
+    if (++in.loads_ == 0) ++in.loads_;  // 0 is "never named", a route's starting stamp
+    stamp_ = in.loads_;
+    first_ = in.routes_.empty();                           // start-up: nothing can lose its line
+    if (first_) in.routes_.reserve(config.routes.size());  // one rehash, not a series
+    old_ = std::move(in.lines_.routes);
+    follow_ = in.lines_.valid;  // `old_` holds every route with a config share
+    // The list before last is this one's buffer: no large allocation (after
+    // parsing a file, one makes malloc tidy up every small block first).
+    in.lines_.routes = std::move(in.lines_.spare);
+    in.lines_.routes.clear();
+    in.lines_.routes.reserve(config.routes.size());
+  }
+
+  void line(const RouteConf& conf) {
+    RouteIntent* route = find_or_add(conf);
+    if (!route) return;  // a new route, complete
+    if (route->loaded != stamp_) return first_line(*route, conf);
     // A later line for the same route: its OIFs add to the first's. Until
     // now the route may have stood unchanged; if this line adds an OIF, it
     // is noted here, still as it was before this load.
-    auto& share = route->shares[config_owner];
-    if (route->noted != stamp && adds_any(share, conf.oifs)) {
-      note_change(route->key, route, report);
-      route->noted = stamp;
+    auto& share = route->shares[config_owner_];
+    if (route->noted != stamp_ && adds_any(share, conf.oifs)) {
+      in_.note_change(route->key, route, report_);
+      route->noted = stamp_;
     }
     merge_into(share, conf.oifs);
   }
-  for (auto& [route, before] : split) {
-    auto& share = route->shares.find(config_owner)->second;
-    if (share == before) continue;
-    std::swap(share, before);  // noted as it was
-    note_change(route->key, route, report);
-    std::swap(share, before);
+
+  // Routes whose first line took less than they had: whether later lines
+  // added it all back is known only now.
+  void settle_splits() {
+    for (auto& [route, before] : split_) {
+      auto& share = route->shares.find(config_owner_)->second;
+      if (share == before) continue;
+      std::swap(share, before);  // noted as it was
+      in_.note_change(route->key, route, report_);
+      std::swap(share, before);
+    }
   }
 
   // The routes whose lines are gone. Following the walk, only those it
   // stepped over or never reached can be (a second pass over every route
   // would read them all from memory again); after much reordering, the
   // whole list; without the list, the whole table.
-  auto unnamed = [&](RouteIntent& route) { return route.loaded != stamp && route.from_config(); };
-  auto drop_config_share = [&](Routes::iterator it) {
-    note_change(it->first, &it->second, report, true);
-    it->second.shares.erase(kConfigOwner);
-    it->second.pos.reset();
-    return it->second.shares.empty() ? erase(it) : std::next(it);
-  };
-  if (follow) {
-    if (next < old.size()) skipped.emplace_back(next, old.size());
-    size_t stepped = 0;
-    for (const auto& [from, to] : skipped)
-      stepped += to - from;
-    if (stepped > old.size()) skipped.assign(1, {0, old.size()});
-    for (const auto& [from, to] : skipped) {
-      for (size_t i = from; i < to; ++i) {
-        // A route stepped over twice is dropped the first time.
-        if (old[i] && unnamed(*old[i])) {
-          RouteIntent* route = old[i];
-          old[i] = nullptr;
-          drop_config_share(routes_.find(route->key));
+  void drop_unnamed() {
+    if (follow_) {
+      if (next_ < old_.size()) skipped_.emplace_back(next_, old_.size());
+      size_t stepped = 0;
+      for (const auto& [from, to] : skipped_)
+        stepped += to - from;
+      if (stepped > old_.size()) skipped_.assign(1, {0, old_.size()});
+      for (const auto& [from, to] : skipped_) {
+        for (size_t i = from; i < to; ++i) {
+          // A route stepped over twice is dropped the first time.
+          if (old_[i] && unnamed(*old_[i])) {
+            RouteIntent* route = old_[i];
+            old_[i] = nullptr;
+            drop_config_share(in_.routes_.find(route->key));
+          }
         }
       }
+    } else if (!first_) {
+      for (auto it = in_.routes_.begin(); it != in_.routes_.end();)
+        it = unnamed(it->second) ? drop_config_share(it) : std::next(it);
     }
-  } else if (!first) {
-    for (auto it = routes_.begin(); it != routes_.end();)
-      it = unnamed(it->second) ? drop_config_share(it) : std::next(it);
+    in_.lines_.valid = true;
+    in_.lines_.spare = std::move(old_);
   }
-  lines_.valid = true;
-  lines_.spare = std::move(old);
+
+ private:
+  // The line's route, from the walk or the table; nullptr when the line
+  // made a new route (nothing more to do for it).
+  RouteIntent* find_or_add(const RouteConf& conf) {
+    const Prefix* source = key_source(conf);
+    if (follow_ && next_ < old_.size() && key_of_line(old_[next_]->key, conf, source))
+      return old_[next_++];
+    key_.iif = conf.iif;
+    key_.source = source ? std::optional<Prefix>(*source) : std::nullopt;
+    key_.group = conf.group;
+    auto [it, inserted] = in_.routes_.try_emplace(key_);
+    RouteIntent* route = &it->second;
+    if (inserted) {
+      in_.init_route(it);
+      in_.note_change(key_, nullptr, report_);
+      // The parser leaves no duplicates in a line's OIFs.
+      route->shares.emplace(config_owner_, conf.oifs.to_vector());
+      route->pos = conf.pos;
+      route->loaded = route->noted = stamp_;
+      append(*route);
+      return nullptr;
+    }
+    if (follow_ && route->loaded == previous_) {
+      // On the walk further on (or back): go on from there. The routes
+      // stepped over may have lost their lines.
+      if (route->line > next_) skipped_.emplace_back(next_, route->line);
+      next_ = route->line + 1;
+    }
+    return route;
+  }
+
+  // The first line naming an existing route this load.
+  void first_line(RouteIntent& route, const RouteConf& conf) {
+    route.loaded = stamp_;
+    append(route);
+    auto share = route.shares.find(config_owner_);
+    if (share != route.shares.end() && share->second == conf.oifs) {
+      move_pos(route.pos, conf.pos);
+      return;
+    }
+    if (share != route.shares.end() && starts_with(share->second, conf.oifs)) {
+      // What later lines for this route may still add up to its share as
+      // it was: decided once every line has been read.
+      split_.push_back(Split{&route, std::move(share->second)});
+      share->second = conf.oifs.to_vector();
+      route.noted = stamp_;
+      move_pos(route.pos, conf.pos);
+      return;
+    }
+    in_.note_change(route.key, &route, report_);
+    route.noted = stamp_;
+    if (share == route.shares.end())
+      route.shares.emplace(config_owner_, conf.oifs.to_vector());
+    else
+      share->second = conf.oifs.to_vector();
+    route.pos = conf.pos;
+  }
+
+  void append(RouteIntent& route) {
+    route.line = static_cast<uint32_t>(in_.lines_.routes.size());
+    in_.lines_.routes.push_back(&route);
+  }
+
+  bool unnamed(const RouteIntent& route) const {
+    return route.loaded != stamp_ && route.from_config();
+  }
+
+  Routes::iterator drop_config_share(Routes::iterator it) {
+    in_.note_change(it->first, &it->second, report_, true);
+    it->second.shares.erase(kConfigOwner);
+    it->second.pos.reset();
+    return it->second.shares.empty() ? in_.erase(it) : std::next(it);
+  }
+
+  struct Split {
+    RouteIntent* route;
+    std::vector<std::string> before;  // its config share before this load
+  };
+
+  Intent& in_;
+  LoadReport* report_;
+  const uint32_t previous_;
+  uint32_t stamp_ = 0;
+  bool first_ = false;
+  bool follow_ = false;
+  std::vector<RouteIntent*> old_;
+  size_t next_ = 0;                                 // the walk's position in `old_`
+  std::vector<std::pair<size_t, size_t>> skipped_;  // [from, to) of `old_` the walk jumped over
+  std::vector<Split> split_;
+  const std::string config_owner_ = kConfigOwner;
+  RouteKey key_;  // reused: one allocation for the interface name, not one per line
+};
+
+void Intent::load_config(const Config& config, LoadReport* report) {
+  if (!same_phyints(phyints_, config.phyints)) changes_ = Changes{true, {}};
+  Load load(*this, config, report);
+  for (const auto& conf : config.routes)
+    load.line(conf);
+  load.settle_splits();
+  load.drop_unnamed();
   phyints_ = config.phyints;
   joins_ = config.joins;
   ++generation_;

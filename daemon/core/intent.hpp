@@ -131,6 +131,7 @@ class Intent {
   bool has_wildcard_iif() const { return wildcard_iifs_ != 0; }
 
  private:
+  class Load;  // one load_config call
   using Routes = std::unordered_map<RouteKey, RouteIntent, RouteKeyHash>;
 
   RouteIntent& route_for(const RouteKey& key);

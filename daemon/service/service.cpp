@@ -92,8 +92,25 @@ Service::~Service() {
 std::optional<StartError> Service::start() {
   if (options_.startup_delay > 0)
     std::this_thread::sleep_for(std::chrono::seconds(options_.startup_delay));
-
   core::Config config;
+  if (auto err = read_startup_config(config)) return err;
+  core::Links links;
+  if (auto err = open_kernel(links)) return err;
+  if (auto err = start_router(std::move(config), std::move(links))) return err;
+  watch_signals();
+  watch_sockets();
+  if (!write_pid_file())
+    return StartError{EX_OSERR,
+                      "cannot write PID file " + options_.pid_file + ": " + std::strerror(errno)};
+  run_script("reload");
+  spdlog::info("{} {} ready: {} routes, table {}, socket {}", options_.program, MFCD_VERSION,
+               router_->model().intent.route_count(), options_.table, options_.socket_path);
+  sd_notify_send("READY=1\nSTATUS=ready");
+  return std::nullopt;
+}
+
+// The config file, or none: what start() hands the router.
+std::optional<StartError> Service::read_startup_config(core::Config& config) {
   if (!options_.config_explicit && ::access(options_.config_file.c_str(), F_OK) != 0) {
     spdlog::info("no configuration file {}; starting with no routes", options_.config_file);
   } else {
@@ -105,7 +122,11 @@ std::optional<StartError> Service::start() {
     }
     config = std::move(parsed.config);
   }
+  return std::nullopt;
+}
 
+// The mroute sockets, the membership sockets, the link list and its monitor.
+std::optional<StartError> Service::open_kernel(core::Links& links) {
   auto opened = kernel::Mroute::open(options_.table);
   if (auto* err = std::get_if<kernel::OpenError>(&opened))
     return StartError{exit_code_for(err->kind), err->message};
@@ -121,12 +142,17 @@ std::optional<StartError> Service::start() {
     spdlog::warn("the kernel does not report flows arriving on the wrong interface");
   membership_ = std::make_unique<kernel::MembershipSockets>(kernel::MembershipLimits::read());
 
-  auto links = kernel::dump_links();
-  if (!links) return StartError{EX_OSERR, "cannot list interfaces: " + links.error().message};
+  auto listed = kernel::dump_links();
+  if (!listed) return StartError{EX_OSERR, "cannot list interfaces: " + listed.error().message};
   auto monitor = kernel::LinkMonitor::open();
   if (!monitor) return StartError{EX_OSERR, "cannot watch interfaces: " + monitor.error().message};
   link_monitor_ = std::move(monitor.value());
+  links = std::move(listed.value());
+  return std::nullopt;
+}
 
+// The loop, the router on the config and links, and the RPC socket.
+std::optional<StartError> Service::start_router(core::Config config, core::Links links) {
   if (uv_loop_init(&loop_) != 0) return StartError{EX_OSERR, "cannot create the event loop"};
   loop_ready_ = true;
   mrdisc_ = std::make_unique<MrdiscAnnouncer>(&loop_, options_.mrdisc_interval);
@@ -137,14 +163,17 @@ std::optional<StartError> Service::start() {
   settings.with_v4 = mroute_->has(core::Family::v4);
   settings.with_v6 = mroute_->has(core::Family::v6);
   router_ = std::make_unique<router::Router>(*mroute_, *membership_, clock_, *this, settings);
-  router_->start(config, std::move(links.value()));
-  config = core::Config{};  // the router holds what is needed from here on
+  router_->start(config, std::move(links));
 
   api::register_methods(dispatcher_, *router_, *this);
   rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_);
   if (auto err = rpc_server_->listen(options_.socket_path); !err.empty())
     return StartError{EX_OSERR, err};
+  return std::nullopt;
+}
 
+// HUP reloads; INT and TERM stop; a closed client socket is not a signal.
+void Service::watch_signals() {
   sighup_.init(uv_signal_init, &loop_, this);
   uv_signal_start(
       sighup_.get(),
@@ -161,7 +190,10 @@ std::optional<StartError> Service::start() {
   sigterm_.init(uv_signal_init, &loop_, this);
   uv_signal_start(sigterm_.get(), on_stop_signal, SIGTERM);
   ::signal(SIGPIPE, SIG_IGN);
+}
 
+// Readiness of the upcall and netlink sockets, the router's tick, and -D.
+void Service::watch_sockets() {
   for (auto family : {core::Family::v4, core::Family::v6}) {
     const int fd = mroute_->fd(family);
     if (fd < 0) continue;
@@ -189,15 +221,6 @@ std::optional<StartError> Service::start() {
         [](uv_timer_t* t) { static_cast<Service*>(t->data)->request_stop("-D timer expired"); },
         uint64_t{options_.exit_after} * 1000, 0);
   }
-
-  if (!write_pid_file())
-    return StartError{EX_OSERR,
-                      "cannot write PID file " + options_.pid_file + ": " + std::strerror(errno)};
-  run_script("reload");
-  spdlog::info("{} {} ready: {} routes, table {}, socket {}", options_.program, MFCD_VERSION,
-               router_->model().intent.route_count(), options_.table, options_.socket_path);
-  sd_notify_send("READY=1\nSTATUS=ready");
-  return std::nullopt;
 }
 
 int Service::run() {

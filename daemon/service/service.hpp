@@ -73,6 +73,13 @@ class Service final : public router::Listener, public api::Daemon {
     uint64_t now_ms() const override;
   };
 
+  // start(), step by step.
+  std::optional<StartError> read_startup_config(core::Config& config);
+  std::optional<StartError> open_kernel(core::Links& links);
+  std::optional<StartError> start_router(core::Config config, core::Links links);
+  void watch_signals();
+  void watch_sockets();
+
   void on_upcalls(core::Family family);
   void on_link_events();
   void on_tick();
