@@ -731,6 +731,11 @@ class Parser {
         }
       } else if (is_route && word == Word::to && clauses_done()) {
         to_kw = t;
+      } else if (options_.skip_bad_lines) {
+        // SMCRoute passes over words it does not know (e.g. `to eth1` on
+        // an mgroup line) and reads the rest of the line.
+        warning(c.at(t),
+                "unexpected " + quoted(t->text) + " " + std::string(context) + "; ignored");
       } else {
         return fail(c, t,
                     "expected " + std::string(first_missing()) + " " + std::string(context) +
