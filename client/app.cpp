@@ -1,9 +1,11 @@
 // One mfcctl invocation. The command becomes one JSON-RPC request (or, with
 // -b, every stdin line becomes one element of a single batch request, so
 // the daemon sees them together and good lines take effect even when
-// others fail). Replies are rendered as smcroutectl's text, or passed
-// through with -j. Errors never show raw JSON unless -j was asked for:
-// the daemon's message goes to stderr with the detail that says where.
+// others fail). Replies are rendered as smcroutectl's text; with -j every
+// command prints the same shape, the result object alone, or the error
+// alone as {"error": ...}, never the JSON-RPC envelope. Errors never show
+// raw JSON unless -j was asked for: the daemon's message goes to stderr
+// with the detail that says where.
 // Exit codes tell scripts what happened: 1 refused, 64 usage, 69 no
 // daemon, 70 a reply we could not understand.
 #include "client/app.hpp"
@@ -24,11 +26,6 @@ namespace mfcd::client {
 namespace {
 
 using nlohmann::json;
-
-std::string base_name(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 struct Context {
   std::string program;  // base name of argv[0], prefixes every message
@@ -88,7 +85,13 @@ void emit_result(const Context& ctx, const Command& cmd, const json& result) {
       out << text_of(result.at("name")) << " " << text_of(result.at("version")) << "\n";
       break;
     case Kind::reload:
-      if (cmd.dry_run) out << format_reload_plan(result);
+      // The summary, as the log has it; under SMCRoute's name a reload is
+      // silent, as SMCRoute's is (cron mails whatever a job prints).
+      if (cmd.dry_run) {
+        out << format_reload_plan(result);
+      } else if (!ctx.options.smcroute_names) {
+        out << format_reload_summary(result);
+      }
       break;
     default:
       break;  // smcroutectl is silent on success
@@ -108,6 +111,14 @@ Decoded decode(const json& j) {
   } catch (const std::exception& e) {
     return Decoded{std::nullopt, e.what()};
   }
+}
+
+// What -j prints for a refused command: the daemon's error object, alone
+// under "error", where a successful command prints its result.
+json error_json(const rpc::RpcError& error) {
+  json e{{"code", error.code}, {"message", error.message}};
+  if (!error.data.is_null()) e["data"] = error.data;
+  return json{{"error", std::move(e)}};
 }
 
 void report_error(const Context& ctx, const std::string& prefix, const rpc::RpcError& error,
@@ -137,13 +148,14 @@ int run_one(const Context& ctx, const Command& cmd) {
   const Decoded d = decode(raw);
   if (!d.reply) return bad_reply(ctx, d.error);
 
+  // -j: the result alone, whatever the command, or the error alone.
   if (d.reply->error) {
-    if (ctx.options.json) out << raw.dump(2) << "\n";
+    if (ctx.options.json) out << error_json(*d.reply->error).dump(2) << "\n";
     report_error(ctx, "", *d.reply->error, cmd.method);
     return kExitRefused;
   }
   if (ctx.options.json) {
-    out << (cmd.kind == Kind::show ? d.reply->result->dump(2) : raw.dump(2)) << "\n";
+    out << d.reply->result->dump(2) << "\n";
     return kExitOk;
   }
   try {
@@ -162,14 +174,14 @@ int run_batch(const Context& ctx) {
   std::vector<std::pair<int, Command>> sent;
   json batch = json::array();
   for (const auto& line : read_batch(ctx.io.in)) {
-    auto parsed = parse_command(line.words, ctx.options.detail);
+    auto parsed = parse_command(line.words, ctx.options.detail, ctx.options.smcroute_names);
     if (!parsed.command) {
       err << ctx.program << ": line " << line.line << ": " << parsed.error << "\n";
       failed = true;
       continue;
     }
     if (parsed.command->kind == Kind::help) {
-      ctx.io.out << usage_text(ctx.program);
+      if (!ctx.options.json) ctx.io.out << usage_text(ctx.program);
       continue;
     }
     batch.push_back(
@@ -187,14 +199,13 @@ int run_batch(const Context& ctx) {
   } catch (const json::exception& e) {
     return bad_reply(ctx, e.what());
   }
-  if (ctx.options.json) ctx.io.out << raw.dump(2) << "\n";
-
   // The daemon refused the batch as a whole (too large, say): one error
   // object instead of an array.
   if (raw.is_object()) {
     const Decoded d = decode(raw);
     if (!d.reply) return bad_reply(ctx, d.error);
     if (!d.reply->error) return bad_reply(ctx, "a single reply to a batch request");
+    if (ctx.options.json) ctx.io.out << error_json(*d.reply->error).dump(2) << "\n";
     report_error(ctx, "", *d.reply->error, "batch");
     return kExitRefused;
   }
@@ -208,25 +219,32 @@ int run_batch(const Context& ctx) {
     by_line.emplace(d.reply->id.get<int>(), std::move(*d.reply));
   }
 
+  // -j: one element per command sent, in line order, each what -j prints
+  // for that command alone.
+  json results = json::array();
   for (const auto& [line, cmd] : sent) {
     const auto it = by_line.find(line);
     if (it == by_line.end()) {
       err << ctx.program << ": line " << line << ": no reply from the daemon\n";
+      results.push_back(json{{"error", {{"message", "no reply from the daemon"}}}});
       failed = true;
       continue;
     }
     const std::string prefix = "line " + std::to_string(line) + ": ";
     if (it->second.error) {
+      results.push_back(error_json(*it->second.error));
       report_error(ctx, prefix, *it->second.error, cmd.method);
       failed = true;
       continue;
     }
+    results.push_back(*it->second.result);
     try {
       emit_result(ctx, cmd, *it->second.result);
     } catch (const std::exception& e) {
       return bad_reply(ctx, prefix + e.what());
     }
   }
+  if (ctx.options.json) ctx.io.out << results.dump(2) << "\n";
   return failed ? kExitRefused : kExitOk;
 }
 
@@ -313,10 +331,13 @@ std::vector<std::string> describe_error(const rpc::RpcError& error, const std::s
   return lines;
 }
 
+namespace {
+
 // One line per route or group of a config.reload result, in the words of
 // the config file, so that `mfcctl reload -n` reads like the lines that
-// will be acted on: "+ mroute from a1 source S group G to b1 b2".
-std::string format_reload_plan(const json& result) {
+// will be acted on: "+ mroute from a1 source S group G to b1 b2". Then,
+// or alone without `lines`, the counts.
+std::string reload_text(const json& result, bool lines) {
   const auto item_text = [](const json& item, const char* keyword) {
     std::string line = std::string(keyword) + " from " + item.at("iif").get<std::string>();
     const json& source = item.contains("source") ? item["source"] : json(nullptr);
@@ -362,12 +383,22 @@ std::string format_reload_plan(const json& result) {
                  (std::string(sec.object) == "routes" ? "" : "groups ") +
                  (dry ? sec.would : sec.did);
     }
-    if (n == 0) continue;
+    if (n == 0 || !lines) continue;
     for (const auto& item : *list)
       out += std::string(sec.mark) + " " + item_text(item, sec.keyword) + "\n";
   }
   if (total == 0) return dry ? "No changes\n" : "Nothing changed\n";
   return out + (dry ? "Dry run: " : "Reloaded: ") + summary + "\n";
+}
+
+}  // namespace
+
+std::string format_reload_plan(const json& result) {
+  return reload_text(result, true);
+}
+
+std::string format_reload_summary(const json& result) {
+  return reload_text(result, false);
 }
 
 int run(const std::vector<std::string>& argv, Io& io, const Transport& transport) {
@@ -406,7 +437,7 @@ int run(const std::vector<std::string>& argv, Io& io, const Transport& transport
     return run_batch(ctx);
   }
 
-  auto cmd = parse_command(opts.words, opts.detail);
+  auto cmd = parse_command(opts.words, opts.detail, opts.smcroute_names);
   if (!cmd.command) {
     io.err << program << ": " << cmd.error << "\nTry '" << program << " help'.\n";
     return kExitUsage;

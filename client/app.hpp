@@ -34,4 +34,8 @@ std::vector<std::string> describe_error(const rpc::RpcError& error, const std::s
 // What `reload -n` prints: the daemon's planned changes, one per line.
 std::string format_reload_plan(const nlohmann::json& result);
 
+// What `reload` prints: the counts alone ("Reloaded: 2 added, 0 changed,
+// 1 removed"), or "Nothing changed".
+std::string format_reload_summary(const nlohmann::json& result);
+
 }  // namespace mfcd::client

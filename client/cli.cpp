@@ -1,7 +1,8 @@
 // The smcroutectl grammar. Options follow getopt's habits (clusters like
 // -pdu SOCK, an argument glued or in the next word, options before or after
 // the command) because init scripts written for smcroutectl use all of
-// them. Commands match by unambiguous prefix ("s g" is "show groups").
+// them. Commands match by unambiguous prefix ("s g" is "show groups"), but
+// for kill and flush, which must be written in full.
 // Addresses decide the shape of route and join commands: after the inbound
 // interface, a unicast address followed by another address is the source,
 // the next address is the group, and whatever is not an address is an
@@ -25,11 +26,6 @@ constexpr std::string_view kOwner = "mfcctl";
 constexpr std::array<std::string_view, 12> kCommands = {"add",    "del",     "flush", "help",
                                                         "join",   "kill",    "leave", "reload",
                                                         "remove", "restart", "show",  "version"};
-
-std::string base_name(std::string_view path) {
-  const auto slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
 
 CommandParse usage(std::string text) {
   return CommandParse{std::nullopt, std::move(text)};
@@ -118,6 +114,11 @@ bool apply_flag(Options& o, char c) {
 }
 
 }  // namespace
+
+std::string base_name(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
 
 AddrKind classify_address(std::string_view token) {
   const auto slash = token.find('/');
@@ -215,6 +216,7 @@ OptionsParse parse_options(const std::vector<std::string>& args, std::string_vie
   } else {
     o.socket = base_name(program) == "smcroutectl" ? kSmcrouteSocket : kDefaultSocket;
   }
+  o.smcroute_names = base_name(program) == "smcroutectl";
   return OptionsParse{std::move(o), {}};
 }
 
@@ -224,7 +226,20 @@ NameMatch match_command(std::string_view word) {
     if (c == word) return NameMatch{std::string(c), {}};
     if (!word.empty() && c.substr(0, word.size()) == word) hits.push_back(c);
   }
-  if (hits.size() == 1) return NameMatch{std::string(hits[0]), {}};
+  if (hits.size() == 1) {
+    // What a prefix of these would do cannot be undone: `k` would stop the
+    // daemon and with it every route.
+    const std::string full(hits[0]);
+    const std::string w(word);
+    if (full == "kill") {
+      return NameMatch{{}, "'" + w + "' is not a command: type 'kill' in full to stop the daemon"};
+    }
+    if (full == "flush") {
+      return NameMatch{
+          {}, "'" + w + "' is not a command: type 'flush' in full to drop the (*,G) routes"};
+    }
+    return NameMatch{full, {}};
+  }
   if (hits.empty()) return NameMatch{{}, "unknown command '" + std::string(word) + "'"};
   std::string list;
   for (const auto h : hits)
@@ -232,7 +247,8 @@ NameMatch match_command(std::string_view word) {
   return NameMatch{{}, "ambiguous command '" + std::string(word) + "': could be " + list};
 }
 
-CommandParse parse_command(const std::vector<std::string>& words, bool detail) {
+CommandParse parse_command(const std::vector<std::string>& words, bool detail,
+                           bool smcroute_names) {
   Command c;
   if (words.empty()) {
     c.kind = Kind::show;
@@ -244,6 +260,12 @@ CommandParse parse_command(const std::vector<std::string>& words, bool detail) {
   if (!match.error.empty()) return usage(match.error);
   const std::string& name = match.name;
   const std::vector<std::string> args(words.begin() + 1, words.end());
+  // "-n" is only the reload command's flag; anywhere else it is a mistake.
+  if (name != "reload" && name != "restart") {
+    for (const auto& a : args) {
+      if (a == "-n" || a == "--dry-run") return usage(name + ": unexpected option '" + a + "'");
+    }
+  }
   auto no_args = [&]() -> std::optional<std::string> {
     if (args.empty()) return std::nullopt;
     return name + ": unexpected argument '" + args[0] + "'";
@@ -278,25 +300,29 @@ CommandParse parse_command(const std::vector<std::string>& words, bool detail) {
   } else if (name == "show") {
     if (args.size() > 1) return usage("show: unexpected argument '" + args[1] + "'");
     c.kind = Kind::show;
-    const char what = args.empty() || args[0].empty() ? 'r' : args[0][0];
-    switch (what) {
-      case 'g':
-        c.show = ShowWhat::groups;
-        c.method = "group.list";
-        break;
-      case 'i':
-        c.show = ShowWhat::interfaces;
-        c.method = "interface.list";
-        break;
-      case 'p':
-        c.show = ShowWhat::pending;
-        c.method = "pending.list";
-        break;
-      default:
-        c.show = ShowWhat::routes;
-        c.method = "route.list";
-        if (detail) c.params["detail"] = true;
-        break;
+    const std::string what = args.empty() ? "routes" : args[0];
+    // SMCRoute looks at the first letter only, and shows the routes for any
+    // word it does not know; mfcctl says that the word is wrong.
+    auto is = [&](std::string_view table) {
+      if (smcroute_names) return !what.empty() && what[0] == table[0];
+      return !what.empty() && table.substr(0, what.size()) == what;
+    };
+    if (is("groups")) {
+      c.show = ShowWhat::groups;
+      c.method = "group.list";
+    } else if (is("interfaces")) {
+      c.show = ShowWhat::interfaces;
+      c.method = "interface.list";
+    } else if (is("pending")) {
+      c.show = ShowWhat::pending;
+      c.method = "pending.list";
+    } else if (is("routes") || smcroute_names) {
+      c.show = ShowWhat::routes;
+      c.method = "route.list";
+      if (detail) c.params["detail"] = true;
+    } else {
+      return usage("show: unknown table '" + what +
+                   "', expected groups, interfaces, pending or routes");
     }
   } else if (name == "flush") {
     if (auto e = no_args()) return usage(*e);
@@ -320,12 +346,6 @@ CommandParse parse_command(const std::vector<std::string>& words, bool detail) {
     c.method = "daemon.version";
   } else {
     c.kind = Kind::help;
-  }
-  // "-n" is only the reload command's flag; anywhere else it is a mistake.
-  if (c.kind != Kind::reload) {
-    for (const auto& a : args) {
-      if (a == "-n" || a == "--dry-run") return usage(name + ": unexpected option '" + a + "'");
-    }
   }
   return CommandParse{std::move(c), {}};
 }
@@ -361,6 +381,7 @@ std::vector<BatchLine> read_batch(std::istream& in) {
 
 std::string usage_text(std::string_view program) {
   const std::string p = base_name(program);
+  const std::string socket(p == "smcroutectl" ? kSmcrouteSocket : kDefaultSocket);
   return "Usage: " + p +
          " [-bdhjptv] [-i NAME] [-u FILE] [COMMAND [ARGS]]\n"
          "\n"
@@ -372,10 +393,12 @@ std::string usage_text(std::string_view program) {
          "  -j, --json           print JSON instead of tables\n"
          "  -p, --plain          plain headings, no terminal escape codes\n"
          "  -t, --no-headings    no headings at all\n"
-         "  -u, --socket=FILE    the daemon's control socket\n"
+         "  -u, --socket=FILE    the daemon's control socket (default " +
+         socket +
+         ")\n"
          "  -v, --version        print the client's version\n"
          "\n"
-         "Commands (any unambiguous prefix works, e.g. 's g'):\n"
+         "Commands (an unambiguous prefix will do, e.g. 's g'; kill and flush in full):\n"
          "  add    IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF...]  add a route or OIFs to it\n"
          "  remove IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF...]      remove a route, or only its OIFs"
          " (alias del)\n"

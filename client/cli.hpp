@@ -32,6 +32,7 @@ struct Options {
   bool no_headings = false;        // -t
   bool help = false;               // -h, --help
   bool version = false;            // -v, --version: the client's own version only
+  bool smcroute_names = false;     // called as smcroutectl: SMCRoute's defaults and leniency
   std::string socket;              // resolved: -u, else -i NAME, else the default for argv[0]
   std::vector<std::string> words;  // the command and its arguments
 };
@@ -46,6 +47,9 @@ struct OptionsParse {
 // or after the command words, combined in one word (-pdu SOCK) or long
 // (--socket=FILE). "--" ends option parsing. "-n" is the command's own flag
 // (reload -n), so it stays in `words`.
+// The last component of a path: the name a program was called by.
+std::string base_name(std::string_view path);
+
 OptionsParse parse_options(const std::vector<std::string>& args, std::string_view program);
 
 enum class Kind { add, remove, join, leave, show, flush, reload, kill, version, help };
@@ -64,11 +68,16 @@ struct CommandParse {
   std::string error;  // usage error text when command is empty
 };
 
-// No words at all means "show routes", as with smcroutectl.
-CommandParse parse_command(const std::vector<std::string>& words, bool detail);
+// No words at all means "show routes", as with smcroutectl. The word after
+// `show` must abbreviate groups, interfaces, pending or routes; with
+// `smcroute_names`, as in SMCRoute, any other word means routes.
+CommandParse parse_command(const std::vector<std::string>& words, bool detail,
+                           bool smcroute_names = false);
 
 // Resolves an abbreviated command name. Returns the full name, or an error
-// naming the candidates when the prefix is ambiguous.
+// naming the candidates when the prefix is ambiguous. The commands that
+// take every route away (kill, flush) match only in full, so that a
+// slip of the keyboard cannot stop forwarding.
 struct NameMatch {
   std::string name;
   std::string error;
@@ -89,6 +98,8 @@ struct BatchLine {
 std::vector<BatchLine> read_batch(std::istream& in);
 std::vector<std::string> split_words(std::string_view line);
 
+// The help text; names the control socket this program name uses by
+// default, as SMCRoute's does.
 std::string usage_text(std::string_view program);
 
 }  // namespace mfcd::client

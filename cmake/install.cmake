@@ -1,6 +1,6 @@
 # What `cmake --install` puts on a system besides the two programs: the
-# SMCRoute names, man pages, the systemd unit, bash completion and the
-# example configuration. The Debian package (packaging/debian) installs
+# SMCRoute names, man pages, the systemd units, bash completion, the API
+# reference with its OpenRPC document, and the example configuration. The Debian package (packaging/debian) installs
 # through this file too, so a hand install and the package agree.
 #
 # Included from the top-level CMakeLists.txt after GNUInstallDirs.
@@ -51,13 +51,23 @@ install(CODE "
 
 install(FILES packaging/completion/mfcctl.bash DESTINATION ${MFCD_BASH_COMPLETION_DIR}
         RENAME mfcctl)
+install(FILES packaging/completion/mfcd.bash DESTINATION ${MFCD_BASH_COMPLETION_DIR}
+        RENAME mfcd)
 install(CODE "
-  file(CREATE_LINK mfcctl \"\$ENV{DESTDIR}${MFCD_BASH_COMPLETION_DIR}/smcroutectl\" SYMBOLIC)")
+  file(CREATE_LINK mfcctl \"\$ENV{DESTDIR}${MFCD_BASH_COMPLETION_DIR}/smcroutectl\" SYMBOLIC)
+  file(CREATE_LINK mfcd \"\$ENV{DESTDIR}${MFCD_BASH_COMPLETION_DIR}/smcrouted\" SYMBOLIC)")
+
+# The API reference and the migration guide for people (the doc directory),
+# the OpenRPC document for programs (the data directory; rpc.discover
+# returns the same document from a running daemon).
+install(FILES docs/api.md docs/migrating-from-smcroute.md LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES schema/mfcd.openrpc.json DESTINATION ${CMAKE_INSTALL_DATADIR}/mfcd)
 
 # The units name /usr/sbin and /etc; other prefixes get their own paths.
-# mfcd@.service is the template for more instances (mfcd@NAME: -i NAME).
+# mfcd@.service is the template for more instances (mfcd@NAME: -i NAME);
+# smcroute.service runs smcrouted, as SMCRoute's own unit does.
 if(MFCD_SYSTEMD_UNIT_DIR)
-  foreach(_mfcd_unit_name mfcd.service mfcd@.service)
+  foreach(_mfcd_unit_name mfcd.service mfcd@.service smcroute.service)
     set(_mfcd_unit_src ${CMAKE_SOURCE_DIR}/packaging/systemd/${_mfcd_unit_name})
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_mfcd_unit_src})
     file(READ ${_mfcd_unit_src} _mfcd_unit)
@@ -71,5 +81,7 @@ endif()
 if(MFCD_INSTALL_EXAMPLE_CONFIG)
   # FULL_SYSCONFDIR is /etc for the /usr prefix, PREFIX/etc otherwise.
   install(FILES conf/mfcd.conf DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR})
-  install(DIRECTORY DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/mfcd.d)
+  # A comment-only file, so that mfcd.conf's include matches one on a fresh
+  # install (mfcd warns about a pattern that matches nothing).
+  install(FILES conf/mfcd.d/README.conf DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/mfcd.d)
 endif()

@@ -18,7 +18,7 @@ struct Options {
   bool smcroute_names = false;            // invoked as smcrouted
   std::string identity = "mfcd";          // -i: names config, PID file, socket, log ident
   std::string config_file;                // -f (default /etc/IDENT.conf)
-  bool config_explicit = false;           // -f given: a missing file is an error
+  bool config_explicit = false;           // -f given: a missing file is an error (as mfcd)
   std::optional<std::string> check_file;  // -F: check and exit
   std::string socket_path;                // -u (default /run/IDENT.sock)
   std::string pid_file;                   // -P (default /run/IDENT.pid)

@@ -6,7 +6,9 @@
 # socket that -u / -i on the command line select; without a daemon, or
 # when it does not answer within a second, interface names come from
 # /sys/class/net and groups are not offered. The JSON is read with grep and
-# sed, so jq is not needed.
+# sed, so jq is not needed. The loopback interface is not offered: it
+# carries no routed multicast (it can still be typed). After "leave IIF"
+# only what is joined on IIF is offered, read from "show groups" text.
 
 # _mfcctl_words: the words of the current line before the cursor, without
 # options and their arguments. Sets _mfcctl_cmdline_opts to the -u/-i
@@ -81,7 +83,27 @@ _mfcctl_interfaces() {
   if [ -z "$names" ] && [ -d /sys/class/net ]; then
     names=$(command ls /sys/class/net 2>/dev/null)
   fi
-  printf '%s\n' "$names"
+  printf '%s\n' "$names" | grep -vx lo
+}
+
+# _mfcctl_joined IIF [SOURCE]: what "leave IIF" may take next. Without
+# SOURCE: the groups joined on IIF from any source and the sources of the
+# source-specific joins there; with SOURCE: the groups joined from SOURCE.
+# Read from the rows of "show groups" with no headings, which are
+# "(SOURCE, GROUP) IIF" or "(*, GROUP) IIF".
+_mfcctl_joined() {
+  local prog=${COMP_WORDS[0]} out
+  local -a to=()
+  if command -v timeout >/dev/null 2>&1; then to=(timeout 1); fi
+  out=$("${to[@]}" "$prog" "${_mfcctl_cmdline_opts[@]}" -t show groups 2>/dev/null) || return 0
+  printf '%s\n' "$out" | awk -v iif="$1" -v src="${2-}" '
+    $NF == iif && $1 ~ /^\(/ {
+      s = $1; gsub(/[(,]/, "", s)
+      g = $2; gsub(/\)/, "", g)
+      if (src != "") { if (s == src) print g }
+      else if (s == "*") print g
+      else print s
+    }' | sort -u
 }
 
 _mfcctl_groups() {
@@ -140,7 +162,18 @@ _mfcctl() {
     reload | restart)
       mapfile -t COMPREPLY < <(compgen -W "-n --dry-run" -- "$cur")
       ;;
-    add | remove | del | join | leave)
+    leave)
+      # Only what is joined: on IIF, then from the SOURCE given.
+      if ((nargs == 1)); then
+        mapfile -t COMPREPLY < <(compgen -W "$(_mfcctl_interfaces)" -- "$cur")
+      elif ((nargs == 2)); then
+        mapfile -t COMPREPLY < <(compgen -W "$(_mfcctl_joined "${_mfcctl_args[1]}")" -- "$cur")
+      elif ((nargs == 3)); then
+        mapfile -t COMPREPLY < <(compgen -W "$(_mfcctl_joined "${_mfcctl_args[1]}" \
+          "${_mfcctl_args[2]}")" -- "$cur")
+      fi
+      ;;
+    add | remove | del | join)
       # IIF [SOURCE] GROUP [OIF...]: an interface first; then, after an
       # address, interfaces again for the commands that take OIFs.
       local i seen_addr=0
@@ -152,7 +185,7 @@ _mfcctl() {
       elif ((seen_addr == 0)) || [[ $cur == *[.:]* ]]; then
         # Sources cannot be guessed; groups the daemon knows can.
         mapfile -t COMPREPLY < <(compgen -W "$(_mfcctl_groups)" -- "$cur")
-      elif [[ $cmd != join && $cmd != leave ]]; then
+      elif [[ $cmd != join ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$(_mfcctl_interfaces)" -- "$cur")
       fi
       ;;

@@ -165,13 +165,18 @@ for level in none err notice info debug; do
     none) [ -z "$log" ] || fail "-l none logged: $log" ;;
     err) out_lacks "$log" 'ready' "-l err" ;;
     notice)
-      out_has "$log" 'ready' "-l notice"
+      # Each line tagged with the syslog name of its level: events are notice.
+      out_has "$log" ': notice: .*ready' "-l notice"
       out_lacks "$log" 'kernel:' "-l notice"
+      out_lacks "$log" ': (info|debug): ' "-l notice"
       ;;
     info)
-      out_has "$log" 'kernel: ' "-l info"
+      out_has "$log" ': info: kernel: ' "-l info"
+      out_has "$log" ': notice: .*ready' "-l info"
       out_lacks "$log" 'upcall' "-l info"
+      out_lacks "$log" ': debug: ' "-l info"
       ;;
+    debug) out_has "$log" ': debug: .*upcall' "-l debug" ;;
   esac
 done
 rc=0
@@ -240,8 +245,10 @@ EOF
   nsx router unshare -m --propagation private bash "$E2E_WORK/syslog.sh" ||
     fail "-s run failed: $(cat "$E2E_WORK/syslog.stderr")"
   syslog=$(cat "$E2E_WORK/syslog.out")
-  # <30> is facility daemon (3 * 8) with severity info (6).
-  out_has "$syslog" '<30>.*syslogtest\[[0-9]+\]: .*ready' "-s: syslog message"
+  # <29> is facility daemon (3 * 8) with severity notice (5): "ready" is
+  # an event, logged at the default -l notice with that priority.
+  out_has "$syslog" '<29>.*syslogtest\[[0-9]+\]: .*ready' "-s: syslog message"
+  out_lacks "$syslog" '<30>' "-s: a line with priority info at -l notice"
   [ ! -s "$E2E_WORK/syslog.stderr" ] || fail "-s: also wrote to stderr: $(cat "$E2E_WORK/syslog.stderr")"
 else
   say "no unshare: -s not checked"

@@ -73,8 +73,9 @@ for line in \
   grep -qxF -- "$line" <<<"$text" || fail "mfcctl reload -n lacks '$line'; it printed: $text"
 done
 [ "$(wc -l <<<"$text")" -eq 8 ] || fail "mfcctl reload -n printed more than the plan: $text"
-mfcctl -j reload -n | jq -e '.result.dry_run == true and (.result.routes.added | length) == 3' >/dev/null ||
-  fail "mfcctl -j reload -n does not print the JSON reply"
+# -j prints the result alone, as for every command.
+mfcctl -j reload -n | jq -e '.dry_run == true and (.routes.added | length) == 3' >/dev/null ||
+  fail "mfcctl -j reload -n does not print the result: $(mfcctl -j reload -n)"
 
 say "the real reload does what the dry run said"
 real=$(rpc_ok config.reload)
@@ -99,8 +100,20 @@ again=$(rpc_ok config.reload '{"dry_run": true}')
 jq -e '[.routes[][]] | length == 0' <<<"$again" >/dev/null || fail "second dry run not empty: $again"
 [ "$(mfcctl reload -n)" = "No changes" ] || fail "mfcctl reload -n with nothing to do: $(mfcctl reload -n)"
 before=$(mr_tables)
-mfcctl reload
+out=$(mfcctl reload)
 [ "$(mr_tables)" = "$before" ] || fail "a reload with nothing to do changed the kernel"
+grep -qx "Nothing changed" <<<"$out" || fail "mfcctl reload with nothing to do printed: $out"
+
+say "mfcctl reload prints its summary; smcroutectl reload stays silent"
+echo "mroute from r-in source $SENDER4 group 225.1.4.20 to r-out1" >>"$CONF"
+out=$(mfcctl reload)
+grep -qx "Reloaded: 1 added, 0 changed, 0 removed" <<<"$out" || fail "mfcctl reload printed: $out"
+expect_mroute 4 "$SENDER4" 225.1.4.20 r-in r-out1
+echo "mroute from r-in source $SENDER4 group 225.1.4.21 to r-out1" >>"$CONF"
+ln -sf "$MFCCTL" "$E2E_WORK/smcroutectl"
+out=$("$E2E_WORK/smcroutectl" -u "$SOCK" reload)
+[ -z "$out" ] || fail "smcroutectl reload printed: $out"
+expect_mroute 4 "$SENDER4" 225.1.4.21 r-in r-out1
 
 mfcd_stop
 expect_no_mroute_state

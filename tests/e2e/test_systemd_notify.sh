@@ -10,17 +10,52 @@
 # MONOTONIC_USEC then READY=1 on SIGHUP and on the unit's ExecReload
 # command (which must fail, with the daemon still running, when the
 # configuration has errors), STOPPING=1 on SIGTERM. Every datagram must
-# come from the main PID (NotifyAccess=main). Also runs systemd-analyze
-# verify on the unit when systemd-analyze is installed.
+# come from the main PID (NotifyAccess=main). The flags of
+# /etc/default/mfcd ($MFCD_OPTS) reach the daemon as systemd passes them.
+# Then smcroute.service (mfcd-smcroute-compat) the same way, with
+# SMCROUTED_OPTS. Also runs systemd-analyze verify on the units when
+# systemd-analyze is installed.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 UNIT=$MFCD_SOURCE_DIR/packaging/systemd/mfcd.service
+COMPAT_UNIT=$MFCD_SOURCE_DIR/packaging/systemd/smcroute.service
 [ -r "$UNIT" ] || fail "$UNIT is missing"
+[ -r "$COMPAT_UNIT" ] || fail "$COMPAT_UNIT is missing"
 
-# unit_value KEY: the value of KEY= in the unit (the last one).
-unit_value() { sed -n "s/^$1=//p" "$UNIT" | tail -n 1; }
+# unit_value KEY [UNIT]: the value of KEY= in the unit (the last one).
+unit_value() { sed -n "s/^$1=//p" "${2:-$UNIT}" | tail -n 1; }
+
+# expand_opts VAR VALUE WORD...: the words with "$VAR" replaced by VALUE
+# split at blanks, as systemd expands an unquoted $VAR from EnvironmentFile=
+# (an empty or unset one adds no word). One word per line.
+expand_opts() {
+  local var=$1 value=$2 w
+  shift 2
+  for w in "$@"; do
+    if [ "$w" = "\$$var" ]; then
+      [ -z "$value" ] || tr -s ' ' '\n' <<<"$value"
+    else
+      printf '%s\n' "$w"
+    fi
+  done
+}
+
+# Flags come from /etc/default, and a restart cannot cure exit 69 (another
+# daemon holds the table) any more than 64, 76 or 78.
+for u in "$UNIT" "$COMPAT_UNIT" "$MFCD_SOURCE_DIR/packaging/systemd/mfcd@.service"; do
+  [ "$(unit_value RestartPreventExitStatus "$u")" = "64 69 76 78" ] ||
+    fail "$(basename "$u"): RestartPreventExitStatus=$(unit_value RestartPreventExitStatus "$u")"
+done
+[ "$(unit_value EnvironmentFile)" = -/etc/default/mfcd ] ||
+  fail "mfcd.service: EnvironmentFile=$(unit_value EnvironmentFile)"
+[ "$(unit_value EnvironmentFile "$COMPAT_UNIT")" = -/etc/default/smcroute ] ||
+  fail "smcroute.service: EnvironmentFile=$(unit_value EnvironmentFile "$COMPAT_UNIT")"
+[ "$(unit_value ExecStart "$COMPAT_UNIT")" = '/usr/sbin/smcrouted -n -s $SMCROUTED_OPTS' ] ||
+  fail "smcroute.service: ExecStart=$(unit_value ExecStart "$COMPAT_UNIT")"
+[ "$(unit_value Conflicts "$COMPAT_UNIT")" = mfcd.service ] ||
+  fail "smcroute.service does not conflict with mfcd.service"
 
 [ "$(unit_value Type)" = notify ] || fail "the unit is not Type=notify"
 [ "$(unit_value NotifyAccess)" = main ] || fail "the unit does not say NotifyAccess=main"
@@ -29,6 +64,7 @@ exec_reload=$(unit_value ExecReload)
 read -ra start_words <<<"$exec_start"
 read -ra reload_words <<<"$exec_reload"
 [ "${start_words[0]}" = /usr/sbin/mfcd ] || fail "ExecStart does not run /usr/sbin/mfcd: $exec_start"
+[[ " $exec_start " == *' $MFCD_OPTS '* ]] || fail "ExecStart does not pass \$MFCD_OPTS: $exec_start"
 [ "${reload_words[0]}" = /usr/sbin/mfcctl ] || fail "ExecReload does not run /usr/sbin/mfcctl: $exec_reload"
 
 # --- systemd-analyze verify ---------------------------------------------------
@@ -42,11 +78,13 @@ if command -v systemd-analyze >/dev/null && [ -d /lib/systemd/system ]; then
   cp -a /lib/systemd/system "$vroot/lib/systemd/"
   cp "$MFCD" "$MFCCTL" "$vroot/usr/sbin/"
   cp "$UNIT" "$vroot/lib/systemd/system/mfcd.service"
-  cp "$MFCD_SOURCE_DIR/packaging/systemd/mfcd@.service" "$vroot/lib/systemd/system/"
+  cp "$MFCD_SOURCE_DIR/packaging/systemd/mfcd@.service" "$COMPAT_UNIT" "$vroot/lib/systemd/system/"
+  ln -s mfcd "$vroot/usr/sbin/smcrouted"
+  ln -s mfcctl "$vroot/usr/sbin/smcroutectl"
   : >"$vroot/etc/mfcd.conf"
   : >"$vroot/etc/mfcd-b.conf"
-  out=$(systemd-analyze verify --root="$vroot" --man=no mfcd.service mfcd@mfcd-b.service 2>&1) ||
-    fail "systemd-analyze verify: $out"
+  out=$(systemd-analyze verify --root="$vroot" --man=no mfcd.service mfcd@mfcd-b.service \
+    smcroute.service 2>&1) || fail "systemd-analyze verify: $out"
   [ -z "$out" ] || fail "systemd-analyze verify warns: $out"
   say "systemd-analyze verify: clean"
 else
@@ -102,12 +140,15 @@ mroute from r-in source 192.0.2.2 group 225.1.2.3 to r-out1
 EOF2
 rm -f "$PIDFILE"
 : >"$NOTIFY_LOG"
+# /etc/default/mfcd of this test.
+MFCD_OPTS="-c 30 -l info"
+mapfile -t start_args < <(expand_opts MFCD_OPTS "$MFCD_OPTS" "${start_words[@]:1}")
 # systemd's environment for a system service: PATH, and NOTIFY_SOCKET for
 # Type=notify (plus INVOCATION_ID, which mfcd does not read).
 ip netns exec "$(ns_name router)" env -i \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   NOTIFY_SOCKET="$NOTIFY_SOCK" INVOCATION_ID=0123456789abcdef0123456789abcdef \
-  "$MFCD" "${start_words[@]:1}" -f "$CONF" -u "$SOCK" -P "$PIDFILE" \
+  "$MFCD" "${start_args[@]}" -f "$CONF" -u "$SOCK" -P "$PIDFILE" \
   </dev/null >>"$MFCD_LOG" 2>&1 &
 MFCD_PID=$!
 
@@ -117,7 +158,9 @@ notify_wait 1 '^READY=1' "READY=1 at start"
 # Ready means the routes are in the kernel.
 expect_mroutes 4 <<<"(192.0.2.2,225.1.2.3) r-in r-out1"
 [ "$(notify_count 'RELOADING=1|STOPPING=1')" -eq 0 ] || fail "unexpected state at start: $(cat "$NOTIFY_LOG")"
-say "READY=1 at start"
+[ "$(tr '\0' ' ' <"/proc/$MFCD_PID/cmdline")" = "$MFCD -n -s -c 30 -l info -f $CONF -u $SOCK -P $PIDFILE " ] ||
+  fail "MFCD_OPTS did not reach the daemon: $(tr '\0' ' ' <"/proc/$MFCD_PID/cmdline")"
+say "READY=1 at start, with the flags of MFCD_OPTS"
 
 # check_reload N: the Nth RELOADING=1 carries MONOTONIC_USEC close to the
 # listener's own clock and is followed by READY=1.
@@ -190,3 +233,31 @@ say "STOPPING=1 on SIGTERM, exit 0, nothing left in the kernel"
 others=$(awk -v main="$main_pid" '$1 != main' "$NOTIFY_LOG")
 [ -z "$others" ] || fail "datagrams not from the main PID $main_pid: $others"
 say "$(wc -l <"$NOTIFY_LOG") datagrams, all from the main PID"
+
+# --- smcroute.service ------------------------------------------------------------------
+
+# Its ExecStart, with /etc/default/smcroute's SMCROUTED_OPTS (here the
+# test's paths), under the name smcrouted: SMCRoute's defaults, ready as
+# mfcd.service is.
+read -ra compat_words <<<"$(unit_value ExecStart "$COMPAT_UNIT")"
+ln -s "$MFCD" "$E2E_WORK/smcrouted"
+ln -s "$MFCCTL" "$E2E_WORK/smcroutectl"
+cat >"$CONF" <<EOF2
+mroute from r-in source 192.0.2.2 group 225.1.2.3 to r-out2
+EOF2
+SMCROUTED_OPTS="-f $CONF -u $SOCK -P $PIDFILE"
+mapfile -t compat_args < <(expand_opts SMCROUTED_OPTS "$SMCROUTED_OPTS" "${compat_words[@]:1}")
+: >"$NOTIFY_LOG"
+rm -f "$PIDFILE"
+ip netns exec "$(ns_name router)" env -i \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  NOTIFY_SOCKET="$NOTIFY_SOCK" "$E2E_WORK/smcrouted" "${compat_args[@]}" \
+  </dev/null >>"$MFCD_LOG" 2>&1 &
+MFCD_PID=$!
+notify_wait 1 '^READY=1' "READY=1 from smcrouted"
+expect_mroutes 4 <<<"(192.0.2.2,225.1.2.3) r-in r-out2"
+out=$("$E2E_WORK/smcroutectl" -u "$SOCK" reload) || fail "smcroutectl reload failed: $out"
+kill -TERM "$MFCD_PID"
+mfcd_wait_exit 10
+expect_no_mroute_state
+say "smcroute.service's ExecStart with SMCROUTED_OPTS: ready, routes in the kernel, stopped clean"

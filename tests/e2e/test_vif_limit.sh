@@ -65,7 +65,7 @@ mroute from r-in source $SENDER4 group 225.1.12.1 to r-out1
 CONF
 cp "$CONF" "$E2E_WORK/good.conf"
 mfcctl reload
-grep -q "error: .*r-out2" "$MFCD_LOG" || fail "no logged error naming r-out2"
+grep -q "err: .*r-out2" "$MFCD_LOG" || fail "no logged error naming r-out2"
 item=$(rpc_ok route.list | jq -c '.routes.ssm[] | select(.group == "225.1.12.2")')
 jq -e '.state == "pending" and (.reason | test("r-out2"))' <<<"$item" >/dev/null ||
   fail "route.list shows the refused config route as: $item"

@@ -193,13 +193,39 @@ TEST_CASE("commands: prefixes and ambiguity") {
   CHECK(mc::match_command("rel").name == "reload");
   CHECK(mc::match_command("rem").name == "remove");
   CHECK(mc::match_command("res").name == "restart");
-  CHECK(mc::match_command("k").name == "kill");
+  CHECK(mc::match_command("kill").name == "kill");
+  CHECK(mc::match_command("flush").name == "flush");
   CHECK(mc::match_command("v").name == "version");
   CHECK(mc::match_command("r").error == "ambiguous command 'r': could be reload, remove, restart");
   CHECK(mc::match_command("re").error ==
         "ambiguous command 're': could be reload, remove, restart");
   CHECK(mc::match_command("bogus").error == "unknown command 'bogus'");
   CHECK(command_error({"r"}) == "ambiguous command 'r': could be reload, remove, restart");
+}
+
+TEST_CASE("commands: kill and flush take every route away, so they match only in full") {
+  CHECK(mc::match_command("k").error ==
+        "'k' is not a command: type 'kill' in full to stop the daemon");
+  CHECK(mc::match_command("kil").error ==
+        "'kil' is not a command: type 'kill' in full to stop the daemon");
+  CHECK(mc::match_command("f").error ==
+        "'f' is not a command: type 'flush' in full to drop the (*,G) routes");
+  CHECK(mc::match_command("flus").error ==
+        "'flus' is not a command: type 'flush' in full to drop the (*,G) routes");
+  CHECK(mc::parse_command({"k"}, false, true).error ==
+        "'k' is not a command: type 'kill' in full to stop the daemon");
+  // The abbreviations SMCRoute documents stay: "rem" in its synopsis and
+  // batch example, "s g" in its manual.
+  CHECK(command({"rem", "a1", "225.1.1.1"}).method == "route.remove");
+  CHECK(command({"s", "g"}).method == "group.list");
+
+  FakeDaemon d;
+  auto r = invoke(d, {"mfcctl", "k"});
+  CHECK(r.code == 64);
+  CHECK(d.requests.empty());
+  r = invoke(d, {"smcroutectl", "k"});
+  CHECK(r.code == 64);
+  CHECK(d.requests.empty());
 }
 
 TEST_CASE("commands: show and its subcommands") {
@@ -216,7 +242,24 @@ TEST_CASE("commands: show and its subcommands") {
   CHECK(command({"show", "int"}).show == ShowWhat::interfaces);
   CHECK(command({"show", "pending"}).method == "pending.list");
   CHECK(command({"show", "ro"}).method == "route.list");
-  CHECK(command({"show", "kernel"}).show == ShowWhat::routes);
+  CHECK(command({"show", "p"}).method == "pending.list");
+  CHECK(command_error({"show", "foo"}) ==
+        "show: unknown table 'foo', expected groups, interfaces, pending or routes");
+  CHECK(command_error({"show", "kernel"}) ==
+        "show: unknown table 'kernel', expected groups, interfaces, pending or routes");
+  CHECK(command_error({"show", "groupsx"}) ==
+        "show: unknown table 'groupsx', expected groups, interfaces, pending or routes");
+  // SMCRoute reads the first letter only and shows the routes for any word
+  // it does not know; under its name, so does mfcctl.
+  auto smc = [](std::vector<std::string> words) {
+    auto p = mc::parse_command(words, false, true);
+    REQUIRE_MESSAGE(p.command.has_value(), p.error);
+    return *p.command;
+  };
+  CHECK(smc({"show", "kernel"}).show == ShowWhat::routes);
+  CHECK(smc({"show", "foo"}).method == "route.list");
+  CHECK(smc({"show", "gx"}).method == "group.list");
+  CHECK(smc({"show", "int"}).method == "interface.list");
   CHECK(command({"show"}, true).params == json{{"detail", true}});
   CHECK(command({"show", "groups"}, true).params == json::object());
   CHECK(command_error({"show", "routes", "extra"}) == "show: unexpected argument 'extra'");
@@ -617,13 +660,56 @@ TEST_CASE("run: -j show prints exactly the result object") {
   CHECK(r.out == kRoutes.dump(2) + "\n");
 }
 
-TEST_CASE("run: -j on other commands prints the raw reply") {
+TEST_CASE("run: -j prints the result alone for every command, or the error alone") {
   FakeDaemon d;
   d.answer = [](const json&) { return ok({{"route", nullptr}}); };
   auto r = invoke(d, {"mfcctl", "-j", "del", "a1", "225.1.1.1"});
   CHECK(r.code == 0);
+  CHECK(json::parse(r.out) == json{{"route", nullptr}});
+
+  const json reloaded = {
+      {"dry_run", false},
+      {"routes",
+       {{"added", json::array()}, {"changed", json::array()}, {"removed", json::array()}}},
+      {"groups", {{"joined", json::array()}, {"left", json::array()}}}};
+  for (const auto& words : std::vector<std::vector<std::string>>{{"add", "a1", "225.1.1.1", "a2"},
+                                                                 {"reload"},
+                                                                 {"join", "a1", "225.1.1.1"},
+                                                                 {"flush"},
+                                                                 {"version"},
+                                                                 {"show", "groups"}}) {
+    FakeDaemon each;
+    each.answer = [&](const json&) { return ok(reloaded); };
+    std::vector<std::string> argv{"mfcctl", "-j"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    auto e = invoke(each, argv);
+    CHECK_MESSAGE(e.code == 0, words[0]);
+    CHECK_MESSAGE(json::parse(e.out) == reloaded, words[0]);
+  }
+
+  FakeDaemon refusing;
+  refusing.answer = [](const json&) {
+    return fail(-32001, "Unknown interface", {{"interface", "eth9"}});
+  };
+  r = invoke(refusing, {"mfcctl", "-j", "add", "eth9", "225.1.1.1", "a2"});
+  CHECK(r.code == 1);
+  CHECK(json::parse(r.out) == json{{"error",
+                                    {{"code", -32001},
+                                     {"message", "Unknown interface"},
+                                     {"data", {{"interface", "eth9"}}}}}});
+  CHECK(r.err == "mfcctl: Unknown interface (interface eth9)\n");
+
+  // -b -j: one element per command sent, in line order, each as above.
+  FakeDaemon batch;
+  batch.answer = [](const json& req) {
+    if (req["params"].value("iif", "") == "eth9") return fail(-32001, "Unknown interface");
+    return ok({{"route", json::object()}});
+  };
+  r = invoke(batch, {"mfcctl", "-bj"}, "add eth9 225.1.1.2 a2\nadd a1 225.1.1.1 a2\n");
+  CHECK(r.code == 1);
   CHECK(json::parse(r.out) ==
-        json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", {{"route", nullptr}}}});
+        json::array({json{{"error", {{"code", -32001}, {"message", "Unknown interface"}}}},
+                     json{{"route", json::object()}}}));
 }
 
 TEST_CASE("run: a successful add is silent and carries the owner") {
@@ -737,6 +823,58 @@ TEST_CASE("run: help, -v and version") {
   CHECK(r.code == 0);
   CHECK(r.out.find("\nmfcd 0.1.0\n") != std::string::npos);
   CHECK(json::parse(d.requests.at(0))["method"] == "daemon.version");
+}
+
+TEST_CASE("run: show with an unknown table is a usage error naming it") {
+  FakeDaemon d;
+  auto r = invoke(d, {"mfcctl", "show", "foo"});
+  CHECK(r.code == 64);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        "mfcctl: show: unknown table 'foo', expected groups, interfaces, pending or routes\n"
+        "Try 'mfcctl help'.\n");
+  CHECK(d.requests.empty());
+  // As SMCRoute: the routes.
+  d.answer = [](const json&) { return ok(kRoutes); };
+  r = invoke(d, {"smcroutectl", "show", "foo"});
+  CHECK(r.code == 0);
+  CHECK(json::parse(d.requests.at(0))["method"] == "route.list");
+}
+
+TEST_CASE("help names the default socket of the program name") {
+  FakeDaemon d;
+  auto r = invoke(d, {"mfcctl", "-h"});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("-u, --socket=FILE    the daemon's control socket (default /run/mfcd.sock)") !=
+        std::string::npos);
+  r = invoke(d, {"/usr/sbin/smcroutectl", "-h"});
+  CHECK(r.out.rfind("Usage: smcroutectl ", 0) == 0);
+  CHECK(r.out.find("(default /run/smcroute.sock)") != std::string::npos);
+  CHECK(r.out.find("/run/mfcd.sock") == std::string::npos);
+  CHECK(d.requests.empty());
+}
+
+TEST_CASE("run: reload prints its summary; under SMCRoute's name it is silent") {
+  FakeDaemon d;
+  const json route = {{"iif", "a1"},    {"source", "10.0.0.1"}, {"group", "225.1.1.1"},
+                      {"oifs", {"a2"}}, {"family", "ipv4"},     {"state", "installed"}};
+  json result = {{"dry_run", false},
+                 {"routes", {{"added", {route}}, {"changed", json::array()}, {"removed", {route}}}},
+                 {"groups", {{"joined", json::array()}, {"left", json::array()}}}};
+  d.answer = [&](const json&) { return ok(result); };
+  auto r = invoke(d, {"mfcctl", "reload"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "Reloaded: 1 added, 0 changed, 1 removed\n");
+  CHECK(r.err.empty());
+
+  r = invoke(d, {"smcroutectl", "reload"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+
+  result["routes"]["added"] = json::array();
+  result["routes"]["removed"] = json::array();
+  r = invoke(d, {"mfcctl", "restart"});
+  CHECK(r.out == "Nothing changed\n");
 }
 
 TEST_CASE("run: reload -n prints the planned changes") {
