@@ -112,8 +112,10 @@ std::optional<core::RouteIntent> snapshot(const core::Intent& intent, const core
 
 }  // namespace
 
-Router::RouteOutcome Router::commit_route(const core::RouteKey& key,
-                                          const std::optional<core::RouteIntent>& before) {
+Router::RouteOutcome Router::commit_route(const core::RouteRequest& req,
+                                          const std::optional<core::RouteIntent>& before,
+                                          std::string_view done) {
+  const core::RouteKey& key = req.key;
   auto changes = model_.intent.take_changes();
   auto plan = plan_routes(model_, writer_.installed(), changes, false, rules_);
   auto failures = write_routes(plan);
@@ -131,13 +133,12 @@ Router::RouteOutcome Router::commit_route(const core::RouteKey& key,
       ifnames.push_back(oif);
   for (const auto& f : failures) {
     const bool own_entry = f.route && *f.route == key;
-    const bool own_vif = !f.route && f.op != core::kNoOp &&
-                         plan.plan.ops[f.op].kind == core::Op::Kind::add_vif &&
-                         std::find(ifnames.begin(), ifnames.end(), f.ifname) != ifnames.end();
-    const bool own_plan_failure =
-        f.op == core::kNoOp && !f.route &&
-        std::find(ifnames.begin(), ifnames.end(), f.ifname) != ifnames.end();
-    if (!own_entry && !own_vif && !own_plan_failure) continue;
+    // A VIF for one of its interfaces: one the plan could not give (no op)
+    // or whose add_vif the kernel refused.
+    const bool own_vif =
+        !f.route && std::find(ifnames.begin(), ifnames.end(), f.ifname) != ifnames.end() &&
+        (f.op == core::kNoOp || plan.plan.ops[f.op].kind == core::Op::Kind::add_vif);
+    if (!own_entry && !own_vif) continue;
     // The kernel refused: put the intent back and write that too, so the
     // running state stays exactly as it was.
     model_.intent.restore_route(key, before);
@@ -147,6 +148,7 @@ Router::RouteOutcome Router::commit_route(const core::RouteKey& key,
       err.message = f.ifname + ": " + err.message;
     return Refusal{err, f};
   }
+  spdlog::info("route {} {} by {}", key.str(), done, req.owner);
   if (!now) return std::optional<core::RouteIntent>{};
   return std::optional<core::RouteIntent>{*now};
 }
@@ -154,29 +156,20 @@ Router::RouteOutcome Router::commit_route(const core::RouteKey& key,
 Router::RouteOutcome Router::add_route(const core::RouteRequest& req) {
   auto before = snapshot(model_.intent, req.key);
   model_.intent.add_route(req);
-  auto out = commit_route(req.key, before);
-  if (std::holds_alternative<std::optional<core::RouteIntent>>(out))
-    spdlog::info("route {} added by {}", req.key.str(), req.owner);
-  return out;
+  return commit_route(req, before, "added");
 }
 
 Router::RouteOutcome Router::set_route(const core::RouteRequest& req) {
   auto before = snapshot(model_.intent, req.key);
   model_.intent.set_route(req);
-  auto out = commit_route(req.key, before);
-  if (std::holds_alternative<std::optional<core::RouteIntent>>(out))
-    spdlog::info("route {} set by {}", req.key.str(), req.owner);
-  return out;
+  return commit_route(req, before, "set");
 }
 
 Router::RouteOutcome Router::remove_route(const core::RouteRequest& req) {
   auto before = snapshot(model_.intent, req.key);
   auto removed = model_.intent.remove_route(req);
   if (!removed) return Refusal{removed.error(), std::nullopt};
-  auto out = commit_route(req.key, before);
-  if (std::holds_alternative<std::optional<core::RouteIntent>>(out))
-    spdlog::info("route {} removed by {}", req.key.str(), req.owner);
-  return out;
+  return commit_route(req, before, "removed");
 }
 
 core::Result<void> Router::join(const core::JoinKey& key, const std::string& owner) {

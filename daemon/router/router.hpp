@@ -18,6 +18,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.hpp"
@@ -118,8 +119,10 @@ class Router {
   // full path ran. Returns the failures.
   std::vector<core::Failure> sync(bool whole = false);
   std::vector<core::Failure> write_routes(RoutePlan& plan);
-  RouteOutcome commit_route(const core::RouteKey& key,
-                            const std::optional<core::RouteIntent>& before);
+  // Plans and writes the change `req` made to the intent; on a refusal
+  // puts `before` back. Logs "route K <done> by OWNER" when it went through.
+  RouteOutcome commit_route(const core::RouteRequest& req,
+                            const std::optional<core::RouteIntent>& before, std::string_view done);
   void announce_mrdisc();
   void report_once(const std::vector<core::Diagnostic>& warnings);
   void log_failures(const std::vector<core::Failure>& failures, bool whole);
