@@ -37,9 +37,10 @@ const Spec kSpecs[] = {
     {'l', "loglevel", true},      {'m', "mrdisc-interval", true},
     {'n', "foreground", false},   {'N', nullptr, false},
     {'p', "user", true},          {'P', "pidfile", true},
-    {'s', "syslog", false},       {'t', "table", true},
-    {'u', "socket", true},        {'v', "version", false},
-    {'D', nullptr, true},         {0, "list-methods", false},
+    {'s', "syslog", false},       {'S', "state-file", true},
+    {'t', "table", true},         {'u', "socket", true},
+    {'v', "version", false},      {'D', nullptr, true},
+    {0, "list-methods", false},
 };
 
 const Spec* find_short(char c) {
@@ -67,153 +68,226 @@ std::optional<LogLevel> parse_log_level(const std::string& text) {
   return it->second;
 }
 
-ParsedArgs parse_args(const std::vector<std::string>& argv) {
-  ParsedArgs out;
-  Options& o = out.options;
-  o.program = argv.empty() ? "mfcd" : basename_of(argv[0]);
-  o.smcroute_names = o.program == "smcrouted";
-  o.identity = o.smcroute_names ? "smcroute" : "mfcd";
-  bool ident_given = false;
+namespace {
 
-  auto fail = [&](std::string message) {
-    out.action = ParsedArgs::Action::exit_usage;
-    out.error = std::move(message);
-    return out;
-  };
+// One pass over argv. Each step is a method so that the grammar reads top
+// down: run() walks the words, a word is a long option or a bundle of short
+// ones, and every flag with its value ends up in set().
+class ArgParser {
+ public:
+  explicit ArgParser(const std::vector<std::string>& argv) : argv_(argv) {}
 
-  auto apply = [&](const Spec& spec, const std::string& value) -> std::string {
-    unsigned long n = 0;
-    auto number = [&](unsigned long max) -> std::string {
-      if (!parse_uint(value, max, n)) {
-        std::string flag = spec.short_name ? std::string("-") + spec.short_name
-                                           : std::string("--") + spec.long_name;
-        return "invalid number '" + value + "' for " + flag;
+  ParsedArgs run() {
+    set_program_defaults();
+    for (i_ = 1; i_ < argv_.size() && failed_.empty(); ++i_) {
+      const std::string& arg = argv_[i_];
+      if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+        parse_long(arg.substr(2));
+      } else if (arg.size() >= 2 && arg[0] == '-') {
+        parse_short_bundle(arg);
+      } else {
+        failed_ = "unexpected argument '" + arg + "'";
       }
-      return "";
-    };
-    std::string err;
+    }
+    if (!failed_.empty()) {
+      out_.action = ParsedArgs::Action::exit_usage;
+      out_.error = std::move(failed_);
+      return std::move(out_);
+    }
+    set_path_defaults();
+    return std::move(out_);
+  }
+
+ private:
+  void set_program_defaults() {
+    Options& o = out_.options;
+    o.program = argv_.empty() ? "mfcd" : basename_of(argv_[0]);
+    o.smcroute_names = o.program == "smcrouted";
+    o.identity = o.smcroute_names ? "smcroute" : "mfcd";
+  }
+
+  // Paths follow the identity, which any -i on the line may have changed.
+  // SMCRoute keeps no state, so under its name there is no state file
+  // unless one is asked for.
+  void set_path_defaults() {
+    Options& o = out_.options;
+    if (o.config_file.empty()) o.config_file = "/etc/" + o.identity + ".conf";
+    if (o.socket_path.empty()) o.socket_path = "/run/" + o.identity + ".sock";
+    if (o.pid_file.empty()) o.pid_file = "/run/" + o.identity + ".pid";
+    if (!o.state_file && !o.smcroute_names) o.state_file = "/var/lib/mfcd/" + o.identity + ".state";
+    if (o.state_file && o.state_file->empty()) o.state_file.reset();  // -S "": none
+  }
+
+  // --name=value or --name value.
+  void parse_long(std::string name) {
+    std::string value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    const Spec* spec = find_long(name);
+    if (!spec) {
+      failed_ = "unknown option '--" + name + "'";
+    } else if (spec->takes_value && !has_value) {
+      if (i_ + 1 >= argv_.size())
+        failed_ = "option '--" + name + "' needs a value";
+      else
+        set(*spec, argv_[++i_]);
+    } else if (!spec->takes_value && has_value) {
+      failed_ = "option '--" + name + "' takes no value";
+    } else {
+      set(*spec, value);
+    }
+  }
+
+  // -ns, -ldebug, -l debug: a flag that takes a value ends the bundle.
+  void parse_short_bundle(const std::string& arg) {
+    for (size_t j = 1; j < arg.size() && failed_.empty(); ++j) {
+      const Spec* spec = find_short(arg[j]);
+      if (!spec) {
+        failed_ = std::string("unknown option '-") + arg[j] + "'";
+      } else if (!spec->takes_value) {
+        set(*spec, "");
+      } else if (j + 1 < arg.size()) {
+        set(*spec, arg.substr(j + 1));
+        return;
+      } else if (i_ + 1 < argv_.size()) {
+        set(*spec, argv_[++i_]);
+      } else {
+        failed_ = std::string("option '-") + arg[j] + "' needs a value";
+      }
+    }
+  }
+
+  // Reads a number bounded by max into n; false (and failed_ set) if it
+  // is not one.
+  bool number(const Spec& spec, const std::string& value, unsigned long max, unsigned long& n) {
+    if (parse_uint(value, max, n)) return true;
+    std::string flag =
+        spec.short_name ? std::string("-") + spec.short_name : std::string("--") + spec.long_name;
+    failed_ = "invalid number '" + value + "' for " + flag;
+    return false;
+  }
+
+  void set(const Spec& spec, const std::string& value) {
+    if (set_number(spec, value) || set_text(spec, value)) return;
+    set_switch(spec);
+  }
+
+  // The flags whose value is a number; true if spec was one of them.
+  bool set_number(const Spec& spec, const std::string& value) {
+    Options& o = out_.options;
+    unsigned long n = 0;
     switch (spec.short_name) {
       case 'c':
-        if (!(err = number(86400 * 365)).empty()) return err;
-        o.cache_timeout = static_cast<unsigned>(n);
-        break;
+        if (number(spec, value, 86400 * 365, n)) o.cache_timeout = static_cast<unsigned>(n);
+        return true;
       case 'd':
-        if (!(err = number(3600)).empty()) return err;
-        o.startup_delay = static_cast<unsigned>(n);
-        break;
+        if (number(spec, value, 3600, n)) o.startup_delay = static_cast<unsigned>(n);
+        return true;
       case 'D':
-        if (!(err = number(86400 * 365)).empty()) return err;
-        o.exit_after = static_cast<unsigned>(n);
-        break;
+        if (number(spec, value, 86400 * 365, n)) o.exit_after = static_cast<unsigned>(n);
+        return true;
+      case 'm':
+        if (!number(spec, value, 180, n)) return true;
+        if (n < 4)
+          failed_ = "mrdisc interval must be 4..180 seconds, got " + value;
+        else
+          o.mrdisc_interval = static_cast<unsigned>(n);
+        return true;
+      case 't':
+        if (number(spec, value, UINT32_MAX, n)) o.table = static_cast<uint32_t>(n);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The flags whose value is a word or a path; true if spec was one of them.
+  bool set_text(const Spec& spec, const std::string& value) {
+    Options& o = out_.options;
+    switch (spec.short_name) {
       case 'e':
         o.script = value;
-        break;
+        return true;
       case 'f':
         o.config_file = value;
         o.config_explicit = true;
-        break;
+        return true;
       case 'F':
         o.check_file = value;
-        break;
-      case 'h':
-        out.action = ParsedArgs::Action::help;
-        break;
+        return true;
       case 'i':
       case 'I':
         if (value.empty() || value.find('/') != std::string::npos)
-          return "invalid identity '" + value + "': a plain name is expected";
-        o.identity = value;
-        ident_given = true;
-        break;
-      case 'l': {
-        auto level = parse_log_level(value);
-        if (!level)
-          return "invalid log level '" + value + "': expected none, err, notice, info or debug";
-        o.log_level = *level;
-        break;
-      }
-      case 'm':
-        if (!(err = number(180)).empty()) return err;
-        if (n < 4) return "mrdisc interval must be 4..180 seconds, got " + value;
-        o.mrdisc_interval = static_cast<unsigned>(n);
+          failed_ = "invalid identity '" + value + "': a plain name is expected";
+        else
+          o.identity = value;
+        return true;
+      case 'l':
+        if (auto level = parse_log_level(value))
+          o.log_level = *level;
+        else
+          failed_ = "invalid log level '" + value + "': expected none, err, notice, info or debug";
+        return true;
+      case 'p':
+        if (value.empty())
+          failed_ = "-p needs USER[:GROUP]";
+        else
+          o.run_as = value;
+        return true;
+      case 'P':
+        o.pid_file = value;
+        return true;
+      case 'S':
+        o.state_file = value;
+        return true;
+      case 'u':
+        o.socket_path = value;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The flags without a value.
+  void set_switch(const Spec& spec) {
+    Options& o = out_.options;
+    switch (spec.short_name) {
+      case 'h':
+        out_.action = ParsedArgs::Action::help;
         break;
       case 'n':
         o.foreground = true;
         break;
       case 'N':
         break;  // SMCRoute's old "disable all interfaces by default": accepted, ignored
-      case 'p':
-        if (value.empty()) return "-p needs USER[:GROUP]";
-        o.run_as = value;
-        break;
-      case 'P':
-        o.pid_file = value;
-        break;
       case 's':
         o.syslog = true;
         break;
-      case 't':
-        if (!(err = number(UINT32_MAX)).empty()) return err;
-        o.table = static_cast<uint32_t>(n);
-        break;
-      case 'u':
-        o.socket_path = value;
-        break;
       case 'v':
-        if (out.action == ParsedArgs::Action::run) out.action = ParsedArgs::Action::version;
+        if (out_.action == ParsedArgs::Action::run) out_.action = ParsedArgs::Action::version;
         break;
       case 0:
         o.list_methods = true;
         break;
-    }
-    return "";
-  };
-
-  for (size_t i = 1; i < argv.size(); ++i) {
-    const std::string& arg = argv[i];
-    if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
-      std::string name = arg.substr(2), value;
-      bool has_value = false;
-      if (auto eq = name.find('='); eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name.resize(eq);
-        has_value = true;
-      }
-      const Spec* spec = find_long(name);
-      if (!spec) return fail("unknown option '--" + name + "'");
-      if (spec->takes_value && !has_value) {
-        if (i + 1 >= argv.size()) return fail("option '--" + name + "' needs a value");
-        value = argv[++i];
-      } else if (!spec->takes_value && has_value) {
-        return fail("option '--" + name + "' takes no value");
-      }
-      if (auto err = apply(*spec, value); !err.empty()) return fail(err);
-      continue;
-    }
-    if (arg.size() < 2 || arg[0] != '-') return fail("unexpected argument '" + arg + "'");
-    for (size_t j = 1; j < arg.size(); ++j) {
-      const Spec* spec = find_short(arg[j]);
-      if (!spec) return fail(std::string("unknown option '-") + arg[j] + "'");
-      std::string value;
-      if (spec->takes_value) {
-        if (j + 1 < arg.size()) {
-          value = arg.substr(j + 1);
-        } else if (i + 1 < argv.size()) {
-          value = argv[++i];
-        } else {
-          return fail(std::string("option '-") + arg[j] + "' needs a value");
-        }
-        j = arg.size();
-      }
-      if (auto err = apply(*spec, value); !err.empty()) return fail(err);
+      default:
+        break;
     }
   }
 
-  (void)ident_given;
-  if (o.config_file.empty()) o.config_file = "/etc/" + o.identity + ".conf";
-  if (o.socket_path.empty()) o.socket_path = "/run/" + o.identity + ".sock";
-  if (o.pid_file.empty()) o.pid_file = "/run/" + o.identity + ".pid";
-  return out;
+  const std::vector<std::string>& argv_;
+  size_t i_ = 1;
+  ParsedArgs out_;
+  std::string failed_;
+};
+
+}  // namespace
+
+ParsedArgs parse_args(const std::vector<std::string>& argv) {
+  return ArgParser(argv).run();
 }
 
 std::string usage_text(const Options& o) {
@@ -224,7 +298,8 @@ std::string usage_text(const Options& o) {
   const std::string sock = "/run/" + o.identity + ".sock";
   return "Usage: " + o.program +
          " [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-F FILE] [-i NAME]\n"
-         "       [-l LEVEL] [-m SEC] [-p USER[:GROUP]] [-P FILE] [-t ID] [-u FILE]\n"
+         "       [-l LEVEL] [-m SEC] [-p USER[:GROUP]] [-P FILE] [-S FILE] [-t ID]\n"
+         "       [-u FILE]\n"
          "\n"
          "Static multicast routing daemon: installs the routes of its configuration\n"
          "into the kernel's multicast forwarding cache and keeps them there.\n"
@@ -252,6 +327,11 @@ std::string usage_text(const Options& o) {
          pid +
          "), written once ready\n"
          "  -s, --syslog             log to syslog also in the foreground\n"
+         "  -S, --state-file FILE    keep routes and joins added at run time in FILE, so\n"
+         "                           they survive a crash (default " +
+         (o.smcroute_names ? std::string("none") : "/var/lib/mfcd/" + o.identity + ".state") +
+         ",\n"
+         "                           \"\" for none)\n"
          "  -t, --table ID           kernel multicast routing table (default 0, the main one)\n"
          "  -u, --socket FILE        control socket (default " +
          sock +

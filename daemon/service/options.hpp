@@ -22,6 +22,9 @@ struct Options {
   std::optional<std::string> check_file;  // -F: check and exit
   std::string socket_path;                // -u (default /run/IDENT.sock)
   std::string pid_file;                   // -P (default /run/IDENT.pid)
+  // -S: where routes and joins added over the API survive a crash (default
+  // /var/lib/mfcd/IDENT.state as mfcd, none as smcrouted; -S "" for none).
+  std::optional<std::string> state_file;
   bool foreground = false;                // -n
   bool syslog = false;                    // -s
   LogLevel log_level = LogLevel::notice;  // -l

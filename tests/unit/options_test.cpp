@@ -24,6 +24,15 @@ TEST_CASE("defaults follow the program name") {
   CHECK(theirs.options.pid_file == "/run/smcroute.pid");
 }
 
+TEST_CASE("a state file by default as mfcd, none as smcrouted, -S \"\" for none") {
+  CHECK(parse_args({"mfcd"}).options.state_file == "/var/lib/mfcd/mfcd.state");
+  CHECK(parse_args({"mfcd", "-i", "r2"}).options.state_file == "/var/lib/mfcd/r2.state");
+  CHECK_FALSE(parse_args({"smcrouted"}).options.state_file.has_value());
+  CHECK(parse_args({"smcrouted", "-S", "/tmp/s"}).options.state_file == "/tmp/s");
+  CHECK(parse_args({"mfcd", "--state-file=/tmp/t"}).options.state_file == "/tmp/t");
+  CHECK_FALSE(parse_args({"mfcd", "-S", ""}).options.state_file.has_value());
+}
+
 TEST_CASE("identity names config, socket and PID file; explicit paths win") {
   auto a = parse_args({"mfcd", "-i", "r2"});
   CHECK(a.options.identity == "r2");
