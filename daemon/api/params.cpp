@@ -58,19 +58,31 @@ core::Prefix prefix_param(const std::string& name, const std::string& text, bool
   return *parsed.prefix;
 }
 
-// The optional "owner" param: default "api"; "config" is reserved.
+// The optional "owner" param: default "api"; "config" is reserved. Its
+// length and characters are core::validate_owner's to judge.
 std::string owner_param(rpc::Params& params) {
   auto owner = params.opt_string("owner");
   if (!owner) return "api";
   if (owner->empty() || *owner == core::kConfigOwner)
     throw rpc::ParamError{"owner", "owner must be a non-empty name other than 'config'"};
+  if (auto ok = core::validate_owner(*owner); !ok)
+    throw rpc::ParamError{"owner", ok.error().message};
   return *owner;
+}
+
+// An interface name param, judged as the config parser judges one
+// (core::validate_ifname), in the same words.
+void check_ifname(const char* param, const std::string& name) {
+  if (auto ok = core::validate_ifname(name); !ok) throw rpc::ParamError{param, ok.error().message};
 }
 
 // A validation error names the param it is about.
 [[noreturn]] void refuse_key(const core::Error& error) {
   const std::string& msg = error.message;
-  throw rpc::ParamError{msg.rfind("source", 0) == 0 ? "source" : "group", msg};
+  const char* param = msg.rfind("source", 0) == 0           ? "source"
+                      : msg.rfind("interface name", 0) == 0 ? "iif"
+                                                            : "group";
+  throw rpc::ParamError{param, msg};
 }
 
 }  // namespace
@@ -85,8 +97,8 @@ core::RouteRequest route_request(const json& params, bool oifs_required, bool ma
     auto s = prefix_param("source", *source, mask_host_bits);
     if (!(s.addr.is_any() && s.len == 0) && !(s.addr.is_any() && s.is_host()))
       req.key.source = s;
-    else if (s.addr.family != req.key.group.addr.family)
-      throw rpc::ParamError{"source", "source and group are of different families"};
+    else if (auto ok = core::validate_families(s, req.key.group); !ok)
+      throw rpc::ParamError{"source", ok.error().message};
   }
   if (oifs_required) {
     req.oifs = p.get_string_array("oifs");
@@ -95,9 +107,10 @@ core::RouteRequest route_request(const json& params, bool oifs_required, bool ma
   }
   req.owner = owner_param(p);
   p.finish();
-  if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
+  check_ifname("iif", req.key.iif);
+  // An OIF equal to the iif is allowed, as in the config: a hairpin.
   for (const auto& oif : req.oifs)
-    if (oif.empty()) throw rpc::ParamError{"oifs", "interface name is empty"};
+    check_ifname("oifs", oif);
   if (auto ok = core::validate_flow_key(req.key); !ok) refuse_key(ok.error());
   return req;
 }
@@ -111,7 +124,7 @@ JoinRequest join_request(const json& params, bool mask_host_bits) {
   if (source) req.key.source = prefix_param("source", *source, mask_host_bits);
   req.owner = owner_param(p);
   p.finish();
-  if (req.key.iif.empty()) throw rpc::ParamError{"iif", "interface name is empty"};
+  check_ifname("iif", req.key.iif);
   req.key = core::normalized(req.key);
   if (auto ok = core::validate_flow_key(req.key); !ok) refuse_key(ok.error());
   return req;

@@ -18,6 +18,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/quote.hpp"
+
 namespace mfcd::core {
 
 namespace {
@@ -269,7 +271,7 @@ PrefixParse parse_prefix(std::string_view text, bool mask_host_bits) {
   const size_t slash = text.find('/');
   const std::string_view addr_text = text.substr(0, slash);
   const auto addr = Addr::parse(addr_text);
-  if (!addr) return {std::nullopt, "invalid address '" + std::string(addr_text) + "'"};
+  if (!addr) return {std::nullopt, "invalid address " + quote(addr_text)};
   const int max = full_length(addr->family);
   if (slash == std::string_view::npos) return {Prefix::host(*addr), {}};
 
@@ -281,7 +283,7 @@ PrefixParse parse_prefix(std::string_view text, bool mask_host_bits) {
                       len_text.find_first_not_of("0123456789") == std::string_view::npos;
   if (!digits ||
       std::from_chars(len_text.data(), len_text.data() + len_text.size(), len).ec != std::errc{}) {
-    return {std::nullopt, "invalid prefix length '" + std::string(len_text) + "'"};
+    return {std::nullopt, "invalid prefix length " + quote(len_text)};
   }
   if (len > max) {
     return {std::nullopt,
@@ -395,7 +397,7 @@ Result<void> check_prefix(const Prefix& p, const char* what) {
 
 }  // namespace
 
-Result<void> validate_source_group(const std::optional<Prefix>& source, const Prefix& group) {
+Result<void> validate_group(const Prefix& group) {
   if (auto ok = check_prefix(group, "group"); !ok) return ok;
   const Family f = group.addr.family;
   if (!group.addr.is_multicast()) {
@@ -407,17 +409,29 @@ Result<void> validate_source_group(const std::optional<Prefix>& source, const Pr
                                                   " reaches outside the multicast range " +
                                                   (f == Family::v4 ? "224.0.0.0/4" : "ff00::/8"));
   }
-  if (!source) return {};
-  if (source->addr.family != f) {
-    return make_error(Errc::invalid_argument, "source " + source->str() + " and group " +
-                                                  group.str() + " are not the same address family");
-  }
-  if (auto ok = check_prefix(*source, "source"); !ok) return ok;
-  if (source->addr.is_multicast()) {
+  return {};
+}
+
+Result<void> validate_source(const Prefix& source) {
+  if (auto ok = check_prefix(source, "source"); !ok) return ok;
+  if (source.addr.is_multicast()) {
     return make_error(Errc::invalid_argument,
-                      "source " + source->str() + " is a multicast address, not a sender");
+                      "source " + source.str() + " is a multicast address, not a sender");
   }
   return {};
+}
+
+Result<void> validate_families(const Prefix& source, const Prefix& group) {
+  if (source.addr.family == group.addr.family) return {};
+  return make_error(Errc::invalid_argument, "source " + source.str() + " and group " + group.str() +
+                                                " are not the same address family");
+}
+
+Result<void> validate_source_group(const std::optional<Prefix>& source, const Prefix& group) {
+  if (auto ok = validate_group(group); !ok) return ok;
+  if (!source) return {};
+  if (auto ok = validate_families(*source, group); !ok) return ok;
+  return validate_source(*source);
 }
 
 }  // namespace mfcd::core

@@ -81,6 +81,12 @@ bool try_parse_prefix(std::string_view text, Prefix& out);
 // source, if any, is a unicast sender of the same family, and neither has
 // host bits set beyond its length. Errc::invalid_argument says which broke.
 Result<void> validate_source_group(const std::optional<Prefix>& source, const Prefix& group);
+// Its parts, in the same words, for a caller that reports each at the
+// token it is about (the config parser): the group alone, the source
+// alone, and the two families.
+Result<void> validate_group(const Prefix& group);
+Result<void> validate_source(const Prefix& source);
+Result<void> validate_families(const Prefix& source, const Prefix& group);
 
 // A source written as 0.0.0.0 or :: (as a host or as /0) means any source:
 // such a route or join is the same as one written without a source.

@@ -12,19 +12,41 @@
 // `include` recurses into the same machinery with the file's own name in the
 // positions. The chain of files being read is kept as a stack: finding a path
 // already on it is a loop, reported at the include line instead of recursing.
-// All file access goes through the caller's FileSystem, keeping the core pure.
+// A file already read in this load is not read again (a warning), so an
+// include graph of any shape, a diamond included twice at every level,
+// costs one read per file. All file access goes through the caller's
+// FileSystem, keeping the core pure.
+//
+// A load is bounded (config.hpp, kMaxLoadBytes and the rest): bytes, line
+// length, files and listed diagnostics. The file system reads no more than
+// the bytes the load has left; the tokenizer keeps no tokens of a line past
+// the line bound; nothing on a line costs more than linear time (duplicate
+// OIFs are found through a set once a line lists many). A bound passed is an
+// error at its position, never turned into a warning: a load cut short must
+// not be applied.
+//
+// A message quotes only the token it is about, cut short and escaped
+// (core/quote.hpp), because the file may be any file root can read: a line
+// of /etc/shadow must not come back in a reply. For the same reason a first
+// token that is not even a word is not quoted at all (unknown_keyword).
 //
 // SMCRoute's looser reading (ParseOptions) is a matter of what the same
 // diagnostics mean, not a second parser: a line is parsed and reported the
-// same way, and only afterwards are its errors turned into warnings with
-// the line left out; a /LEN with host bits set is read as its prefix; a
-// phyint line keeps what it can (parse_phyint).
+// same way, only its errors are recorded as warnings with the line left out
+// (Parser::error); a /LEN with host bits set is read as its prefix; a
+// phyint line keeps what it can (parse_phyint). The bounds of a load are
+// errors under every reading.
 #include "core/config.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <string_view>
+#include <unordered_set>
+
+#include "core/flow_key.hpp"
+#include "core/quote.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -34,19 +56,30 @@ namespace mfcd::core {
 
 namespace {
 
-// IFNAMSIZ is 16 including the terminating NUL.
-constexpr size_t kMaxIfnameLen = 15;
-// A backstop behind loop detection: symlinks can make one file reachable
-// under ever-longer names that lexical normalisation cannot unify.
-constexpr size_t kMaxIncludeDepth = 32;
+// The fixed-position route path compares each OIF with every earlier one;
+// past this many it leaves the line to parse_flow, which uses a set.
+constexpr size_t kPlainMaxOifs = 32;
+// parse_flow looks for a duplicate OIF through a set past this many.
+constexpr size_t kLinearOifs = 16;
+// The shortest route line is about 30 bytes ("mroute from a group
+// 225.1.1.1 to b"): a file cannot hold more routes than its size over
+// this, whatever its count of (possibly empty) lines.
+constexpr size_t kMinRouteLineBytes = 24;
 
 struct Token {
   std::string_view text;
   int column = 0;
 };
 
-std::string quoted(std::string_view s) {
-  return "'" + std::string(s) + "'";
+// Whether a line's first token could be a mistyped keyword and is worth
+// quoting back: a short word of letters, digits, '-' and '_'. A line of some
+// other file (a password hash, a key) is none, and is not quoted.
+bool is_word(std::string_view s) {
+  if (s.empty() || s.size() > 24) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
 }
 
 [[maybe_unused]] bool is_blank(char c) {
@@ -155,9 +188,12 @@ uint64_t bits_from(size_t lo) {
 }
 
 // Splits text into lines and lines into tokens, calling on_line(tokens,
-// count) for every line in order ('#' ends a line's tokens), lines without
-// tokens and a last line without '\n' included. The tokens are valid until
-// the next call.
+// count, too_long) for every line in order ('#' ends a line's tokens), lines
+// without tokens and a last line without '\n' included. The tokens are
+// valid until the next call. A line longer than kMaxLineBytes comes with
+// too_long set and no tokens: a block past the bound at the latest, its
+// tokens are dropped and the rest of it is skipped with memchr, so the
+// token buffer stays small and the time short whatever the line.
 class Tokenizer {
  public:
   template <typename OnLine>
@@ -173,6 +209,18 @@ class Tokenizer {
           Token{std::string_view(data + b, e - b), static_cast<int>(b - line_start) + 1};
     };
     for (size_t base = 0; base < text.size(); base += kBlock) {
+      if (base - line_start > kMaxLineBytes) {
+        // Nothing more of this line is read: on to the next one.
+        on_line(tokens_.data(), 0, true);
+        count = 0;
+        open = false;
+        in_comment = false;
+        const void* newline = std::memchr(data + base, '\n', text.size() - base);
+        if (!newline) return;  // it was the text's last line
+        line_start = static_cast<size_t>(static_cast<const char*>(newline) - data) + 1;
+        base = line_start - kBlock;  // the next block starts the next line
+        continue;
+      }
       // Room for every token that can start in this block (one per two bytes).
       if (tokens_.size() < count + kBlock / 2 + 1) tokens_.resize(2 * (count + kBlock));
       Masks m;
@@ -224,7 +272,8 @@ class Tokenizer {
           }
         }
         if (!newlines) break;  // the line goes on in the next block
-        on_line(tokens_.data(), count);
+        const bool long_line = base + hi - line_start > kMaxLineBytes;
+        on_line(tokens_.data(), long_line ? 0 : count, long_line);
         count = 0;
         in_comment = false;
         line_start = base + hi + 1;
@@ -234,7 +283,9 @@ class Tokenizer {
       }
     }
     if (open) push(token_start, text.size());
-    on_line(tokens_.data(), count);  // the text's last line
+    // The text's last line.
+    const bool long_line = text.size() - line_start > kMaxLineBytes;
+    on_line(tokens_.data(), long_line ? 0 : count, long_line);
   }
 
  private:
@@ -309,6 +360,23 @@ struct InPlace {
   Make make;
   operator decltype(make())() const { return make(); }  // NOLINT: implicit on purpose
 };
+// Spelled out for clang before 17, which does not deduce an aggregate's
+// template arguments from its initialiser (C++20's P1816).
+template <typename Make>
+InPlace(Make) -> InPlace<Make>;
+
+// Appends a RouteConf built from its members, in place where the compiler
+// can: emplace_back then initialises the aggregate with parentheses
+// (C++20's P0960), which clang before 16 lacks; there a braced temporary is
+// moved in instead, one move more per route.
+template <typename... Args>
+RouteConf& add_route(std::vector<RouteConf>& routes, Args&&... args) {
+#if defined(__cpp_aggregate_paren_init) && __cpp_aggregate_paren_init >= 201902L
+  return routes.emplace_back(std::forward<Args>(args)...);
+#else
+  return routes.emplace_back(RouteConf{std::forward<Args>(args)...});
+#endif
+}
 
 // The words of mroute/mgroup/ssmgroup lines.
 enum class Word : uint8_t { other, from, source, group, to };
@@ -339,13 +407,18 @@ class Parser {
     // Room for a route per line up front, growing geometrically all the
     // same so that many small included files do not reallocate each time.
     auto& routes = out_.config.routes;
-    const size_t lines = count_newlines(text) + 1;
+    const size_t lines = std::min(count_newlines(text) + 1, text.size() / kMinRouteLineBytes + 1);
     if (routes.size() + lines > routes.capacity())
       routes.reserve(std::max(routes.size() + lines, 2 * routes.capacity()));
     const FileName file(name);  // one copy of the name for every route of the file
     int line_no = 0;
-    Tokenizer().run(text, [&](const Token* tokens, size_t count) {
+    Tokenizer().run(text, [&](const Token* tokens, size_t count, bool too_long) {
       ++line_no;
+      if (too_long) {
+        return hard_error(SourcePos{file, line_no, static_cast<int>(kMaxLineBytes) + 1},
+                          "line longer than " + std::to_string(kMaxLineBytes) +
+                              " bytes (64 KiB), the most a line may hold; line not read");
+      }
       if (!count) return;
       const Token& last = tokens[count - 1];
       const int end_column = last.column + static_cast<int>(last.text.size());
@@ -355,6 +428,7 @@ class Parser {
 
   // Reads and parses one file; the error, if any, is reported at `at`.
   void parse_file(const std::string& path, const SourcePos& at) {
+    if (stopped_) return;  // a bound was passed: the load is refused already
     const std::string name = normalize_path(path);
     if (std::find(stack_.begin(), stack_.end(), name) != stack_.end()) {
       std::string chain;
@@ -363,18 +437,34 @@ class Parser {
       error(at, "include loop: " + chain + name);
       return;
     }
+    if (const auto seen = read_.find(name); seen != read_.end()) {
+      // A warning, not an error: everything the file says is in the load
+      // already. Reading it again would not add to it; it would only make
+      // a graph that includes a file twice at every level cost twice as
+      // much per level.
+      warning(at, quote_path(name) + " is already read in this load (included at " +
+                      seen->second.str() + "); not read again");
+      return;
+    }
     if (stack_.size() >= kMaxIncludeDepth) {
       error(at, "includes nested deeper than " + std::to_string(kMaxIncludeDepth) + " levels at " +
-                    quoted(name));
+                    quote_path(name));
       return;
+    }
+    if (files_read_ >= kMaxLoadFiles) {
+      stopped_ = true;
+      return hard_error(at, "more than " + std::to_string(kMaxLoadFiles) +
+                                " files in one load, the most a load may read; " +
+                                quote_path(name) + " and the rest are not read");
     }
     if (!fs_.read) {
-      error(at, "cannot read " + quoted(name) + ": no file access");
+      error(at, "cannot read " + quote_path(name) + ": no file access");
       return;
     }
-    Result<std::string> text = fs_.read(name);
+    ++files_read_;
+    Result<std::string> text = fs_.read(name, kMaxLoadBytes - bytes_);
     if (!text) {
-      std::string message = "cannot read " + quoted(name) + ": " + text.error().message;
+      std::string message = "cannot read " + quote_path(name) + ": " + text.error().message;
       // The main file (nothing is being read yet); an include is a line,
       // which skip_bad_lines covers.
       if (stack_.empty() && options_.unreadable_file_ok) {
@@ -384,15 +474,33 @@ class Parser {
       }
       return;
     }
+    read_.emplace(name, at);
+    if (!within_budget(name, *text)) return;
     note_file(name);
     stack_.push_back(name);
     parse_text(name, *text);
     stack_.pop_back();
   }
 
-  void push(const std::string& name) {
-    stack_.push_back(normalize_path(name));
+  // Starts a load with `text` given directly as the file `name`.
+  void parse_main_text(const std::string& name, std::string_view text) {
+    const std::string normal = normalize_path(name);
+    ++files_read_;
+    read_.emplace(normal, SourcePos{normal, 0, 0});
+    if (!within_budget(name, text)) return;
+    stack_.push_back(normal);
     note_file(name);
+    parse_text(name, text);
+  }
+
+  // Lists the diagnostics left out past kMaxDiagnostics as one more.
+  void finish() {
+    if (!dropped_) return;
+    out_.diagnostics.push_back(Diagnostic{
+        first_dropped_,
+        std::to_string(dropped_) + " more errors and warnings not listed (a load lists the first " +
+            std::to_string(kMaxDiagnostics) + ")",
+        !dropped_error_});
   }
 
  private:
@@ -417,14 +525,54 @@ class Parser {
     SourcePos at(const Token* t) const {
       return SourcePos{line.file, line.number, t ? t->column : line.end_column};
     }
-    static std::string got(const Token* t) { return t ? quoted(t->text) : "end of line"; }
+    static std::string got(const Token* t) { return t ? quote(t->text) : "end of line"; }
   };
 
+  // An error; read SMCRoute's way (skip_bad_lines) an error on a line is a
+  // warning instead and the line is left out (every caller of a line's
+  // error makes sure the line adds nothing). Errors in a file an include
+  // line reads are that file's lines' own.
   void error(const SourcePos& pos, std::string message) {
-    out_.diagnostics.push_back(Diagnostic{pos, std::move(message), false});
+    if (options_.skip_bad_lines && in_line_ > 0) {
+      return add(Diagnostic{pos, std::move(message) + "; line skipped", true});
+    }
+    add(Diagnostic{pos, std::move(message), false});
+  }
+  // A bound of the load passed: an error under every option.
+  void hard_error(const SourcePos& pos, std::string message) {
+    add(Diagnostic{pos, std::move(message), false});
   }
   void warning(const SourcePos& pos, std::string message) {
-    out_.diagnostics.push_back(Diagnostic{pos, std::move(message), true});
+    add(Diagnostic{pos, std::move(message), true});
+  }
+  void add(Diagnostic d) {
+    if (out_.diagnostics.size() < kMaxDiagnostics) {
+      out_.diagnostics.push_back(std::move(d));
+      return;
+    }
+    if (!dropped_) first_dropped_ = d.pos;
+    ++dropped_;
+    dropped_error_ |= !d.warning;
+  }
+
+  // Counts `text`, read as `file`, against the load's bytes. Past the bound
+  // the file is not parsed, the load reads nothing more, and the error is
+  // where the bound falls in the file.
+  bool within_budget(const std::string& file, std::string_view text) {
+    const size_t left = kMaxLoadBytes - bytes_;
+    if (text.size() <= left) {
+      bytes_ += text.size();
+      return true;
+    }
+    stopped_ = true;
+    const std::string_view before = text.substr(0, left);
+    const size_t newline = before.rfind('\n');
+    const size_t column = left - (newline == std::string_view::npos ? 0 : newline + 1) + 1;
+    hard_error(
+        SourcePos{file, static_cast<int>(count_newlines(before)) + 1, static_cast<int>(column)},
+        "the config and its includes pass " + std::to_string(kMaxLoadBytes) +
+            " bytes (64 MiB) here, the most one load may read; the rest is not read");
+    return false;
   }
   void fail(Cursor& c, const Token* t, std::string message) {
     error(c.at(t), std::move(message));
@@ -436,19 +584,12 @@ class Parser {
     if (std::find(files.begin(), files.end(), name) == files.end()) files.push_back(name);
   }
 
-  // One line; with skip_bad_lines, its errors are turned into warnings (the
-  // line has added nothing). Errors in a file it includes are their own
-  // lines' and have been turned already.
+  // One line. While it is parsed, error() knows it is on a line, which is
+  // what makes its errors warnings under skip_bad_lines.
   void parse_line(const Line& line) {
-    const size_t before = out_.diagnostics.size();
+    ++in_line_;
     parse_directive(line);
-    if (!options_.skip_bad_lines) return;
-    for (size_t i = before; i < out_.diagnostics.size(); ++i) {
-      Diagnostic& d = out_.diagnostics[i];
-      if (d.warning) continue;
-      d.warning = true;
-      d.message += "; line skipped";
-    }
+    --in_line_;
   }
 
   void parse_directive(const Line& line) {
@@ -462,20 +603,25 @@ class Parser {
     } else if (is(keyword, "include")) {
       parse_include(line);
     } else {
-      error(SourcePos{line.file, line.number, line.tokens[0].column},
-            "unknown keyword " + quoted(keyword));
+      error(SourcePos{line.file, line.number, line.tokens[0].column}, unknown_keyword(keyword));
     }
   }
 
-  // Checks an interface name token; reports and returns false if unusable.
+  // The first token of a line is not a keyword: quoted if it could be a
+  // mistyped one, otherwise only said (see is_word).
+  static std::string unknown_keyword(std::string_view keyword) {
+    if (is_word(keyword)) return "unknown keyword " + quote(keyword);
+    return "expected a keyword (mroute, mgroup, ssmgroup, phyint or include) at the start of "
+           "the line";
+  }
+
+  // Checks an interface name token with the API's own judge
+  // (core::validate_ifname); reports and returns false if unusable.
   bool check_ifname(Cursor& c, const Token& t) {
-    if (t.text.size() > kMaxIfnameLen) {
-      error(c.at(&t), "interface name " + quoted(t.text) + " is longer than " +
-                          std::to_string(kMaxIfnameLen) + " characters");
-      c.failed = true;
-      return false;
-    }
-    return true;
+    auto ok = validate_ifname(t.text);
+    if (ok) return true;
+    fail(c, &t, ok.error().message);
+    return false;
   }
 
   // phyint IFNAME [enable | disable] [mrdisc] [ttl-threshold TTL]
@@ -510,7 +656,7 @@ class Parser {
       if (t->text == "enable" || t->text == "disable") {
         if (enable_token && enable_token->text != t->text) {
           option_error(t,
-                       quoted(t->text) + " contradicts " + quoted(enable_token->text) +
+                       quote(t->text) + " contradicts " + quote(enable_token->text) +
                            " earlier on this line",
                        "the later one counts");
           if (c.failed) return;
@@ -529,9 +675,9 @@ class Parser {
         const auto [ptr, ec] =
             std::from_chars(v->text.data(), v->text.data() + v->text.size(), ttl);
         if (ec == std::errc::result_out_of_range && ptr == v->text.data() + v->text.size()) {
-          option_error(v, "ttl-threshold must be 1..255, got " + std::string(v->text), "ignored");
+          option_error(v, "ttl-threshold must be 1..255, got " + escaped_cut(v->text), "ignored");
         } else if (ec != std::errc{} || ptr != v->text.data() + v->text.size()) {
-          option_error(v, "ttl-threshold must be 1..255, got " + quoted(v->text), "ignored");
+          option_error(v, "ttl-threshold must be 1..255, got " + quote(v->text), "ignored");
         } else if (ttl < 1 || ttl > 255) {
           option_error(v, "ttl-threshold must be 1..255, got " + std::to_string(ttl), "ignored");
         } else {
@@ -539,7 +685,7 @@ class Parser {
         }
       } else {
         option_error(t,
-                     "unknown phyint option " + quoted(t->text) +
+                     "unknown phyint option " + quote(t->text) +
                          " (expected 'enable', 'disable', 'mrdisc' or 'ttl-threshold')",
                      "ignored");
         if (c.failed) return;
@@ -565,7 +711,11 @@ class Parser {
       // Reword a bad address the config way; length errors read fine as is.
       const std::string_view addr_part = t.text.substr(0, t.text.find('/'));
       if (!Addr::parse(addr_part)) {
-        fail(c, &t, quoted(addr_part) + " is not a valid address");
+        // Which address, and what that place wants, as mfcctl says it.
+        fail(c, &t,
+             quote(addr_part) + " is not a valid " + (is_group ? "group" : "source") +
+                 " address (expected " + (is_group ? "a multicast " : "an ") +
+                 "IPv4 or IPv6 address, optionally with /LEN)");
       } else {
         fail(c, &t, std::move(p.error));
       }
@@ -574,27 +724,13 @@ class Parser {
     if (!check_addr(c, t, is_group, *out)) out.reset();
   }
 
-  // The config's rules for a parsed group or source; reports what breaks.
+  // The rules for a parsed group or source, judged by the function the API
+  // uses too (core::validate_group, validate_source); reports what breaks.
   bool check_addr(Cursor& c, const Token& t, bool is_group, const Prefix& pre) {
-    if (is_group) {
-      if (!pre.addr.is_multicast()) {
-        fail(c, &t, "group " + pre.str() + " is not a multicast address");
-        return false;
-      }
-      // Inside 224.0.0.0/4 or ff00::/8 exactly when the multicast bits are
-      // all within the prefix length.
-      const bool v4 = pre.addr.family == Family::v4;
-      if (pre.len < (v4 ? 4 : 8)) {
-        fail(c, &t,
-             "group range " + pre.str() + " reaches outside the multicast range " +
-                 (v4 ? "224.0.0.0/4" : "ff00::/8"));
-        return false;
-      }
-    } else if (pre.addr.is_multicast()) {
-      fail(c, &t, "source " + pre.str() + " is a multicast address");
-      return false;
-    }
-    return true;
+    auto ok = is_group ? validate_group(pre) : validate_source(pre);
+    if (ok) return true;
+    fail(c, &t, ok.error().message);
+    return false;
   }
 
   // The shape nearly every line of a big config has, in the order the
@@ -611,7 +747,7 @@ class Parser {
     const size_t n = line.count;
     if (n < 6 || !is(t[1].text, "from")) return false;
     const std::string_view iif = t[2].text;
-    if (iif.size() > kMaxIfnameLen || word_of(iif) != Word::other) return false;
+    if (!is_valid_ifname(iif) || word_of(iif) != Word::other) return false;
     size_t i = 3;
     const Token* source_value = nullptr;
     if (is(t[3].text, "source")) {
@@ -633,9 +769,10 @@ class Parser {
       if (s.addr.is_any()) source.reset();  // (*,G), as parse_flow reads it
     }
     const size_t first_oif = i + 3;
+    if (n - first_oif > kPlainMaxOifs) return false;
     for (size_t k = first_oif; k < n; ++k) {
       const std::string_view oif = t[k].text;
-      if (oif.size() > kMaxIfnameLen || word_of(oif) != Word::other) return false;
+      if (!is_valid_ifname(oif) || word_of(oif) != Word::other) return false;
       // Against the earlier tokens, not the strings being built: reading
       // back bytes just stored piecemeal would stall.
       for (size_t j = first_oif; j < k; ++j)
@@ -645,10 +782,10 @@ class Parser {
     for (size_t k = first_oif; k < n; ++k)
       oifs.push_back(t[k].text);
     // The strings are built right in the new element (see InPlace).
-    out_.config.routes.emplace_back(InPlace{[&] { return std::string(iif); }}, source, group,
-                                    std::move(oifs), InPlace{[&] {
-                                      return SourcePos{line.file, line.number, t[0].column};
-                                    }});
+    add_route(out_.config.routes, InPlace{[&] { return std::string(iif); }}, source, group,
+              std::move(oifs), InPlace{[&] {
+                return SourcePos{line.file, line.number, t[0].column};
+              }});
     return true;
   }
 
@@ -706,14 +843,14 @@ class Parser {
       const bool is_group = word == Word::group;
       if (is_from || is_source || is_group) {
         const Token*& kw = is_from ? from_kw : is_source ? source_kw : group_kw;
-        if (kw) return fail(c, t, quoted(t->text) + " given twice on one line");
+        if (kw) return fail(c, t, quote(t->text) + " given twice on one line");
         kw = t;
         const Token* v = c.take();
         const bool v_is_keyword = v && word_of(v->text) != Word::other;
         const char* what = is_from ? "an interface name" : "an address";
         if (!v || v_is_keyword) {
           return fail(c, v,
-                      std::string("expected ") + what + " after " + quoted(t->text) + ", got " +
+                      std::string("expected ") + what + " after " + quote(t->text) + ", got " +
                           Cursor::got(v));
         }
         if (is_from) {
@@ -734,21 +871,20 @@ class Parser {
       } else if (options_.skip_bad_lines) {
         // SMCRoute passes over words it does not know (e.g. `to eth1` on
         // an mgroup line) and reads the rest of the line.
-        warning(c.at(t),
-                "unexpected " + quoted(t->text) + " " + std::string(context) + "; ignored");
+        warning(c.at(t), "unexpected " + quote(t->text) + " " + std::string(context) + "; ignored");
       } else {
         return fail(c, t,
                     "expected " + std::string(first_missing()) + " " + std::string(context) +
-                        ", got " + quoted(t->text));
+                        ", got " + quote(t->text));
       }
     }
 
-    if (source && group && source->addr.family != group->addr.family) {
-      const Token* later = source_value->column > group_value->column ? source_value : group_value;
-      fail(c, later,
-           "source and group are of different families (" +
-               std::string(family_name(source->addr.family)) + " source, " +
-               std::string(family_name(group->addr.family)) + " group)");
+    if (source && group) {
+      if (auto ok = validate_families(*source, *group); !ok) {
+        const Token* later =
+            source_value->column > group_value->column ? source_value : group_value;
+        fail(c, later, ok.error().message);
+      }
     }
     // 0.0.0.0 and :: are SMCRoute's way to write "any source": a (*,G) rule.
     if (source && source->addr.is_any()) {
@@ -762,22 +898,32 @@ class Parser {
     // sends the traffic back out of the interface it came in on (a
     // hairpin), as SMCRoute does with such a line.
     NameList oifs;
+    // The OIFs kept, as views of the line's tokens; once there are many, in
+    // a set too: comparing each with all before it would make a 64 KiB
+    // line of short names 10^8 comparisons.
+    std::vector<std::string_view> oif_tokens;
+    std::unordered_set<std::string_view> oif_set;
     if (to_kw) {
       if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
       while (const Token* t = c.take()) {
         if (word_of(t->text) != Word::other) {
           fail(c, t,
-               "expected an output interface name, got keyword " + quoted(t->text) +
+               "expected an output interface name, got keyword " + quote(t->text) +
                    " (it must come before 'to')");
           continue;
         }
         if (!check_ifname(c, *t)) continue;
-        if (std::any_of(oifs.begin(), oifs.end(),
-                        [t](std::string_view o) { return same(o, t->text); })) {
-          warning(c.at(t), "output interface " + quoted(t->text) + " listed twice; kept once");
+        if (oif_tokens.size() == kLinearOifs) oif_set.insert(oif_tokens.begin(), oif_tokens.end());
+        const bool twice = oif_tokens.size() >= kLinearOifs
+                               ? !oif_set.insert(t->text).second
+                               : std::any_of(oif_tokens.begin(), oif_tokens.end(),
+                                             [t](std::string_view o) { return same(o, t->text); });
+        if (twice) {
+          warning(c.at(t), "output interface " + quote(t->text) + " listed twice; kept once");
           continue;
         }
         oifs.push_back(t->text);
+        oif_tokens.push_back(t->text);
       }
     }
 
@@ -785,8 +931,8 @@ class Parser {
     SourcePos pos = c.at(&line.tokens[0]);
     if (is_route) {
       // Built in place from its members: no temporary RouteConf to move.
-      out_.config.routes.emplace_back(std::string(from_value->text), source, *group,
-                                      std::move(oifs), std::move(pos));
+      add_route(out_.config.routes, std::string(from_value->text), source, *group, std::move(oifs),
+                std::move(pos));
     } else {
       out_.config.joins.push_back(
           JoinConf{std::string(from_value->text), source, *group, std::move(pos)});
@@ -800,7 +946,7 @@ class Parser {
     if (!path) return fail(c, path, "expected a path after 'include', got end of line");
     if (const Token* extra = c.take()) {
       return fail(c, extra,
-                  "expected end of line after the include path, got " + quoted(extra->text));
+                  "expected end of line after the include path, got " + quote(extra->text));
     }
     std::string target(path->text);
     if (target[0] != '/') target = dir_of(line.file.str()) + target;
@@ -810,7 +956,7 @@ class Parser {
 
     std::vector<std::string> matches = fs_.glob ? fs_.glob(target) : std::vector<std::string>{};
     if (matches.empty()) {
-      return warning(at, "include pattern " + quoted(target) + " matches no files");
+      return warning(at, "include pattern " + quote_path(target) + " matches no files");
     }
     for (std::string& m : matches)
       m = normalize_path(m);
@@ -824,6 +970,17 @@ class Parser {
   ParseResult& out_;
   const ParseOptions options_;
   std::vector<std::string> stack_;  // files being read, outermost first
+  // Every file read in this load, with where it was first included.
+  std::map<std::string, SourcePos> read_;
+  size_t files_read_ = 0;  // reads tried, against kMaxLoadFiles
+  size_t bytes_ = 0;       // bytes read, against kMaxLoadBytes
+  bool stopped_ = false;   // a bound was passed: nothing more is read
+  int in_line_ = 0;        // lines being parsed (an include nests them)
+  // Diagnostics past kMaxDiagnostics: how many, whether one was an error,
+  // where the first was.
+  size_t dropped_ = 0;
+  bool dropped_error_ = false;
+  SourcePos first_dropped_;
 };
 
 }  // namespace
@@ -898,6 +1055,7 @@ ParseResult parse_config_file(const std::string& path, const FileSystem& fs,
   ParseResult result;
   Parser parser(fs, result, options);
   parser.parse_file(path, SourcePos{normalize_path(path), 0, 0});
+  parser.finish();
   return result;
 }
 
@@ -905,8 +1063,8 @@ ParseResult parse_config_text(const std::string& name, const std::string& text,
                               const FileSystem& fs, const ParseOptions& options) {
   ParseResult result;
   Parser parser(fs, result, options);
-  parser.push(name);
-  parser.parse_text(name, text);
+  parser.parse_main_text(name, text);
+  parser.finish();
   return result;
 }
 
@@ -918,20 +1076,6 @@ bool ifname_matches(const std::string& pattern, const std::string& ifname) {
   if (!is_wildcard(pattern)) return pattern == ifname;
   const std::string_view stem(pattern.data(), pattern.size() - 1);
   return std::string_view(ifname).substr(0, stem.size()) == stem;
-}
-
-const PhyintConf* resolve_phyint(const std::vector<PhyintConf>& phyints,
-                                 const std::string& ifname) {
-  const PhyintConf* exact = nullptr;
-  const PhyintConf* wild = nullptr;
-  for (const auto& p : phyints) {
-    if (p.ifname == ifname) {
-      exact = &p;
-    } else if (is_wildcard(p.ifname) && ifname_matches(p.ifname, ifname)) {
-      wild = &p;
-    }
-  }
-  return exact ? exact : wild;
 }
 
 }  // namespace mfcd::core

@@ -148,10 +148,30 @@ struct Config {
   std::vector<std::string> files;  // every file read, main first, in read order
 };
 
+// The bounds of one load: a start, a reload or a check reads the main file
+// and everything it includes. No real config comes near them (the largest
+// ones measured are a few MB, one line per route, mfcd.conf(5) LIMITS);
+// they keep a broken or hostile file from taking the daemon's memory or
+// holding its loop. Passing one is an error at the position where it is
+// passed, under either name: a load that was cut short is never applied.
+inline constexpr size_t kMaxLoadBytes = size_t{64} << 20;  // all files of a load together
+inline constexpr size_t kMaxLineBytes = size_t{64} << 10;  // one line, its '\n' not counted
+inline constexpr size_t kMaxLoadFiles = 1024;              // files a load reads
+// Files open inside one another: a backstop behind loop detection, since
+// symlinks can make one file reachable under ever-longer names that lexical
+// normalisation cannot unify.
+inline constexpr size_t kMaxIncludeDepth = 32;
+// Diagnostics a load lists; the rest are counted in one last line, so that
+// a file of a million bad lines does not become a million messages.
+inline constexpr size_t kMaxDiagnostics = 1000;
+
 // What the parser needs from the outside world.
 struct FileSystem {
-  // Whole contents of a file, or an error message ("No such file or directory").
-  std::function<Result<std::string>(const std::string& path)> read;
+  // The contents of a regular file, or an error message ("No such file or
+  // directory", "not a regular file (a FIFO)"). Reads at most max_bytes + 1
+  // bytes: a result longer than max_bytes tells the parser that the file
+  // is over what the load has left, without reading the rest of it.
+  std::function<Result<std::string>(const std::string& path, size_t max_bytes)> read;
   // Paths matching a glob pattern (unsorted is fine; the parser sorts).
   std::function<std::vector<std::string>(const std::string& pattern)> glob;
 };
@@ -188,7 +208,10 @@ struct ParseOptions {
 };
 
 // Parse `path` and everything it includes. Reports every error, not only the
-// first; a line with an error contributes nothing to the config.
+// first (up to kMaxDiagnostics); a line with an error contributes nothing to
+// the config. Each file is read once per load: an include of a file already
+// read is a warning and reads nothing, so no include graph costs more than
+// its files; an include of a file still being read is a loop, an error.
 ParseResult parse_config_file(const std::string& path, const FileSystem& fs,
                               const ParseOptions& options = {});
 // Parse text given directly (the embedded demo config, unit tests). `name` is
@@ -200,12 +223,6 @@ ParseResult parse_config_text(const std::string& name, const std::string& text,
 bool is_wildcard(std::string_view ifname);
 bool ifname_matches(const std::string& pattern, const std::string& ifname);
 
-// The phyint line that decides for interface `ifname`, or null: the one rule
-// for VIFs, TTL thresholds, mrdisc and every listing. A line naming the
-// interface exactly beats a wildcard line; among lines of the same kind the
-// later one wins, as a later line in a file overrides an earlier one. So
-// "phyint eth0 enable mrdisc" then "phyint eth+ disable" leaves eth0 enabled
-// with mrdisc, and every other eth interface disabled.
-const PhyintConf* resolve_phyint(const std::vector<PhyintConf>& phyints, const std::string& ifname);
+// Which phyint line applies to an interface: core/phyint.hpp.
 
 }  // namespace mfcd::core

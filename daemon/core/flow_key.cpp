@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include "core/quote.hpp"
+
 namespace mfcd::core {
 
 namespace {
@@ -34,8 +36,39 @@ FlowKey normalized(FlowKey key) {
   return key;
 }
 
+Result<void> validate_ifname(std::string_view name) {
+  if (is_valid_ifname(name)) return {};
+  const auto refuse = [name](const std::string& why) {
+    return make_error(Errc::invalid_argument, "interface name " + quote(name) + " " + why);
+  };
+  if (name.empty()) return make_error(Errc::invalid_argument, "interface name is empty");
+  if (name.size() > kMaxIfnameLen)
+    return refuse("is longer than " + std::to_string(kMaxIfnameLen) + " characters");
+  if (name == "." || name == "..") return refuse("is not a name an interface can have");
+  if (name.find('/') != std::string_view::npos) return refuse("contains '/'");
+  if (name.find(' ') != std::string_view::npos) return refuse("contains a space");
+  return refuse("contains a control character");
+}
+
+Result<void> validate_owner(std::string_view owner) {
+  if (owner.empty()) return make_error(Errc::invalid_argument, "owner is empty");
+  if (owner.size() > kMaxOwnerLen) {
+    return make_error(Errc::invalid_argument, "owner " + quote(owner) + " is longer than " +
+                                                  std::to_string(kMaxOwnerLen) + " characters");
+  }
+  for (const char ch : owner) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f) {
+      return make_error(
+          Errc::invalid_argument,
+          "owner " + quote(owner) + " may hold only printable ASCII characters, no space");
+    }
+  }
+  return {};
+}
+
 Result<void> validate_flow_key(const FlowKey& key) {
-  if (key.iif.empty()) return make_error(Errc::invalid_argument, "interface name missing");
+  if (auto ok = validate_ifname(key.iif); !ok) return ok;
   return validate_source_group(key.source, key.group);
 }
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/addr.hpp"
 #include "core/result.hpp"
@@ -35,9 +36,58 @@ struct FlowKeyHash {
 // same key as no source.
 FlowKey normalized(FlowKey key);
 
-// The one check of a key, for the parser's callers and the API alike: an
-// interface is named, the families agree, the group is multicast, the
-// source (if any) unicast, and no host bits are set beyond a /LEN.
+// The longest interface name the kernel takes: IFNAMSIZ (16) less its NUL.
+inline constexpr size_t kMaxIfnameLen = 15;
+// The longest owner name. Owners are labels chosen by scripts ("api",
+// "orchestrator-7"); 64 leaves room for a host name or a UUID and keeps a
+// `show` column readable.
+inline constexpr size_t kMaxOwnerLen = 64;
+
+// Whether `name` can be an interface's name, as the kernel judges one
+// (dev_valid_name): 1..15 bytes, not "." or "..", no '/', no space and no
+// control character. A '+' is an ordinary byte here: the config's
+// wildcard "eth+" passes as any name does. (The kernel also refuses ':';
+// mfcd does not, so that an old config naming an alias such as "eth0:1"
+// still loads, its line then waiting for an interface that never comes.)
+// Inline, and a table look-up per byte rather than three compares: the
+// config parser asks it of every name of every route.
+namespace detail {
+struct IfnameBytes {
+  bool bad[256] = {};
+  constexpr IfnameBytes() {
+    for (int c = 0; c <= 0x20; ++c)
+      bad[c] = true;  // control characters and the space
+    bad[0x7f] = true;
+    bad[static_cast<unsigned char>('/')] = true;
+  }
+};
+inline constexpr IfnameBytes kIfnameBytes{};
+}  // namespace detail
+
+inline bool is_valid_ifname(std::string_view name) {
+  if (name.empty() || name.size() > kMaxIfnameLen) return false;
+  if (name[0] == '.' && (name.size() == 1 || (name.size() == 2 && name[1] == '.'))) return false;
+  bool bad = false;
+  for (const char c : name)
+    bad |= detail::kIfnameBytes.bad[static_cast<unsigned char>(c)];
+  return !bad;
+}
+
+// The one judge of an interface name, for the config parser and the API
+// alike, so that both refuse the same names in the same words:
+// Errc::invalid_argument, "interface name 'a/b' contains '/'". The name is
+// quoted cut short and escaped (core/quote.hpp).
+Result<void> validate_ifname(std::string_view name);
+
+// The one judge of an owner name: 1..kMaxOwnerLen printable ASCII
+// characters, no space (an owner is a word in `show` tables and logs).
+// Which names are reserved ("config") is the API's rule, not this one.
+Result<void> validate_owner(std::string_view owner);
+
+// The one check of a key, for the parser's callers and the API alike: the
+// interface name is valid (validate_ifname), the families agree, the group
+// is multicast, the source (if any) unicast, and no host bits are set
+// beyond a /LEN.
 Result<void> validate_flow_key(const FlowKey& key);
 
 }  // namespace mfcd::core

@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
   }
   // Only the main file exists; the generated configs include nothing.
   mfcd::core::FileSystem fs;
-  fs.read = [](const std::string&) -> mfcd::core::Result<std::string> {
+  fs.read = [](const std::string&, size_t) -> mfcd::core::Result<std::string> {
     return mfcd::core::make_error(mfcd::core::Errc::not_found, "No such file or directory");
   };
   fs.glob = [](const std::string&) { return std::vector<std::string>{}; };

@@ -25,7 +25,7 @@ struct Files {
   std::map<std::string, std::string> files;
   FileSystem fs() const {
     FileSystem f;
-    f.read = [this](const std::string& path) -> Result<std::string> {
+    f.read = [this](const std::string& path, size_t) -> Result<std::string> {
       auto it = files.find(path);
       if (it == files.end()) return make_error(Errc::not_found, "No such file or directory");
       return it->second;
@@ -119,8 +119,10 @@ TEST_CASE("compat: every kind of line error is a skipped line under smcrouted") 
               "s.conf:4:31: warning: expected 'to' after the group address, got end of line; line "
               "skipped",
               // Two mistakes on one line: both reported, one line skipped.
-              "s.conf:5:23: warning: source 225.9.9.9 is a multicast address; line skipped",
-              "s.conf:5:39: warning: '300.1.1.1' is not a valid address; line skipped",
+              "s.conf:5:23: warning: source 225.9.9.9 is a multicast address, not a sender; "
+              "line skipped",
+              "s.conf:5:39: warning: '300.1.1.1' is not a valid group address (expected a "
+              "multicast IPv4 or IPv6 address, optionally with /LEN); line skipped",
               // Words SMCRoute does not know are passed over, the rest read.
               "s.conf:6:32: warning: unexpected 'to' after the group address; ignored",
               "s.conf:6:35: warning: unexpected 'a2' after the group address; ignored"});

@@ -255,7 +255,7 @@ TEST_CASE("validate_flow_key explains what is wrong") {
         "source 225.0.0.1 is a multicast address, not a sender");
   CHECK(error_of(sg("a1", "2001:db8::1", "225.1.1.1")) ==
         "source 2001:db8::1 and group 225.1.1.1 are not the same address family");
-  CHECK(error_of(sg("", "10.0.0.1", "225.1.1.1")) == "interface name missing");
+  CHECK(error_of(sg("", "10.0.0.1", "225.1.1.1")) == "interface name is empty");
 
   RouteKey bad = sg("a1", "10.0.0.1", "225.1.1.1");
   bad.group.len = 16;  // host bits set
