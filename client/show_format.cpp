@@ -229,23 +229,37 @@ std::string format_routes(const json& result, const ShowStyle& style) {
   return out;
 }
 
+// One pending entry in roughly the config's syntax.
+static std::string pending_line(const json& p) {
+  const json& kind_field = field(p, "kind");
+  const bool has_oifs = p.contains("oifs");
+  const std::string kind =
+      kind_field.is_string() ? kind_field.get<std::string>() : (has_oifs ? "mroute" : "mgroup");
+  std::string line = ljust(kind, 7) + " from " + field(p, "iif").get<std::string>();
+  const json& source = field(p, "source");
+  if (source_text(source) != "*") line += " source " + source_text(source);
+  line += " group " + prefix_text(field(p, "group").get<std::string>());
+  if (kind == "mroute" && !list_or_empty(p, "oifs").empty()) line += " to" + oif_list(p);
+  return line;
+}
+
+// Each entry as a config line; why it waits follows as a comment, in a
+// column of its own, so a line still reads (and pastes) as config, and
+// SMCRoute's scripts, which match the line's start, still match.
 std::string format_pending(const json& result, const ShowStyle& style) {
   const json& list = list_or_empty(result, "pending");
   if (list.empty()) return "No pending routes or groups\n";
+  std::vector<std::pair<std::string, std::string>> rows;  // line, reason
+  size_t width = 0;
+  for (const auto& p : list) {
+    const json& reason = field(p, "reason");
+    rows.emplace_back(pending_line(p), reason.is_string() ? reason.get<std::string>() : "");
+    width = std::max(width, rows.back().first.size());
+  }
   std::string out;
   if (style.headings != Headings::none) out += "PENDING ROUTES AND GROUPS\n";
-  for (const auto& p : list) {
-    const json& kind_field = field(p, "kind");
-    const bool has_oifs = p.contains("oifs");
-    const std::string kind =
-        kind_field.is_string() ? kind_field.get<std::string>() : (has_oifs ? "mroute" : "mgroup");
-    std::string line = ljust(kind, 7) + " from " + field(p, "iif").get<std::string>();
-    const json& source = field(p, "source");
-    if (source_text(source) != "*") line += " source " + source_text(source);
-    line += " group " + prefix_text(field(p, "group").get<std::string>());
-    if (kind == "mroute" && !list_or_empty(p, "oifs").empty()) line += " to" + oif_list(p);
-    out += line + "\n";
-  }
+  for (const auto& [line, reason] : rows)
+    out += (reason.empty() ? line : ljust(line, width) + "  # " + reason) + "\n";
   return out;
 }
 

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/phyint.hpp"
+
 namespace mfcd::core {
 
 std::string_view route_state_name(RouteState s) {
@@ -50,11 +52,8 @@ class Resolver {
     infos_.reserve(links.size());
     by_name_.reserve(links.size());
     for (const auto& link : links) {
-      LinkInfo info{&link, true, 1, infos_.size()};
-      if (const PhyintConf* p = resolve_phyint(phyints, link.name)) {
-        info.enabled = p->enabled;
-        info.ttl_threshold = p->ttl_threshold;
-      }
+      const PhyintSettings s = resolve_phyint(phyints, link.name);
+      const LinkInfo info{&link, s.enabled, s.ttl_threshold, infos_.size()};
       by_name_.emplace(link.name, infos_.size());
       infos_.push_back(info);
     }
@@ -146,6 +145,30 @@ void add_unique(std::vector<std::string>& list, const std::string& name) {
 
 using Statuses = decltype(Desired::status);
 
+// The OIFs a route names that are not there, by why, so that its reason
+// says which interface a listing of pending routes is waiting for.
+struct MissingOifs {
+  std::vector<std::string> absent, disabled, unmatched;
+
+  // Appends "outbound interface a2 does not exist" and the like to `reason`.
+  void explain(std::string& reason) const {
+    auto add = [&reason](const std::vector<std::string>& names, const char* one, const char* many) {
+      if (names.empty()) return;
+      std::string list;
+      for (const auto& n : names)
+        list += (list.empty() ? "" : ", ") + n;
+      if (!reason.empty()) reason += "; ";
+      reason += names.size() == 1 ? "outbound interface " + list + one
+                                  : "outbound interfaces " + list + many;
+    };
+    add(absent, " does not exist", " do not exist");
+    add(disabled, " is disabled", " are disabled");
+    for (const auto& pattern : unmatched)
+      reason +=
+          (reason.empty() ? "" : "; ") + std::string("no interface matches outbound ") + pattern;
+  }
+};
+
 // Resolves routes one at a time into a Desired: compute_desired feeds it
 // every route, update_desired only the routes of the (S,G)s that changed.
 // Statuses go to `statuses`: update_desired passes the full result's map,
@@ -217,10 +240,14 @@ class Builder {
     const std::vector<std::string>* wanted = &oifs_of(route, merged_oifs_);
     std::vector<std::string> oifs;
     oifs.reserve(wanted->size());
+    MissingOifs missing;
     for (const auto& name : *wanted) {
       if (is_wildcard(name)) {
         const auto& found = resolver_.matches(name);
-        if (found.empty()) add_unique(status.missing_oifs, name);
+        if (found.empty()) {
+          add_unique(status.missing_oifs, name);
+          add_unique(missing.unmatched, name);
+        }
         // A wildcard spans interfaces; the inbound one is not among them.
         for (const LinkInfo* info : found) {
           family_vifs.use(*info);
@@ -231,9 +258,11 @@ class Builder {
       const LinkInfo* info = resolver_.find(name);
       if (!info) {
         add_unique(status.missing_oifs, name);
+        add_unique(missing.absent, name);
       } else if (!info->enabled) {
         warn_disabled(name);
         add_unique(status.missing_oifs, name);
+        add_unique(missing.disabled, name);
       } else {
         family_vifs.use(*info);
         // The inbound interface named again as an outbound one is a
@@ -260,6 +289,7 @@ class Builder {
         status.reason = sg.str() + " is already routed by " + it->second.route.str();
       }
     }
+    missing.explain(status.reason);
     statuses_.insert_or_assign(key, std::move(status));
   }
 

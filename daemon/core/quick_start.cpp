@@ -1,10 +1,11 @@
 // What compute_desired and make_plan would decide for an empty kernel table,
 // reproduced for the simple configs, line by line. Two things must come out
 // identical for the follow-up reconcile to find nothing to do:
-//  - VIF numbers: enabled phyint lines first (in file order, both families),
-//    then every route's inbound and outbound interfaces in file order, each
-//    interface numbered when first used (compute_desired's order; make_plan
-//    hands out the lowest free index in that order);
+//  - VIF numbers: enabled phyint lines first (in file order, both families;
+//    a wildcard line's enabled links in link order), then every route's
+//    inbound and outbound interfaces in file order, each interface numbered
+//    when first used (compute_desired's order; make_plan hands out the
+//    lowest free index in that order);
 //  - each entry: the inbound VIF, and every present, enabled OIF other than
 //    the inbound one at its interface's ttl-threshold.
 // Routes that do not become a kernel entry here (rules, pending routes)
@@ -14,6 +15,8 @@
 #include <algorithm>
 #include <cstring>
 #include <string_view>
+
+#include "core/phyint.hpp"
 
 namespace mfcd::core {
 
@@ -30,10 +33,14 @@ struct Iface {
 
 class Interfaces {
  public:
-  explicit Interfaces(const Links& links) {
+  // Each link's settings come from core::resolve_phyint, the rule every
+  // other reader of phyint lines follows.
+  Interfaces(const Links& links, const std::vector<PhyintConf>& phyints) {
     list_.reserve(links.size());
-    for (const auto& link : links)
-      list_.push_back(Iface{link.name, link.ifindex});
+    for (const auto& link : links) {
+      const PhyintSettings s = resolve_phyint(phyints, link.name);
+      list_.push_back(Iface{link.name, link.ifindex, s.enabled, s.ttl_threshold});
+    }
   }
 
   // A router has tens of interfaces: a scan that compares lengths first is
@@ -45,8 +52,49 @@ class Interfaces {
     return nullptr;
   }
 
+  std::vector<Iface>& all() { return list_; }
+
  private:
   std::vector<Iface> list_;
+};
+
+// Hands out VIF numbers per family in order of first use, as make_plan does
+// on an empty table, and remembers each VIF for the plan and its log lines.
+class VifNumbering {
+ public:
+  void use(Iface& iface, Family family) {
+    const size_t fi = family_index(family);
+    if (iface.vif[fi] >= 0) return;
+    if (vifs_[fi].size() == static_cast<size_t>(kMaxVifs)) {
+      full_ = true;
+      return;
+    }
+    iface.vif[fi] = static_cast<VifIndex>(vifs_[fi].size());
+    names_[fi][static_cast<size_t>(iface.vif[fi])] = std::string(iface.name);
+    vifs_[fi].push_back(VifConf{family, iface.vif[fi], iface.ifindex, iface.ttl_threshold,
+                                std::string(iface.name)});
+  }
+
+  // More interfaces were wanted than the kernel has VIFs.
+  bool full() const { return full_; }
+
+  // The VIFs (IPv4 first), their thresholds and names, into `quick`.
+  void finish(QuickStart& quick) {
+    for (auto& family_vifs : vifs_) {
+      for (const VifConf& vif : family_vifs) {
+        quick.ttls[family_index(vif.family)][static_cast<size_t>(vif.vif)] =
+            static_cast<uint8_t>(std::clamp(vif.ttl_threshold, 1, 255));
+      }
+      std::move(family_vifs.begin(), family_vifs.end(), std::back_inserter(quick.vifs));
+    }
+    for (size_t fi = 0; fi < 2; ++fi)
+      quick.names[fi] = std::make_shared<const VifNames>(std::move(names_[fi]));
+  }
+
+ private:
+  std::array<VifNames, 2> names_;
+  std::vector<VifConf> vifs_[2];
+  bool full_ = false;
 };
 
 // Route keys seen so far, as hashes in an open-addressing table: a few
@@ -109,92 +157,94 @@ MfcConf entry_conf(const Config& config, const QuickStart& quick, const QuickSta
   return conf;
 }
 
-}  // namespace
+// The steps of plan_quick_start, in the order compute_desired takes them.
+class Planner {
+ public:
+  Planner(const Config& config, const Links& links, bool with_v6)
+      : config_(config), ifaces_(links, config.phyints), with_v6_(with_v6) {}
 
-std::optional<QuickStart> plan_quick_start(const Config& config, const Links& links, bool with_v6) {
-  Interfaces ifaces(links);
-  // The later of two exact phyint lines wins, as in compute_desired.
-  for (const auto& p : config.phyints) {
-    if (is_wildcard(p.ifname)) return std::nullopt;
-    if (Iface* iface = ifaces.find(p.ifname)) {
-      iface->enabled = p.enabled;
-      iface->ttl_threshold = p.ttl_threshold;
+  // Enabled phyint lines first, in file order, both families; a wildcard
+  // line takes the enabled links it matches in link order.
+  void add_phyints() {
+    for (const auto& p : config_.phyints) {
+      if (!p.enabled) continue;
+      for (Iface& iface : ifaces_.all()) {
+        if (!iface.enabled || !ifname_matches(p.ifname, std::string(iface.name))) continue;
+        vifs_.use(iface, Family::v4);
+        if (with_v6_) vifs_.use(iface, Family::v6);
+      }
     }
   }
 
-  QuickStart quick;
-  std::array<VifNames, 2> names;
-  std::vector<VifConf> vifs[2];
-  bool full = false;
-  auto use = [&](Iface& iface, Family family) {
-    const size_t fi = family_index(family);
-    if (iface.vif[fi] >= 0) return;
-    if (vifs[fi].size() == static_cast<size_t>(kMaxVifs)) {
-      full = true;
-      return;
+  // Then every route in file order. False when one needs the regular path.
+  bool add_routes(QuickStart& quick) {
+    SeenKeys seen(config_.routes.size());
+    quick.entries.reserve(config_.routes.size());
+    for (size_t r = 0; r < config_.routes.size(); ++r) {
+      const RouteConf& route = config_.routes[r];
+      if (route.group.addr.family == Family::v6 && !with_v6_) continue;
+      if (is_wildcard(route.iif)) return false;
+      // Two lines with the same inbound interface, source and group are one
+      // route in the intent, whose OIFs all count at the first line's place
+      // in the VIF order. Rare enough to leave to the regular path.
+      if (!seen.insert(key_hash(route, is_any_source(route.source)))) return false;
+      if (!add_route(route, static_cast<uint32_t>(r), quick)) return false;
     }
-    iface.vif[fi] = static_cast<VifIndex>(vifs[fi].size());
-    names[fi][static_cast<size_t>(iface.vif[fi])] = std::string(iface.name);
-    vifs[fi].push_back(VifConf{family, iface.vif[fi], iface.ifindex, iface.ttl_threshold,
-                               std::string(iface.name)});
-  };
-
-  for (const auto& p : config.phyints) {
-    if (!p.enabled) continue;
-    Iface* iface = ifaces.find(p.ifname);
-    if (!iface || !iface->enabled) continue;
-    use(*iface, Family::v4);
-    if (with_v6) use(*iface, Family::v6);
+    return !vifs_.full();
   }
 
-  // Two lines with the same inbound interface, source and group are one
-  // route in the intent, whose OIFs all count at the first line's place in
-  // the VIF order. Rare enough to leave to the regular path.
-  SeenKeys seen(config.routes.size());
-  quick.entries.reserve(config.routes.size());
-  for (size_t r = 0; r < config.routes.size(); ++r) {
-    const RouteConf& route = config.routes[r];
+  void finish(QuickStart& quick) { vifs_.finish(quick); }
+
+ private:
+  bool add_route(const RouteConf& route, uint32_t index, QuickStart& quick) {
     const Family family = route.group.addr.family;
-    if (family == Family::v6 && !with_v6) continue;
-    if (is_wildcard(route.iif)) return std::nullopt;
-    const bool any_source = is_any_source(route.source);
-    if (!seen.insert(key_hash(route, any_source))) return std::nullopt;
-    Iface* iif = ifaces.find(route.iif);
+    Iface* iif = ifaces_.find(route.iif);
     if (iif && !iif->enabled) iif = nullptr;  // disabled: the route is pending
-    if (iif) use(*iif, family);
+    if (iif) vifs_.use(*iif, family);
+    const std::optional<uint32_t> oifs = oif_bits(route, family);
+    if (!oifs || vifs_.full()) return false;
 
+    // Only a host route with a real source is an entry; "source 0.0.0.0"
+    // is a (*,G) rule, and rules are matched on demand.
+    const size_t fi = family_index(family);
+    const bool entry = iif && route.source && !is_any_source(route.source) &&
+                       route.source->is_host() && route.group.is_host();
+    if (entry && iif->vif[fi] >= 0)
+      quick.entries.push_back(QuickStart::Entry{index, *oifs, iif->vif[fi]});
+    return true;
+  }
+
+  // A bit per outbound VIF; nullopt for a wildcard (the regular path's).
+  std::optional<uint32_t> oif_bits(const RouteConf& route, Family family) {
     const size_t fi = family_index(family);
     uint32_t oifs = 0;
     for (const auto& name : route.oifs) {
       if (is_wildcard(name)) return std::nullopt;
-      Iface* oif = ifaces.find(name);
+      Iface* oif = ifaces_.find(name);
       if (!oif || !oif->enabled) continue;  // installed without it for now
-      use(*oif, family);
+      vifs_.use(*oif, family);
       // The inbound interface as an outbound one is a hairpin: kept, as
       // compute_desired keeps it (no wildcards get here).
-      if (oif->vif[fi] < 0) continue;
+      if (oif->vif[fi] < 0) continue;  // no VIF left
       oifs |= uint32_t{1} << oif->vif[fi];
     }
-    if (full) return std::nullopt;
-
-    // Only a host route with a real source is an entry; "source 0.0.0.0"
-    // is a (*,G) rule, and rules are matched on demand.
-    const bool entry =
-        iif && route.source && !any_source && route.source->is_host() && route.group.is_host();
-    if (!entry || iif->vif[fi] < 0) continue;
-    quick.entries.push_back(QuickStart::Entry{static_cast<uint32_t>(r), oifs, iif->vif[fi]});
+    return oifs;
   }
-  if (full) return std::nullopt;
 
-  for (auto& family_vifs : vifs) {
-    for (const VifConf& vif : family_vifs) {
-      quick.ttls[family_index(vif.family)][static_cast<size_t>(vif.vif)] =
-          static_cast<uint8_t>(std::clamp(vif.ttl_threshold, 1, 255));
-    }
-    std::move(family_vifs.begin(), family_vifs.end(), std::back_inserter(quick.vifs));
-  }
-  for (size_t fi = 0; fi < 2; ++fi)
-    quick.names[fi] = std::make_shared<const VifNames>(std::move(names[fi]));
+  const Config& config_;
+  Interfaces ifaces_;
+  VifNumbering vifs_;
+  bool with_v6_;
+};
+
+}  // namespace
+
+std::optional<QuickStart> plan_quick_start(const Config& config, const Links& links, bool with_v6) {
+  Planner planner(config, links, with_v6);
+  planner.add_phyints();
+  QuickStart quick;
+  if (!planner.add_routes(quick)) return std::nullopt;
+  planner.finish(quick);
   return quick;
 }
 

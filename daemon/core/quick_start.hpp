@@ -45,7 +45,9 @@ struct QuickStart {
 };
 
 // nullopt when the config needs the regular path to number its VIFs:
-// a wildcard in a phyint or route, or more interfaces than kMaxVifs.
+// a wildcard in a route, two lines for one route, or more interfaces than
+// kMaxVifs. Wildcard phyint lines are fine: each link's settings come from
+// core::resolve_phyint, as on the regular path.
 // `with_v6` false: the kernel has no IPv6 multicast routing, so IPv6 lines
 // are left to the regular path (which reports why they cannot be installed).
 std::optional<QuickStart> plan_quick_start(const Config& config, const Links& links, bool with_v6);

@@ -94,6 +94,28 @@ TEST_CASE("missing OIFs are left out and listed") {
   const RouteStatus& s = status_of(d, e->route);
   CHECK(s.state == RouteState::installed);
   CHECK(s.missing_oifs == Names{"b7", "b8"});
+  CHECK(s.reason == "outbound interfaces b7, b8 do not exist");
+}
+
+TEST_CASE("a route's reason names every interface it waits for, and why") {
+  const Desired d = desired(
+      "phyint a3 disable\n"
+      "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2 b7\n"
+      "mroute from b9 source 10.0.0.2 group 225.1.1.2 to a3 wg+ b7\n"
+      "mroute from a1 group 225.1.1.3 to a3 a4\n"
+      "mroute from a2 source 10.0.0.1 group 225.1.1.1 to a4\n",
+      kLinks);
+  CHECK(status_of(d, key_of("a1", "10.0.0.1", "225.1.1.1")).reason ==
+        "outbound interface b7 does not exist");
+  CHECK(status_of(d, key_of("b9", "10.0.0.2", "225.1.1.2")).reason ==
+        "inbound interface b9 does not exist; outbound interface b7 does not exist; "
+        "outbound interface a3 is disabled; no interface matches outbound wg+");
+  CHECK(status_of(d, key_of("a1", "", "225.1.1.3")).reason ==
+        "(*,G) rule: (S,G) entries are added as traffic arrives; outbound interface a3 is "
+        "disabled");
+  // Nothing missing: only what there was to say before.
+  CHECK(status_of(d, key_of("a2", "10.0.0.1", "225.1.1.1")).reason ==
+        "(10.0.0.1, 225.1.1.1) is already routed by a1 (10.0.0.1, 225.1.1.1)");
 }
 
 TEST_CASE("the same (S,G) from two inbound interfaces: the older route wins") {

@@ -114,7 +114,6 @@ TEST_CASE("quick start: two lines for one (S,G) are set right by the reconcile")
 }
 
 TEST_CASE("quick start: configs it cannot number are left to the regular path") {
-  CHECK_FALSE(plan_quick_start(test::config_from("phyint a+ enable\n"), kLinks, true));
   CHECK_FALSE(plan_quick_start(
       test::config_from("mroute from a+ source 10.0.0.1 group 225.1.1.1 to a2\n"), kLinks, true));
   CHECK_FALSE(plan_quick_start(
@@ -233,6 +232,43 @@ TEST_CASE("quick start: random configs end where the regular start ends") {
   }
   CHECK(quick_starts > 200);
   CHECK(clean > 100);
+}
+
+TEST_CASE("quick start: mixed exact and wildcard phyint lines resolve as on the regular path") {
+  // Patterns of every specificity over links a1..a3, b1, b12: exact names,
+  // stems of two lengths, "+", and names that match nothing; the routes
+  // only name exact interfaces, so every config gets a quick start.
+  const Links links{{"a1", 2}, {"a2", 3}, {"a3", 4}, {"b1", 5}, {"b12", 6}};
+  const std::vector<std::string> patterns{"a1",  "a2", "b1", "b12", "a+", "b+",
+                                          "b1+", "+",  "nx", "nx+", "a3"};
+  const std::vector<std::string> ifnames{"a1", "a2", "a3", "b1", "b12", "nx"};
+  Rng rng{0x9e3779b97f4a7c15ULL};
+  int clean = 0;
+  for (int round = 0; round < 500; ++round) {
+    std::string text;
+    for (size_t i = 0, n = 1 + rng.below(5); i < n; ++i) {
+      text += "phyint " + patterns[rng.below(patterns.size())] +
+              (rng.below(3) == 0 ? " disable" : " enable");
+      if (rng.below(2) == 0) text += " ttl-threshold " + std::to_string(1 + rng.below(9));
+      text += "\n";
+    }
+    for (size_t i = 0, n = rng.below(4); i < n; ++i) {
+      const std::string iif = ifnames[rng.below(ifnames.size())];
+      std::string oif = ifnames[rng.below(ifnames.size())];
+      if (oif == iif) oif = iif == "a1" ? "b12" : "a1";
+      text += "mroute from " + iif + " source 10.0.0." + std::to_string(i + 1) + " group 225.1.1." +
+              std::to_string(1 + rng.below(4)) + " to " + oif + "\n";
+    }
+    INFO("round " << round << ":\n" << text);
+    const Config config = test::config_from(text);
+    Started s = start(config, links);
+    REQUIRE(s.quick);
+    CHECK(s.reconcile.empty());
+    CHECK(s.kernel.table() == regular(config, links).table());
+    CHECK(test::state_lines(s.installed) == s.kernel.table());
+    clean += s.reconcile.empty() ? 1 : 0;
+  }
+  CHECK(clean == 500);
 }
 
 }  // namespace mfcd::core
