@@ -5,7 +5,9 @@
 // command prints the same shape, the result object alone, or the error
 // alone as {"error": ...}, never the JSON-RPC envelope. Errors never show
 // raw JSON unless -j was asked for: the daemon's message goes to stderr
-// with the detail that says where.
+// with the detail that says where. Warnings in a result (an interface
+// that does not exist) go to stderr too, whatever the output format, and
+// leave the exit code at 0.
 // Exit codes tell scripts what happened: 1 refused, 64 usage, 69 no
 // daemon, 70 a reply we could not understand.
 #include "client/app.hpp"
@@ -128,6 +130,42 @@ void report_error(const Context& ctx, const std::string& prefix, const rpc::RpcE
   }
 }
 
+// Each warning of a result ("warnings": interfaces that do not exist, and
+// a reload's config warnings) on stderr, "file:line:col: " first when the
+// warning comes from a config line. Whatever else is printed: with -j the
+// JSON holds them as well, and a person reading the terminal must see them.
+void report_warnings(const Context& ctx, const std::string& prefix, const json& result) {
+  if (!result.is_object() || !result.contains("warnings") || !result["warnings"].is_array()) return;
+  for (const auto& w : result["warnings"]) {
+    std::string where;
+    if (w.is_object() && w.contains("file") && w.contains("line")) {
+      where = text_of(w["file"]) + ":" + text_of(w["line"]) + ":" +
+              text_of(w.value("column", json(0))) + ": ";
+    }
+    const std::string message =
+        w.is_object() && w.contains("message") ? text_of(w["message"]) : text_of(w);
+    ctx.io.err << ctx.program << ": " << prefix << where << "warning: " << message << "\n";
+  }
+}
+
+// The reply to one request, as text: a JSON-RPC envelope holding a result
+// or an error. Reports what is wrong with it and returns the exit code
+// when there is no such reply.
+struct Received {
+  std::optional<json> raw;
+  int code = kExitOk;
+};
+
+Received receive(const Context& ctx, const std::string& request) {
+  const Exchange ex = ctx.transport(ctx.options.socket, request);
+  if (ex.status != Exchange::Status::ok) return Received{std::nullopt, report_exchange(ctx, ex)};
+  try {
+    return Received{json::parse(ex.reply), kExitOk};
+  } catch (const json::exception& e) {
+    return Received{std::nullopt, bad_reply(ctx, e.what())};
+  }
+}
+
 int run_one(const Context& ctx, const Command& cmd) {
   auto& out = ctx.io.out;
   if (cmd.kind == Kind::version && !ctx.options.json) {
@@ -135,17 +173,9 @@ int run_one(const Context& ctx, const Command& cmd) {
     out << ctx.program << " " << MFCD_VERSION << "\n";
     out.flush();
   }
-  const Exchange ex =
-      ctx.transport(ctx.options.socket, rpc::make_request(1, cmd.method, cmd.params));
-  if (ex.status != Exchange::Status::ok) return report_exchange(ctx, ex);
-
-  json raw;
-  try {
-    raw = json::parse(ex.reply);
-  } catch (const json::exception& e) {
-    return bad_reply(ctx, e.what());
-  }
-  const Decoded d = decode(raw);
+  const Received got = receive(ctx, rpc::make_request(1, cmd.method, cmd.params));
+  if (!got.raw) return got.code;
+  const Decoded d = decode(*got.raw);
   if (!d.reply) return bad_reply(ctx, d.error);
 
   // -j: the result alone, whatever the command, or the error alone.
@@ -154,6 +184,7 @@ int run_one(const Context& ctx, const Command& cmd) {
     report_error(ctx, "", *d.reply->error, cmd.method);
     return kExitRefused;
   }
+  report_warnings(ctx, "", *d.reply->result);
   if (ctx.options.json) {
     out << d.reply->result->dump(2) << "\n";
     return kExitOk;
@@ -166,86 +197,104 @@ int run_one(const Context& ctx, const Command& cmd) {
   return kExitOk;
 }
 
-// -b: every command line becomes one request of a single batch, its id the
-// line number, so replies map back to lines whatever order they come in.
-int run_batch(const Context& ctx) {
-  auto& err = ctx.io.err;
-  bool failed = false;
+// A batch as sent: each command with its line number, which is its id.
+struct Batch {
   std::vector<std::pair<int, Command>> sent;
-  json batch = json::array();
+  json requests = json::array();
+  bool failed = false;  // a line was not a command
+};
+
+Batch read_commands(const Context& ctx) {
+  Batch b;
   for (const auto& line : read_batch(ctx.io.in)) {
     auto parsed = parse_command(line.words, ctx.options.detail, ctx.options.smcroute_names);
     if (!parsed.command) {
-      err << ctx.program << ": line " << line.line << ": " << parsed.error << "\n";
-      failed = true;
+      ctx.io.err << ctx.program << ": line " << line.line << ": " << parsed.error << "\n";
+      b.failed = true;
       continue;
     }
-    if (parsed.command->kind == Kind::help) {
+    Command& cmd = *parsed.command;
+    if (cmd.kind == Kind::help) {
       if (!ctx.options.json) ctx.io.out << usage_text(ctx.program);
       continue;
     }
-    batch.push_back(
-        json::parse(rpc::make_request(line.line, parsed.command->method, parsed.command->params)));
-    sent.emplace_back(line.line, std::move(*parsed.command));
+    set_strictness(cmd, ctx.options.strict, ctx.options.smcroute_names);
+    b.requests.push_back(json::parse(rpc::make_request(line.line, cmd.method, cmd.params)));
+    b.sent.emplace_back(line.line, std::move(cmd));
   }
-  if (sent.empty()) return failed ? kExitRefused : kExitOk;
+  return b;
+}
 
-  const Exchange ex = ctx.transport(ctx.options.socket, batch.dump());
-  if (ex.status != Exchange::Status::ok) return report_exchange(ctx, ex);
+// The replies to a batch by line, or the exit code when there are none to
+// read (the daemon refused the batch as a whole, or the reply is broken).
+struct BatchReplies {
+  std::map<int, rpc::Reply> by_line;
+  std::optional<int> code;
+};
 
-  json raw;
-  try {
-    raw = json::parse(ex.reply);
-  } catch (const json::exception& e) {
-    return bad_reply(ctx, e.what());
-  }
+BatchReplies replies_by_line(const Context& ctx, const json& raw) {
   // The daemon refused the batch as a whole (too large, say): one error
   // object instead of an array.
   if (raw.is_object()) {
     const Decoded d = decode(raw);
-    if (!d.reply) return bad_reply(ctx, d.error);
-    if (!d.reply->error) return bad_reply(ctx, "a single reply to a batch request");
+    if (!d.reply) return {{}, bad_reply(ctx, d.error)};
+    if (!d.reply->error) return {{}, bad_reply(ctx, "a single reply to a batch request")};
     if (ctx.options.json) ctx.io.out << error_json(*d.reply->error).dump(2) << "\n";
     report_error(ctx, "", *d.reply->error, "batch");
-    return kExitRefused;
+    return {{}, kExitRefused};
   }
-  if (!raw.is_array()) return bad_reply(ctx, "expected an array of replies to the batch");
-
-  std::map<int, rpc::Reply> by_line;
+  if (!raw.is_array()) return {{}, bad_reply(ctx, "expected an array of replies to the batch")};
+  BatchReplies r;
   for (const auto& item : raw) {
     Decoded d = decode(item);
-    if (!d.reply) return bad_reply(ctx, d.error);
-    if (!d.reply->id.is_number_integer()) return bad_reply(ctx, "a reply without a line id");
-    by_line.emplace(d.reply->id.get<int>(), std::move(*d.reply));
+    if (!d.reply) return {{}, bad_reply(ctx, d.error)};
+    if (!d.reply->id.is_number_integer()) return {{}, bad_reply(ctx, "a reply without a line id")};
+    r.by_line.emplace(d.reply->id.get<int>(), std::move(*d.reply));
   }
+  return r;
+}
 
-  // -j: one element per command sent, in line order, each what -j prints
-  // for that command alone.
+// Each line's outcome in line order: text (or, with -j, one element per
+// command, each what -j prints for that command alone). Returns the exit
+// code.
+int report_batch(const Context& ctx, const Batch& batch, const BatchReplies& replies) {
+  bool failed = batch.failed;
   json results = json::array();
-  for (const auto& [line, cmd] : sent) {
-    const auto it = by_line.find(line);
-    if (it == by_line.end()) {
-      err << ctx.program << ": line " << line << ": no reply from the daemon\n";
+  for (const auto& [line, cmd] : batch.sent) {
+    const std::string prefix = "line " + std::to_string(line) + ": ";
+    const auto it = replies.by_line.find(line);
+    if (it == replies.by_line.end()) {
+      ctx.io.err << ctx.program << ": " << prefix << "no reply from the daemon\n";
       results.push_back(json{{"error", {{"message", "no reply from the daemon"}}}});
       failed = true;
-      continue;
-    }
-    const std::string prefix = "line " + std::to_string(line) + ": ";
-    if (it->second.error) {
+    } else if (it->second.error) {
       results.push_back(error_json(*it->second.error));
       report_error(ctx, prefix, *it->second.error, cmd.method);
       failed = true;
-      continue;
-    }
-    results.push_back(*it->second.result);
-    try {
-      emit_result(ctx, cmd, *it->second.result);
-    } catch (const std::exception& e) {
-      return bad_reply(ctx, prefix + e.what());
+    } else {
+      results.push_back(*it->second.result);
+      report_warnings(ctx, prefix, *it->second.result);
+      try {
+        emit_result(ctx, cmd, *it->second.result);
+      } catch (const std::exception& e) {
+        return bad_reply(ctx, prefix + e.what());
+      }
     }
   }
   if (ctx.options.json) ctx.io.out << results.dump(2) << "\n";
   return failed ? kExitRefused : kExitOk;
+}
+
+// -b: every command line becomes one request of a single batch, its id the
+// line number, so replies map back to lines whatever order they come in.
+int run_batch(const Context& ctx) {
+  const Batch batch = read_commands(ctx);
+  if (batch.sent.empty()) return batch.failed ? kExitRefused : kExitOk;
+  const Received got = receive(ctx, batch.requests.dump());
+  if (!got.raw) return got.code;
+  const BatchReplies replies = replies_by_line(ctx, *got.raw);
+  if (replies.code) return *replies.code;
+  return report_batch(ctx, batch, replies);
 }
 
 // "file:line:col: message" from one config error object.
@@ -259,75 +308,114 @@ std::string config_error_text(const json& e) {
   return where.empty() ? message : where + " " + message;
 }
 
+// The parenthesised details of an error's first line. A detail the message
+// already says is left out: the daemon often puts the same text in both.
+class Details {
+ public:
+  Details(const std::string& first, const json& data) : first_(first), d_(data) {}
+
+  bool has(const char* key) const { return d_.is_object() && d_.contains(key); }
+  std::string str(const char* key) const { return has(key) ? text_of(d_[key]) : ""; }
+  bool mentioned(const std::string& s) const { return first_.find(s) != std::string::npos; }
+  // `detail` unless the message already holds `key`.
+  void add(const std::string& detail, const std::string& key) {
+    if (!detail.empty() && !mentioned(key)) items_.push_back(detail);
+  }
+  const json& data() const { return d_; }
+
+  // "message (detail; detail)"
+  std::string line() const {
+    std::string out = first_;
+    for (size_t i = 0; i < items_.size(); ++i)
+      out += (i ? "; " : " (") + items_[i];
+    return items_.empty() ? out : out + ")";
+  }
+
+ private:
+  const std::string& first_;
+  const json& d_;
+  std::vector<std::string> items_;
+};
+
+// -32602's param and its message, or the message alone; the interface.
+void add_param_details(Details& x) {
+  if (x.has("param")) {
+    std::string p = "parameter '" + x.str("param") + "'";
+    if (x.has("message")) p += ": " + x.str("message");
+    x.add(p, x.has("message") ? x.str("message") : x.str("param"));
+  } else if (x.has("message")) {
+    x.add(x.str("message"), x.str("message"));
+  }
+  if (x.has("interface")) x.add("interface " + x.str("interface"), x.str("interface"));
+}
+
+// A kernel refusal: "add_mfc (S, G): Invalid argument".
+void add_kernel_details(Details& x) {
+  std::string k;
+  if (x.has("op") && !x.mentioned(x.str("op"))) k = x.str("op");
+  if (x.has("strerror") && !x.mentioned(x.str("strerror"))) {
+    k += (k.empty() ? "" : ": ") + x.str("strerror");
+  }
+  x.add(k, "\n");  // never in a one-line message
+}
+
+// What was not found ("route from a1 (S, G)"), a limit, the caller.
+void add_object_details(Details& x) {
+  const json& d = x.data();
+  if (x.has("what")) {
+    std::string w = x.str("what");
+    std::string key = w;
+    if (x.has("iif")) w += " from " + x.str("iif");
+    if (x.has("group") && d["group"].is_string() &&
+        (!x.has("source") || d["source"].is_null() || d["source"].is_string())) {
+      key = sg_text(x.has("source") ? d["source"] : json(), d["group"]);
+      w += " " + key;
+    }
+    x.add(w, key);
+  }
+  if (x.has("limit")) {
+    std::string l = "limit " + x.str("limit");
+    if (x.has("value")) l += " = " + x.str("value");
+    x.add(l, l);
+  }
+  if (x.has("uid")) x.add("uid " + x.str("uid"), "uid " + x.str("uid"));
+}
+
+// The lines after the first: every config error, and each missing
+// interface of a strict reload at its line ("file:line:col: message").
+std::vector<std::string> error_lines(const json& d) {
+  std::vector<std::string> more;
+  if (!d.is_object()) return more;
+  if (d.contains("errors") && d["errors"].is_array()) {
+    for (const auto& e : d["errors"])
+      more.push_back(config_error_text(e));
+  }
+  if (d.contains("missing") && d["missing"].is_array()) {
+    for (const auto& m : d["missing"])
+      if (m.is_object() && m.contains("file")) more.push_back(config_error_text(m));
+  }
+  return more;
+}
+
 }  // namespace
 
 std::vector<std::string> describe_error(const rpc::RpcError& error, const std::string& method) {
-  std::string first = error.message.empty() ? "error " + std::to_string(error.code) : error.message;
-  std::vector<std::string> details;
-  std::vector<std::string> more;
-  const json& d = error.data;
-
-  auto mentioned = [&](const std::string& s) { return first.find(s) != std::string::npos; };
-  // A detail the message already says is left out: the daemon often puts
-  // the same text in both.
-  auto add = [&](const std::string& detail, const std::string& key) {
-    if (!detail.empty() && !mentioned(key)) details.push_back(detail);
-  };
-
+  const std::string first =
+      error.message.empty() ? "error " + std::to_string(error.code) : error.message;
+  Details x(first, error.data);
   if (error.code == rpc::kMethodNotFound) {
-    add(method + " is not supported by this daemon", method);
+    x.add(method + " is not supported by this daemon", method);
   }
-  if (d.is_object()) {
-    const auto str = [&](const char* key) { return d.contains(key) ? text_of(d[key]) : ""; };
-    if (d.contains("param")) {
-      std::string p = "parameter '" + str("param") + "'";
-      if (d.contains("message")) p += ": " + str("message");
-      add(p, d.contains("message") ? str("message") : str("param"));
-    } else if (d.contains("message")) {
-      add(str("message"), str("message"));
-    }
-    if (d.contains("interface")) add("interface " + str("interface"), str("interface"));
-    {
-      std::string k;  // "add_mfc (S, G): Invalid argument"
-      if (d.contains("op") && !mentioned(str("op"))) k = str("op");
-      if (d.contains("strerror") && !mentioned(str("strerror"))) {
-        k += (k.empty() ? "" : ": ") + str("strerror");
-      }
-      add(k, "\n");  // never in a one-line message
-    }
-    if (d.contains("what")) {
-      std::string w = str("what");
-      std::string key = w;
-      if (d.contains("iif")) w += " from " + str("iif");
-      if (d.contains("group") && d["group"].is_string() &&
-          (!d.contains("source") || d["source"].is_null() || d["source"].is_string())) {
-        key = sg_text(d.contains("source") ? d["source"] : json(), d["group"]);
-        w += " " + key;
-      }
-      add(w, key);
-    }
-    if (d.contains("limit")) {
-      std::string l = "limit " + str("limit");
-      if (d.contains("value")) l += " = " + str("value");
-      add(l, l);
-    }
-    if (d.contains("uid")) add("uid " + str("uid"), "uid " + str("uid"));
-    if (d.contains("errors") && d["errors"].is_array()) {
-      for (const auto& e : d["errors"])
-        more.push_back(config_error_text(e));
-    }
-  } else if (d.is_string()) {
-    add(d.get<std::string>(), d.get<std::string>());
+  if (error.data.is_object()) {
+    add_param_details(x);
+    add_kernel_details(x);
+    add_object_details(x);
+  } else if (error.data.is_string()) {
+    x.add(error.data.get<std::string>(), error.data.get<std::string>());
   }
-
-  if (!details.empty()) {
-    first += " (";
-    for (size_t i = 0; i < details.size(); ++i)
-      first += (i ? "; " : "") + details[i];
-    first += ")";
-  }
-  std::vector<std::string> lines{first};
-  lines.insert(lines.end(), more.begin(), more.end());
+  std::vector<std::string> lines{x.line()};
+  for (auto& l : error_lines(error.data))
+    lines.push_back(std::move(l));
   return lines;
 }
 
@@ -446,6 +534,7 @@ int run(const std::vector<std::string>& argv, Io& io, const Transport& transport
     io.out << usage_text(program);
     return kExitOk;
   }
+  set_strictness(*cmd.command, opts.strict, opts.smcroute_names);
   return run_one(ctx, *cmd.command);
 }
 

@@ -7,7 +7,10 @@
 // interface, a unicast address followed by another address is the source,
 // the next address is the group, and whatever is not an address is an
 // outbound interface (Linux interface names cannot contain '/' or parse as
-// an address, so this never guesses wrong for a valid name).
+// an address, so this never guesses wrong for a valid name). A word that
+// was meant as an address but is not one ("10.1.0.300") is reported as the
+// source or group it stands for, never taken for an interface: a typo in
+// an address must not become a route to a missing interface.
 #include "client/cli.hpp"
 
 #include <arpa/inet.h>
@@ -44,30 +47,43 @@ struct RouteWordsParse {
   std::string error;
 };
 
+// "'10.1.0.300' is not a valid source address (expected ...)": which word,
+// taken for what, and what that place wants.
+std::string bad_address(const std::string& cmd, const std::string& word, bool group) {
+  return cmd + ": '" + word + "' is not a valid " + (group ? "group" : "source") +
+         " address (expected " + (group ? "a multicast " : "an ") +
+         "IPv4 or IPv6 address, optionally with /LEN)";
+}
+
+bool is_address(const std::string& word) {
+  return classify_address(word) != AddrKind::none;
+}
+
 RouteWordsParse split_route(const std::string& cmd, const std::vector<std::string>& args,
                             std::string_view synopsis) {
   auto error = [&](const std::string& what) {
     return RouteWordsParse{
         std::nullopt, cmd + ": " + what + " (usage: " + cmd + " " + std::string(synopsis) + ")"};
   };
+  auto refuse = [](std::string text) { return RouteWordsParse{std::nullopt, std::move(text)}; };
   if (args.empty()) return error("missing inbound interface");
   RouteWords w;
   w.iif = args[0];
-  if (classify_address(w.iif) != AddrKind::none) {
+  if (is_address(w.iif)) {
     return error("'" + w.iif + "' is an address, expected the inbound interface first");
   }
   size_t i = 1;
-  if (i >= args.size() || classify_address(args[i]) == AddrKind::none) {
-    return error("missing group address");
+  // Two address words in a row are SOURCE GROUP (unless the first is a
+  // group, and then the second is misplaced: reported below).
+  if (i + 1 < args.size() && meant_as_address(args[i]) && meant_as_address(args[i + 1])) {
+    if (!is_address(args[i])) return refuse(bad_address(cmd, args[i], false));
+    if (classify_address(args[i]) == AddrKind::unicast) w.source = args[i++];
   }
-  // A unicast address with another address after it is the source.
-  if (classify_address(args[i]) == AddrKind::unicast && i + 1 < args.size() &&
-      classify_address(args[i + 1]) != AddrKind::none) {
-    w.source = args[i++];
-  }
+  if (i >= args.size() || !meant_as_address(args[i])) return error("missing group address");
+  if (!is_address(args[i])) return refuse(bad_address(cmd, args[i], true));
   w.group = args[i++];
   for (; i < args.size(); ++i) {
-    if (classify_address(args[i]) != AddrKind::none) {
+    if (meant_as_address(args[i])) {
       return error("unexpected address '" + args[i] + "' where an outbound interface belongs");
     }
     w.oifs.push_back(args[i]);
@@ -85,32 +101,85 @@ json route_params(const RouteWords& w, bool with_oifs) {
   return p;
 }
 
-bool apply_flag(Options& o, char c) {
-  switch (c) {
-    case 'b':
-      o.batch = true;
-      return true;
-    case 'd':
-      o.detail = true;
-      return true;
-    case 'j':
-      o.json = true;
-      return true;
-    case 'p':
-      o.plain = true;
-      return true;
-    case 't':
-      o.no_headings = true;
-      return true;
-    case 'h':
-      o.help = true;
-      return true;
-    case 'v':
-      o.version = true;
-      return true;
-    default:
-      return false;
+// The options that only switch something on, short and long.
+struct Flag {
+  char short_name;
+  std::string_view long_name;
+  bool Options::*field;
+};
+constexpr std::array<Flag, 8> kFlags = {{
+    {'b', "batch", &Options::batch},
+    {'d', "detail", &Options::detail},
+    {'h', "help", &Options::help},
+    {'j', "json", &Options::json},
+    {'p', "plain", &Options::plain},
+    {'S', "strict", &Options::strict},
+    {'t', "no-headings", &Options::no_headings},
+    {'v', "version", &Options::version},
+}};
+
+// parse_options' state while it walks the words.
+struct OptionScan {
+  explicit OptionScan(const std::vector<std::string>& words) : args(words) {}
+  const std::vector<std::string>& args;
+  size_t i = 0;  // the word being read; an option's argument advances it
+  Options o;
+  std::optional<std::string> socket;
+  std::optional<std::string> ident;
+};
+
+// Whether `a` is an option word (and not a command word, "-n" included).
+bool is_option(const std::string& a) {
+  return a.size() >= 2 && a[0] == '-' && a != "-n" && a != "--dry-run";
+}
+
+// "--name" or "--name=value" (or the value in the next word). Returns an
+// error text, empty when the option was good.
+std::string long_option(OptionScan& scan, const std::string& a) {
+  const auto eq = a.find('=');
+  const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+  if (name == "socket" || name == "ident") {
+    std::optional<std::string> v;
+    if (eq != std::string::npos) {
+      v = a.substr(eq + 1);
+    } else if (scan.i + 1 < scan.args.size()) {
+      v = scan.args[++scan.i];
+    }
+    if (!v || v->empty()) return "option '--" + name + "' needs an argument";
+    (name == "socket" ? scan.socket : scan.ident) = *v;
+    return {};
   }
+  for (const auto& f : kFlags) {
+    if (f.long_name == name && eq == std::string::npos) {
+      scan.o.*f.field = true;
+      return {};
+    }
+  }
+  return "unknown option '" + a + "'";
+}
+
+// A cluster of short options; -u and -i take the rest of the word or the
+// next word as their argument, as getopt does.
+std::string short_options(OptionScan& scan, const std::string& a) {
+  for (size_t k = 1; k < a.size(); ++k) {
+    const char c = a[k];
+    if (c == 'u' || c == 'i') {
+      std::string v;
+      if (k + 1 < a.size()) {
+        v = a.substr(k + 1);
+      } else if (scan.i + 1 < scan.args.size()) {
+        v = scan.args[++scan.i];
+      }
+      if (v.empty()) return std::string("option '-") + c + "' needs an argument";
+      (c == 'u' ? scan.socket : scan.ident) = v;
+      return {};
+    }
+    const auto* f = std::find_if(kFlags.begin(), kFlags.end(),
+                                 [&](const Flag& flag) { return flag.short_name == c; });
+    if (f == kFlags.end()) return std::string("unknown option '-") + c + "'";
+    scan.o.*f->field = true;
+  }
+  return {};
 }
 
 }  // namespace
@@ -134,90 +203,46 @@ AddrKind classify_address(std::string_view token) {
   return AddrKind::none;
 }
 
+bool meant_as_address(std::string_view token) {
+  if (token.find_first_of(":/") != std::string_view::npos) return true;
+  const bool digits_and_dots =
+      !token.empty() && token.find_first_not_of("0123456789.") == std::string_view::npos;
+  return digits_and_dots && token.find('.') != std::string_view::npos;
+}
+
 OptionsParse parse_options(const std::vector<std::string>& args, std::string_view program) {
-  Options o;
-  std::optional<std::string> socket;
-  std::optional<std::string> ident;
-  auto error = [](std::string text) { return OptionsParse{std::nullopt, std::move(text)}; };
-
+  OptionScan scan(args);
   bool options_done = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (options_done || a.size() < 2 || a[0] != '-') {
-      o.words.push_back(a);
-      continue;
-    }
-    if (a == "--") {
+  for (; scan.i < args.size(); ++scan.i) {
+    const std::string& a = args[scan.i];
+    if (options_done || !is_option(a)) {
+      scan.o.words.push_back(a);
+    } else if (a == "--") {
       options_done = true;
-      continue;
-    }
-    // The reload command's own flag.
-    if (a == "-n" || a == "--dry-run") {
-      o.words.push_back(a);
-      continue;
-    }
-    if (a.rfind("--", 0) == 0) {
-      const auto eq = a.find('=');
-      const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      auto value = [&]() -> std::optional<std::string> {
-        if (eq != std::string::npos) return a.substr(eq + 1);
-        if (i + 1 < args.size()) return args[++i];
-        return std::nullopt;
-      };
-      auto no_value = [&] { return eq == std::string::npos; };
-      if (name == "help" && no_value()) {
-        o.help = true;
-      } else if (name == "version" && no_value()) {
-        o.version = true;
-      } else if (name == "json" && no_value()) {
-        o.json = true;
-      } else if (name == "detail" && no_value()) {
-        o.detail = true;
-      } else if (name == "plain" && no_value()) {
-        o.plain = true;
-      } else if (name == "no-headings" && no_value()) {
-        o.no_headings = true;
-      } else if (name == "batch" && no_value()) {
-        o.batch = true;
-      } else if (name == "socket" || name == "ident") {
-        auto v = value();
-        if (!v || v->empty()) return error("option '--" + name + "' needs an argument");
-        (name == "socket" ? socket : ident) = *v;
-      } else {
-        return error("unknown option '" + a + "'");
-      }
-      continue;
-    }
-    // A cluster of short options; -u and -i take the rest of the word or
-    // the next word as their argument, as getopt does.
-    for (size_t k = 1; k < a.size(); ++k) {
-      const char c = a[k];
-      if (c == 'u' || c == 'i') {
-        std::string v;
-        if (k + 1 < a.size()) {
-          v = a.substr(k + 1);
-        } else if (i + 1 < args.size()) {
-          v = args[++i];
-        } else {
-          return error(std::string("option '-") + c + "' needs an argument");
-        }
-        if (v.empty()) return error(std::string("option '-") + c + "' needs an argument");
-        (c == 'u' ? socket : ident) = v;
-        break;
-      }
-      if (!apply_flag(o, c)) return error(std::string("unknown option '-") + c + "'");
+    } else if (auto error = a.rfind("--", 0) == 0 ? long_option(scan, a) : short_options(scan, a);
+               !error.empty()) {
+      return OptionsParse{std::nullopt, std::move(error)};
     }
   }
-
-  if (socket) {
-    o.socket = *socket;
-  } else if (ident) {
-    o.socket = "/run/" + *ident + ".sock";
-  } else {
-    o.socket = base_name(program) == "smcroutectl" ? kSmcrouteSocket : kDefaultSocket;
-  }
+  Options& o = scan.o;
   o.smcroute_names = base_name(program) == "smcroutectl";
+  if (scan.socket) {
+    o.socket = *scan.socket;
+  } else if (scan.ident) {
+    o.socket = "/run/" + *scan.ident + ".sock";
+  } else {
+    o.socket = o.smcroute_names ? kSmcrouteSocket : kDefaultSocket;
+  }
   return OptionsParse{std::move(o), {}};
+}
+
+void set_strictness(Command& command, bool strict, bool smcroute_names) {
+  const bool takes_intent = command.kind == Kind::add || command.kind == Kind::join;
+  if (strict && (takes_intent || command.kind == Kind::reload)) {
+    command.params["strict"] = true;
+  } else if (smcroute_names && takes_intent) {
+    command.params["strict"] = "iif";
+  }
 }
 
 NameMatch match_command(std::string_view word) {
@@ -383,7 +408,7 @@ std::string usage_text(std::string_view program) {
   const std::string p = base_name(program);
   const std::string socket(p == "smcroutectl" ? kSmcrouteSocket : kDefaultSocket);
   return "Usage: " + p +
-         " [-bdhjptv] [-i NAME] [-u FILE] [COMMAND [ARGS]]\n"
+         " [-bdhjpStv] [-i NAME] [-u FILE] [COMMAND [ARGS]]\n"
          "\n"
          "Options:\n"
          "  -b, --batch          read commands from stdin, one per line, send as one batch\n"
@@ -392,6 +417,8 @@ std::string usage_text(std::string_view program) {
          "  -i, --ident=NAME     talk to the daemon started with -i NAME (/run/NAME.sock)\n"
          "  -j, --json           print JSON instead of tables\n"
          "  -p, --plain          plain headings, no terminal escape codes\n"
+         "  -S, --strict         refuse add, join and reload when an interface they name\n"
+         "                       does not exist (default: keep it pending, with a warning)\n"
          "  -t, --no-headings    no headings at all\n"
          "  -u, --socket=FILE    the daemon's control socket (default " +
          socket +

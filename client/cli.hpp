@@ -32,6 +32,7 @@ struct Options {
   bool no_headings = false;        // -t
   bool help = false;               // -h, --help
   bool version = false;            // -v, --version: the client's own version only
+  bool strict = false;             // -S, --strict: a missing interface is an error
   bool smcroute_names = false;     // called as smcroutectl: SMCRoute's defaults and leniency
   std::string socket;              // resolved: -u, else -i NAME, else the default for argv[0]
   std::vector<std::string> words;  // the command and its arguments
@@ -74,6 +75,14 @@ struct CommandParse {
 CommandParse parse_command(const std::vector<std::string>& words, bool detail,
                            bool smcroute_names = false);
 
+// How strict the daemon is asked to be about interfaces that do not exist
+// (the "strict" param of route.add, group.join and config.reload). By
+// default a missing interface is kept pending and warned about; -S makes
+// any of them an error; under SMCRoute's name a missing inbound interface
+// (of add or join) is an error and a missing outbound one is not, as in
+// SMCRoute. Leaves other commands alone.
+void set_strictness(Command& command, bool strict, bool smcroute_names);
+
 // Resolves an abbreviated command name. Returns the full name, or an error
 // naming the candidates when the prefix is ambiguous. The commands that
 // take every route away (kill, flush) match only in full, so that a
@@ -88,6 +97,11 @@ enum class AddrKind { none, unicast, multicast };
 // Classifies "A" or "A/LEN" (IPv4 or IPv6). The length is not checked here;
 // the daemon reports a bad one with its own message.
 AddrKind classify_address(std::string_view token);
+// Whether a word was meant as an address, valid or not: it holds ':' or
+// '/' (which no Linux interface name may), or it is digits and dots with
+// at least one dot ("10.1.0.300"). Such a word that is not an address is
+// reported as a bad address, never taken for an interface name.
+bool meant_as_address(std::string_view token);
 
 // One command line of a batch.
 struct BatchLine {

@@ -5,6 +5,7 @@
 #include "api/methods.hpp"
 #include "api/params.hpp"
 #include "api/views.hpp"
+#include "core/phyint.hpp"
 #include "version.hpp"
 
 extern const char kOpenRpcDocument[];
@@ -22,13 +23,13 @@ rpc::HandlerResult interface_list(Context& c, const json& params) {
   json list = json::array();
   for (const auto& link : links) {
     // The one phyint rule (core::resolve_phyint), as for VIFs and mrdisc.
-    const core::PhyintConf* ph = core::resolve_phyint(model.intent.phyints(), link.name);
+    const core::PhyintSettings ph = core::resolve_phyint(model.intent.phyints(), link.name);
     json item = {{"index", link.ifindex},
                  {"name", link.name},
                  {"up", link.up},
                  {"multicast", link.multicast},
-                 {"ttl_threshold", ph ? ph->ttl_threshold : 1},
-                 {"enabled", ph ? ph->enabled : true}};
+                 {"ttl_threshold", ph.ttl_threshold},
+                 {"enabled", ph.enabled}};
     auto vif = c.router.installed().vif_of(core::Family::v4, link.name);
     auto mif = c.router.installed().vif_of(core::Family::v6, link.name);
     item["vif"] = vif ? json(*vif) : json(nullptr);

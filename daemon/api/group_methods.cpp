@@ -2,7 +2,10 @@
 // invalid params (-32602) before anything changes; what only the router can
 // judge (the range bound, the interface, the kernel) comes back as one of
 // mfcd's own codes with its data object.
+#include <spdlog/spdlog.h>
+
 #include "api/methods.hpp"
+#include "api/missing_interfaces.hpp"
 #include "api/params.hpp"
 #include "api/views.hpp"
 
@@ -48,11 +51,24 @@ rpc::HandlerResult join_result(const router::Router& router, const core::JoinKey
 
 }  // namespace
 
+// A join on an interface that does not exist waits for it, as a route does
+// (and as an mgroup line always did), with a warning in the result; a
+// strict call is refused instead, changing nothing.
 rpc::HandlerResult group_join(Context& c, const json& params) {
-  auto req = join_request(params, c.router.settings().smcroute_names);
+  json rest = params;
+  const Strict strict = take_strict(rest);
+  auto req = join_request(rest, c.router.settings().smcroute_names);
+  const auto missing = router::missing_join_interface(req.key.iif, c.router.model().links);
+  if (auto refused = refused_by(missing, strict); !refused.empty()) return missing_error(refused);
   if (auto r = c.router.join(req.key, req.owner); !r)
     return join_error(r.error(), req.key, c.router.model().joins.range_limit());
-  return join_result(c.router, req.key);
+  auto result = join_result(c.router, req.key);
+  if (!missing.empty()) {
+    for (const auto& m : missing)
+      spdlog::warn("join {} by {}: {}", req.key.str(), req.owner, m.message());
+    std::get<json>(result)["warnings"] = warnings_json(missing);
+  }
+  return result;
 }
 
 rpc::HandlerResult group_leave(Context& c, const json& params) {

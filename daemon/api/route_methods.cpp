@@ -1,7 +1,10 @@
 // route.add, route.set, route.remove, route.list and pending.list.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "api/methods.hpp"
+#include "api/missing_interfaces.hpp"
 #include "api/params.hpp"
 #include "api/views.hpp"
 
@@ -39,16 +42,36 @@ rpc::HandlerResult route_result(const router::Router& router,
   return json{{"route", route ? route_item(router, *route) : json(nullptr)}};
 }
 
+using RouteChange = router::Router::RouteOutcome (router::Router::*)(const core::RouteRequest&);
+
+// route.add and route.set. An interface the request names that does not
+// exist is refused when the call is strict, before anything changes;
+// otherwise the route waits for it, and the result and the log say so.
+rpc::HandlerResult change_route(Context& c, const json& params, RouteChange change) {
+  json rest = params;
+  const Strict strict = take_strict(rest);
+  auto req = route_request(rest, true, lenient(c));
+  const auto missing =
+      router::missing_route_interfaces(req.key.iif, req.oifs, c.router.model().links);
+  if (auto refused = refused_by(missing, strict); !refused.empty()) return missing_error(refused);
+  auto result = route_result(c.router, (c.router.*change)(req), req.key);
+  auto* ok = std::get_if<json>(&result);
+  if (ok && !missing.empty()) {
+    for (const auto& m : missing)
+      spdlog::warn("route {} by {}: {}", req.key.str(), req.owner, m.message());
+    (*ok)["warnings"] = warnings_json(missing);
+  }
+  return result;
+}
+
 }  // namespace
 
 rpc::HandlerResult route_add(Context& c, const json& params) {
-  auto req = route_request(params, true, lenient(c));
-  return route_result(c.router, c.router.add_route(req), req.key);
+  return change_route(c, params, &router::Router::add_route);
 }
 
 rpc::HandlerResult route_set(Context& c, const json& params) {
-  auto req = route_request(params, true, lenient(c));
-  return route_result(c.router, c.router.set_route(req), req.key);
+  return change_route(c, params, &router::Router::set_route);
 }
 
 rpc::HandlerResult route_remove(Context& c, const json& params) {

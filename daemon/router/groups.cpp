@@ -70,7 +70,9 @@ core::Result<void> Groups::join(Model& m, const core::JoinKey& requested,
   const core::JoinKey key = core::normalized(requested);
   const core::JoinIntent* before = m.joins.find(key);
   const bool held_before = before && before->owners.count(owner);
-  auto diff = m.joins.join(key, owner);
+  // A join on an interface that does not exist waits for it, as a route
+  // does; the API warns (or, asked to be strict, refuses) before this.
+  auto diff = m.joins.join(key, owner, /*require_link=*/false);
   if (!diff) return diff.error();
 
   // A join the config already holds may have memberships the kernel

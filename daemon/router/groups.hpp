@@ -43,8 +43,9 @@ class Groups {
   void update_links(Model& m);
 
   // group.join / group.leave. Errors: invalid_argument, limit,
-  // interface_unknown (join), not_found (leave), kernel (the first refusal,
-  // with how many more).
+  // not_found (leave), kernel (the first refusal, with how many more). A
+  // join on an interface that does not exist is kept, pending, as a
+  // config join is.
   core::Result<void> join(Model& m, const core::JoinKey& key, const std::string& owner);
   core::Result<void> leave(Model& m, const core::JoinKey& key, const std::string& owner);
   // SMCRoute's reload makes the file the whole truth: every API share goes.

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "core/phyint.hpp"
+
 namespace mfcd::router {
 
 namespace {
@@ -81,8 +83,7 @@ std::set<std::string> mrdisc_interfaces(const Model& m) {
   std::set<std::string> out;
   for (const auto& link : m.links) {
     if (link.loopback) continue;
-    const core::PhyintConf* p = core::resolve_phyint(m.intent.phyints(), link.name);
-    if (p && p->enabled && p->mrdisc) out.insert(link.name);
+    if (core::resolve_phyint(m.intent.phyints(), link.name).mrdisc) out.insert(link.name);
   }
   return out;
 }
@@ -127,6 +128,7 @@ ReloadPlan plan_reload(Model& m, const core::Installed& installed, const core::C
   m.joins = std::move(next);
 
   plan.report.mrdisc = mrdisc_interfaces(m);
+  plan.report.missing = missing_interfaces(config, m.links);
   plan.report.kernel_ops =
       plan.routes.plan.ops.size() + plan.groups.join.size() + plan.groups.leave.size();
   return plan;

@@ -15,6 +15,7 @@
 #include "core/config.hpp"
 #include "core/joins.hpp"
 #include "core/plan.hpp"
+#include "router/missing.hpp"
 #include "router/model.hpp"
 #include "router/sync.hpp"
 
@@ -38,6 +39,10 @@ struct ReloadReport {
   // Ops the kernel refused (a real reload only).
   std::vector<core::Failure> failures;
   std::vector<core::Diagnostic> warnings;  // e.g. a route names a disabled phyint
+  // Every interface the file names that does not exist now, in file order:
+  // the same list as mfcd -F prints, whether or not the line changed, so
+  // that a typo shows at every reload until it is fixed.
+  std::vector<MissingInterface> missing;
 };
 
 struct ReloadPlan {

@@ -134,8 +134,8 @@ _mfcctl() {
 
   if [[ $cur == -* ]]; then
     _mfcctl_split
-    local opts="-b -d -h -i -j -p -t -u -v --batch --detail --help --ident --json --plain
-                --no-headings --socket --version"
+    local opts="-b -d -h -i -j -p -S -t -u -v --batch --detail --help --ident --json --plain
+                --strict --no-headings --socket --version"
     local cmd=""
     if ((${#_mfcctl_args[@]} > 0)); then cmd=$(_mfcctl_command "${_mfcctl_args[0]}"); fi
     case $cmd in reload | restart) opts="$opts -n --dry-run" ;; esac

@@ -103,8 +103,8 @@ expect "mfcctl s " groups interfaces pending routes
 expect "mfcctl show routes " # nothing after the table name
 expect_has "mfcctl reload -" -n --dry-run
 expect "mfcctl reload " -n --dry-run
-expect_has "mfcctl --" --json --plain --socket --ident --no-headings --batch --detail
-expect_has "mfcctl -" -b -d -j -p -t -u -i
+expect_has "mfcctl --" --json --plain --socket --ident --no-headings --batch --detail --strict
+expect_has "mfcctl -" -b -d -j -p -S -t -u -i
 expect_has "mfcctl " add remove del join leave show flush reload kill version help
 # Abbreviations complete to the full word, kill and flush too (only typing
 # them short is refused).

@@ -152,7 +152,7 @@ mroute from a1 source 192.0.2.2 group 300.2.2.8 to a3
 CONF
 mfcd_reload
 wait_for 10 "the reload's new route" e2e_resolved 4 192.0.2.2 225.2.2.7
-log_has "$CONF:3:39: warning: '300.2.2.8' is not a valid address; line skipped"
+log_has "$CONF:3:39: warning: '300.2.2.8' is not a valid group address (expected a multicast IPv4 or IPv6 address, optionally with /LEN); line skipped"
 expect_mroute 4 192.0.2.2 225.2.2.7 a1 a3
 expect_mroute 4 192.0.2.2 225.2.2.6 a1 a1 a2
 wait_for 10 "the dropped mgroup left" joined_count_is a2 225.3.2 0
@@ -163,7 +163,7 @@ say "smcrouted -F: a bad line fails the check, as SMCRoute's -F does"
 rc=0
 out=$(nsx router "$SMCROUTED" -F "$CONF" 2>&1) || rc=$?
 [ "$rc" -eq 78 ] || fail "smcrouted -F with a bad line: exit $rc, expected 78: $out"
-grep -qF "$CONF:3:39: error: '300.2.2.8' is not a valid address" <<<"$out" ||
+grep -qF "$CONF:3:39: error: '300.2.2.8' is not a valid group address (expected a multicast IPv4 or IPv6 address, optionally with /LEN)" <<<"$out" ||
   fail "smcrouted -F: $out"
 
 say "the mfcd name: refused as mfcd.conf(5) says, the hairpin accepted"

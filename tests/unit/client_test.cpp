@@ -613,6 +613,35 @@ TEST_CASE("show pending: empty and non-empty") {
         "mgroup  from a1 group 225.4.5.6\n");
 }
 
+TEST_CASE("show pending: why each entry waits, as a comment column") {
+  const json result = {{"pending",
+                        {{{"kind", "mroute"},
+                          {"iif", "nc-in"},
+                          {"source", "10.1.0.5"},
+                          {"group", "225.9.9.9"},
+                          {"oifs", {"nc-out"}},
+                          {"reason", "outbound interface nc-out does not exist"}},
+                         {{"kind", "mroute"},
+                          {"iif", "a1"},
+                          {"source", nullptr},
+                          {"group", "225.1.2.3"},
+                          {"oifs", {"a2"}}},
+                         {{"kind", "mgroup"},
+                          {"iif", "a9"},
+                          {"source", nullptr},
+                          {"group", "225.4.5.6"},
+                          {"reason", "interface a9 does not exist"}}}}};
+  // Aligned after the longest line; a line without a reason is unchanged,
+  // so SMCRoute's patterns (^mroute.*from a1.*group ...) still match.
+  CHECK(mc::format_pending(result, ShowStyle{Headings::plain, false}) ==
+        "PENDING ROUTES AND GROUPS\n"
+        "mroute  from nc-in source 10.1.0.5 group 225.9.9.9 to nc-out  "
+        "# outbound interface nc-out does not exist\n"
+        "mroute  from a1 group 225.1.2.3 to a2\n"
+        "mgroup  from a9 group 225.4.5.6                               "
+        "# interface a9 does not exist\n");
+}
+
 TEST_CASE("show: a result of the wrong shape throws") {
   CHECK_THROWS(mc::format_routes(json{{"routes", {{"asm", 5}}}}, ShowStyle{}));
   CHECK_THROWS(mc::format_interfaces(json{{"interfaces", {{{"index", 1}}}}}, ShowStyle{}));
@@ -998,4 +1027,194 @@ TEST_CASE("errors: details the message already says are not repeated") {
             "route.list") == std::vector<std::string>{"Limit exceeded (limit clients = 64)"});
   CHECK(mc::describe_error(RpcError{-32005, "", {{"uid", 1000}}}, "route.add") ==
         std::vector<std::string>{"error -32005 (uid 1000)"});
+}
+
+// --- addresses that are not addresses (issue 15, item 2) -----------------------
+
+TEST_CASE("commands: a bad address names the word and what that place expects") {
+  const std::string expected_source = "(expected an IPv4 or IPv6 address, optionally with /LEN)";
+  const std::string expected_group =
+      "(expected a multicast IPv4 or IPv6 address, optionally with /LEN)";
+  CHECK(command_error({"add", "nc-in", "10.1.0.300", "225.9.9.9", "nc-out"}) ==
+        "add: '10.1.0.300' is not a valid source address " + expected_source);
+  CHECK(command_error({"add", "nc-in", "225.9.9.300", "nc-out"}) ==
+        "add: '225.9.9.300' is not a valid group address " + expected_group);
+  CHECK(command_error({"add", "nc-in", "10.1.0.5", "225.9.9", "nc-out"}) ==
+        "add: '225.9.9' is not a valid group address " + expected_group);
+  CHECK(command_error({"add", "nc-in", "2001:db8::1", "ff0e::zz", "nc-out"}) ==
+        "add: 'ff0e::zz' is not a valid group address " + expected_group);
+  CHECK(command_error({"join", "nc-in", "10.1.0.300", "232.1.1.1"}) ==
+        "join: '10.1.0.300' is not a valid source address " + expected_source);
+  CHECK(command_error({"remove", "nc-in", "225.1.1.x/24"}) ==
+        "remove: '225.1.1.x/24' is not a valid group address " + expected_group);
+  // A bad address where an outbound interface belongs is not taken for one.
+  CHECK(command_error({"add", "a1", "225.1.1.1", "a2", "10.0.0.300"})
+            .rfind("add: unexpected address '10.0.0.300' where an outbound interface belongs", 0) ==
+        0);
+  // Interface names with digits and dots (VLANs) are still interfaces.
+  auto c = command({"add", "eth0.100", "225.1.1.1", "eth1.200", "br0"});
+  CHECK(c.params["iif"] == "eth0.100");
+  CHECK(c.params["oifs"] == json{"eth1.200", "br0"});
+}
+
+TEST_CASE("addresses: which words were meant as addresses") {
+  for (const char* yes : {"10.1.0.300", "225.9.9", "ff0e::zz", "10.0.0.1/33", "a/b", "1.2"})
+    CHECK_MESSAGE(mc::meant_as_address(yes), yes);
+  for (const char* no : {"eth0", "eth0.100", "wg0", "123", "", "nc-out", "br-lan.5"})
+    CHECK_MESSAGE(!mc::meant_as_address(no), no);
+}
+
+// --- interfaces that do not exist (issue 15, item 1) --------------------------
+
+TEST_CASE("options: -S and --strict") {
+  CHECK(options({"-S", "add"}).strict);
+  CHECK(options({"--strict"}).strict);
+  CHECK(options({"-jS"}).strict);
+  CHECK_FALSE(options({"add"}).strict);
+  CHECK(option_error({"--strict=yes"}) == "unknown option '--strict=yes'");
+}
+
+TEST_CASE("commands: strictness is asked for add, join and reload") {
+  auto strict_of = [](std::vector<std::string> words, bool strict, bool smcroute) {
+    auto c = command(std::move(words));
+    mc::set_strictness(c, strict, smcroute);
+    return c.params.contains("strict") ? c.params["strict"] : json("absent");
+  };
+  const std::vector<std::string> add = {"add", "a1", "225.1.1.1", "a2"};
+  const std::vector<std::string> join = {"join", "a1", "225.1.1.1"};
+  const std::vector<std::string> reload = {"reload"};
+  const std::vector<std::string> remove = {"remove", "a1", "225.1.1.1"};
+  // mfcctl: nothing by default (the daemon keeps it pending and warns).
+  CHECK(strict_of(add, false, false) == "absent");
+  CHECK(strict_of(join, false, false) == "absent");
+  CHECK(strict_of(reload, false, false) == "absent");
+  // -S: every missing interface is an error.
+  CHECK(strict_of(add, true, false) == true);
+  CHECK(strict_of(join, true, false) == true);
+  CHECK(strict_of(reload, true, false) == true);
+  CHECK(strict_of(remove, true, false) == "absent");
+  // smcroutectl: a missing inbound interface is an error, as in SMCRoute.
+  CHECK(strict_of(add, false, true) == "iif");
+  CHECK(strict_of(join, false, true) == "iif");
+  CHECK(strict_of(reload, false, true) == "absent");
+  CHECK(strict_of(add, true, true) == true);
+}
+
+namespace {
+
+json missing_warning(const std::string& name, const std::string& role, const std::string& what) {
+  return {{"interface", name},
+          {"role", role},
+          {"message", "interface " + name + " does not exist; " + what}};
+}
+
+}  // namespace
+
+TEST_CASE("run: add naming a missing interface succeeds with a warning on stderr") {
+  FakeDaemon d;
+  const json warning =
+      missing_warning("nc-ot", "outbound",
+                      "the route has no outbound interface and drops the flow until it appears");
+  d.answer = [&](const json&) { return ok({{"route", json::object()}, {"warnings", {warning}}}); };
+  auto r = invoke(d, {"mfcctl", "add", "nc-in", "10.1.0.5", "225.9.9.9", "nc-ot"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        "mfcctl: warning: interface nc-ot does not exist; the route has no outbound interface "
+        "and drops the flow until it appears\n");
+  CHECK_FALSE(json::parse(d.requests.at(0))["params"].contains("strict"));
+
+  // -j: the result holds the warnings, and stderr says them too.
+  r = invoke(d, {"mfcctl", "-j", "add", "nc-in", "10.1.0.5", "225.9.9.9", "nc-ot"});
+  CHECK(r.code == 0);
+  CHECK(json::parse(r.out).at("warnings") == json{warning});
+  CHECK(r.err.find("warning: interface nc-ot does not exist") != std::string::npos);
+
+  // join says it the same way.
+  d.answer = [&](const json&) {
+    return ok({{"group", json::object()},
+               {"warnings",
+                {missing_warning("nc-zz", "join", "the join stays pending until it appears")}}});
+  };
+  r = invoke(d, {"mfcctl", "join", "nc-zz", "225.5.5.5"});
+  CHECK(r.code == 0);
+  CHECK(r.err ==
+        "mfcctl: warning: interface nc-zz does not exist; the join stays pending until it "
+        "appears\n");
+
+  // -b: per line.
+  r = invoke(d, {"mfcctl", "-b"}, "join nc-zz 225.5.5.5\n");
+  CHECK(r.code == 0);
+  CHECK(r.err ==
+        "mfcctl: line 1: warning: interface nc-zz does not exist; the join stays pending until it "
+        "appears\n");
+}
+
+TEST_CASE("run: -S makes a missing interface an error; smcroutectl refuses a missing inbound") {
+  FakeDaemon d;
+  const std::string message = "outbound interface nc-ot does not exist; nothing changed";
+  d.answer = [&](const json& req) {
+    if (!req["params"].contains("strict")) return ok({{"route", json::object()}});
+    return fail(-32001, message,
+                {{"interface", "nc-ot"}, {"interfaces", {"nc-ot"}}, {"message", message}});
+  };
+  auto r = invoke(d, {"mfcctl", "-S", "add", "nc-in", "10.1.0.5", "225.9.9.9", "nc-ot"});
+  CHECK(r.code == 1);
+  CHECK(r.err == "mfcctl: " + message + "\n");
+  CHECK(json::parse(d.requests.back())["params"]["strict"] == true);
+
+  r = invoke(d, {"smcroutectl", "add", "nc-inn", "10.1.0.5", "225.9.9.9", "nc-out"});
+  CHECK(r.code == 1);
+  CHECK(json::parse(d.requests.back())["params"]["strict"] == "iif");
+  r = invoke(d, {"smcroutectl", "join", "nc-zz", "225.5.5.5"});
+  CHECK(json::parse(d.requests.back())["params"]["strict"] == "iif");
+}
+
+TEST_CASE("run: reload prints its summary and the file's warnings at their lines") {
+  FakeDaemon d;
+  json warning =
+      missing_warning("nc-oot", "outbound",
+                      "the route has no outbound interface and drops the flow until it appears");
+  warning.update({{"file", "/etc/mfcd.conf"}, {"line", 3}, {"column", 1}});
+  const json route = {{"iif", "nc-in"},     {"source", "10.1.0.5"}, {"group", "225.9.9.9"},
+                      {"oifs", {"nc-oot"}}, {"family", "ipv4"},     {"state", "installed"}};
+  const json result = {
+      {"dry_run", false},
+      {"routes", {{"added", {route}}, {"changed", json::array()}, {"removed", json::array()}}},
+      {"groups", {{"joined", json::array()}, {"left", json::array()}}},
+      {"failures", json::array()},
+      {"warnings", {warning}}};
+  d.answer = [&](const json&) { return ok(result); };
+  const std::string line =
+      "/etc/mfcd.conf:3:1: warning: interface nc-oot does not exist; the route has no outbound "
+      "interface and drops the flow until it appears\n";
+  auto r = invoke(d, {"mfcctl", "reload"});
+  CHECK(r.code == 0);
+  CHECK(r.out == "Reloaded: 1 added, 0 changed, 0 removed\n");
+  CHECK(r.err == "mfcctl: " + line);
+  // smcroutectl: stdout and exit status as SMCRoute's, the warning still said.
+  r = invoke(d, {"smcroutectl", "reload"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err == "smcroutectl: " + line);
+}
+
+TEST_CASE("errors: a strict reload names each missing interface at its line") {
+  using mfcd::rpc::RpcError;
+  const json missing = {{"interface", "nc-oot"},
+                        {"role", "outbound"},
+                        {"message", "interface nc-oot does not exist; nothing is forwarded"},
+                        {"file", "/etc/mfcd.conf"},
+                        {"line", 3},
+                        {"column", 1}};
+  const std::string message = "outbound interface nc-oot does not exist; nothing changed";
+  CHECK(mc::describe_error(RpcError{-32001,
+                                    message,
+                                    {{"interface", "nc-oot"},
+                                     {"interfaces", {"nc-oot"}},
+                                     {"missing", {missing}},
+                                     {"message", message}}},
+                           "config.reload") ==
+        std::vector<std::string>{
+            message, "/etc/mfcd.conf:3:1: interface nc-oot does not exist; nothing is forwarded"});
 }

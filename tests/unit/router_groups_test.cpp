@@ -148,18 +148,25 @@ TEST_CASE("router: leaving a config join over the API lasts until the next reloa
   f.check_consistent();
 }
 
-TEST_CASE("router: an API join on a missing interface is refused with nothing changed") {
+TEST_CASE("router: an API join on a missing interface waits for it, as a route does") {
   Groups f;
-  auto r = f.router.join(join_key("a9", "", "225.2.2.2"), "alice");
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == core::Errc::interface_unknown);
+  const auto key = join_key("a9", "", "225.2.2.2");
+  REQUIRE(f.router.join(key, "alice"));
   CHECK(f.kernel.calls == Calls{});
-  CHECK(f.router.model().joins.find(join_key("a9", "", "225.2.2.2")) == nullptr);
+  CHECK(f.state(key).kind == router::JoinState::Kind::pending);
+  CHECK(f.state(key).reason == "interface a9 does not exist");
 
-  r = f.router.join(join_key("a1", "", "10.0.0.1"), "alice");  // not a group
+  // The interface appears: the config's join and this one are made.
+  f.link_added("a9", 9);
+  CHECK(std::count(f.kernel.calls.begin(), f.kernel.calls.end(), "join a9 (*, 225.2.2.2)") == 1);
+  CHECK(f.state(key).kind == router::JoinState::Kind::joined);
+  f.kernel.calls.clear();
+
+  auto r = f.router.join(join_key("a1", "", "10.0.0.1"), "alice");  // not a group
   REQUIRE_FALSE(r);
   CHECK(r.error().code == core::Errc::invalid_argument);
   CHECK(f.kernel.calls == Calls{});
+  f.check_consistent();
 }
 
 TEST_CASE("router: a source-specific join is one membership per (source, group)") {

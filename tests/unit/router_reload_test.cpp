@@ -472,3 +472,65 @@ TEST_CASE("router: a reload tries config joins the kernel refused again, whateve
 }
 
 }  // namespace mfcd::test
+
+namespace mfcd::test {
+namespace {
+
+std::vector<std::string> missing_lines(const router::ReloadReport& r) {
+  std::vector<std::string> out;
+  for (const auto& m : r.missing)
+    out.push_back(m.pos.str() + " " + m.message());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("router: a reload names every interface the file names that does not exist") {
+  Reload f;
+  const std::string typos = kPhyints +
+                            "mroute from a1 source 10.1.0.5 group 225.9.9.1 to a2oot\n"
+                            "mgroup from a2x group 225.7.7.8\n"
+                            "mroute from a1+ group 225.9.9.2 to b+\n"  // patterns are never missing
+                            "mroute from a9 source 10.1.0.6 group 225.9.9.3 to a2 a3x\n";
+  const std::vector<std::string> expected = {
+      "test.conf:4:1 interface a2oot does not exist; the route has no outbound interface and drops "
+      "the flow until it appears",
+      "test.conf:5:1 interface a2x does not exist; the join stays pending until it appears",
+      "test.conf:7:1 interface a9 does not exist; the route stays pending and forwards nothing "
+      "until "
+      "it appears",
+      "test.conf:7:1 interface a3x does not exist; nothing is forwarded to it until it appears"};
+  CHECK(missing_lines(f.router.dry_run(config_from(typos))) == expected);
+  const auto report = f.reload(typos);
+  CHECK(missing_lines(report) == expected);
+  // Lines that did not change are still named: the typo is still there.
+  CHECK(missing_lines(f.reload(typos)) == expected);
+  // The interface appears, or the line is fixed: nothing more to say.
+  f.link_added("a2oot", 30);
+  CHECK(missing_lines(f.reload(typos)).size() == 3);
+  CHECK(f.reload(kConfig).missing.empty());
+  f.check_consistent();
+}
+
+TEST_CASE("router: missing interfaces of a request, in the words mfcd -F uses") {
+  const core::Links links = {{"a1", 2, true, true, false}, {"a2", 3, true, true, false}};
+  auto lines = [](const std::vector<router::MissingInterface>& list) {
+    std::vector<std::string> out;
+    for (const auto& m : list)
+      out.push_back(m.name + " " + std::to_string(static_cast<int>(m.role)) + " " +
+                    (m.drops_flow ? "drops" : "-"));
+    return out;
+  };
+  CHECK(router::missing_route_interfaces("a1", {"a2"}, links).empty());
+  CHECK(lines(router::missing_route_interfaces("a1", {"x1", "x2"}, links)) ==
+        std::vector<std::string>{"x1 1 drops", "x2 1 drops"});
+  CHECK(lines(router::missing_route_interfaces("a1", {"x1", "a2"}, links)) ==
+        std::vector<std::string>{"x1 1 -"});
+  // With no inbound interface nothing flows anyway: not "drops".
+  CHECK(lines(router::missing_route_interfaces("x0", {"x1"}, links)) ==
+        std::vector<std::string>{"x0 0 -", "x1 1 -"});
+  CHECK(lines(router::missing_join_interface("x0", links)) == std::vector<std::string>{"x0 2 -"});
+  CHECK(router::missing_join_interface("a+", links).empty());
+}
+
+}  // namespace mfcd::test

@@ -112,7 +112,7 @@ TEST_CASE("schema: every mfcd error code has a component with a data schema") {
   }
 }
 
-TEST_CASE("schema: route params are iif, source, group, oifs, owner") {
+TEST_CASE("schema: route params are iif, source, group, oifs, owner (and strict to add or set)") {
   const json doc = load_schema();
   for (const auto& method : doc.at("methods")) {
     const auto name = method.at("name").get<std::string>();
@@ -124,6 +124,8 @@ TEST_CASE("schema: route params are iif, source, group, oifs, owner") {
       params.push_back(p.at("name").get<std::string>());
       if (p.at("name") == "oifs") CHECK(p.at("required") == (name != "route.remove"));
     }
-    CHECK(params == std::vector<std::string>{"iif", "source", "group", "oifs", "owner"});
+    std::vector<std::string> expected{"iif", "source", "group", "oifs", "owner"};
+    if (name != "route.remove") expected.push_back("strict");
+    CHECK(params == expected);
   }
 }
