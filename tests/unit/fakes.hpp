@@ -154,13 +154,14 @@ class FakeKernel : public core::KernelPort {
            " ttl=" + std::to_string(v.ttl_threshold);
   }
 
-  // "S,G iif=NAME oifs=NAME,NAME" using this kernel's VIF names.
+  // "S,G iif=NAME oifs=NAME,NAME" using this kernel's VIF names. Like
+  // /proc/net/ip_mr_cache, it shows only the OIFs whose VIF exists.
   std::string entry_text(size_t f, const core::MfcConf& mfc) const {
     std::string out =
         mfc.key.source.str() + "," + mfc.key.group.str() + " iif=" + name_of(f, mfc.iif) + " oifs=";
     bool first = true;
     for (core::VifIndex i = 0; i < core::kMaxVifs; ++i) {
-      if (!mfc.ttls[i]) continue;
+      if (!mfc.ttls[i] || !vifs_[f][i]) continue;
       out += (first ? "" : ",") + name_of(f, i);
       if (mfc.ttls[i] != 1) out += ":" + std::to_string(mfc.ttls[i]);
       first = false;
@@ -180,12 +181,10 @@ class FakeKernel : public core::KernelPort {
     return "#" + std::to_string(vif);
   }
 
-  void drop_vif(size_t f, core::VifIndex vif) {
-    vifs_[f][vif].reset();
-    for (auto& [key, mfc] : mfc_) {
-      if (core::family_index(key.group.family) == f) mfc.ttls[vif] = 0;
-    }
-  }
+  // As Linux does (docs/kernel.md, measured): the VIF goes, its TTL stays in
+  // every entry, hidden while no VIF has that index and forwarding again as
+  // soon as one does, whatever its device.
+  void drop_vif(size_t f, core::VifIndex vif) { vifs_[f][vif].reset(); }
 
   int injected(const std::string& line) {
     for (auto& fault : faults_) {
@@ -310,7 +309,7 @@ inline std::vector<std::string> state_lines(const core::Installed& installed) {
 // A config parsed from text; throws (and so fails the test) on errors.
 inline core::Config config_from(const std::string& text) {
   core::FileSystem fs;
-  fs.read = [](const std::string& path) -> core::Result<std::string> {
+  fs.read = [](const std::string& path, size_t) -> core::Result<std::string> {
     return core::make_error(core::Errc::not_found, "no file " + path);
   };
   fs.glob = [](const std::string&) { return std::vector<std::string>{}; };

@@ -128,6 +128,29 @@ TEST_CASE("router: an interface that goes takes its VIF along; its routes wait a
   f.check_consistent();
 }
 
+TEST_CASE("router: a route whose interface is deleted says which one it waits for") {
+  // The issue's case: `ip link del` of a route's only OIF, then of an
+  // inbound interface. Before, the reason was empty (null in JSON).
+  Links f;
+  f.link_removed("a2");
+  const auto* out = f.router.route_status(key_of("a1", "10.0.0.1", "225.1.1.1"));
+  REQUIRE(out);
+  CHECK(out->state == core::RouteState::installed);
+  CHECK(out->missing_oifs == std::vector<std::string>{"a2", "a3"});
+  CHECK(out->reason == "outbound interfaces a2, a3 do not exist");
+  const auto* in = f.router.route_status(key_of("a2", "10.0.0.3", "225.1.1.3"));
+  REQUIRE(in);
+  CHECK(in->state == core::RouteState::pending);
+  CHECK(in->reason == "inbound interface a2 does not exist");
+
+  // It comes back: nothing left to explain for the outbound side.
+  f.link_added("a2", 13);
+  CHECK(f.router.route_status(key_of("a1", "10.0.0.1", "225.1.1.1"))->reason ==
+        "outbound interface a3 does not exist");
+  CHECK(f.router.route_status(key_of("a2", "10.0.0.3", "225.1.1.3"))->reason.empty());
+  f.check_consistent();
+}
+
 TEST_CASE("router: an interface re-created with a new ifindex gets its VIF again") {
   Links f;
   f.link_added("a3", 4);
@@ -141,6 +164,32 @@ TEST_CASE("router: an interface re-created with a new ifindex gets its VIF again
                               "add_mfc 10.0.0.2,225.1.1.2 iif=a3 oifs=a1",
                           });
   CHECK(f.router.installed().vifs[0][2]->ifindex == 14);
+  f.check_consistent();
+}
+
+// Deleted and re-created between two reads of the netlink socket: both
+// events come in one batch, and the plan sees the same routes before and
+// after. The kernel kept the old VIF's TTLs in the entries when the device
+// went (docs/kernel.md), so the VIF added again at the same index is all it
+// takes for the entries to forward to the new device: nothing else may be
+// written, and the kernel must forward exactly as before. (Found by
+// tests/fuzz/fuzz_netlink against a fake that cleared those TTLs.)
+TEST_CASE("router: an interface deleted and re-created in one batch of events is an OIF again") {
+  Links f;
+  f.link_added("a3", 4);
+  const auto before = f.kernel.table();
+  f.kernel.calls.clear();
+
+  f.kernel.device_gone("a3");
+  f.links.back().ifindex = 14;
+  f.router.on_link_events(
+      {core::LinkEvent{core::LinkEvent::Kind::removed, {"a3", 4, true, true, false}},
+       core::LinkEvent{core::LinkEvent::Kind::added_or_changed, {"a3", 14, true, true, false}}});
+  CHECK(f.kernel.calls == Calls{"add_vif ipv4 2 a3 ifindex=14 ttl=1"});
+  auto expected = before;
+  for (auto& line : expected)
+    if (line == "vif ipv4 2 a3 ifindex=4 ttl=1") line = "vif ipv4 2 a3 ifindex=14 ttl=1";
+  CHECK(f.kernel.table() == expected);
   f.check_consistent();
 }
 
