@@ -159,6 +159,28 @@ int event_cb(const nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
+void parse_link_events(const void* data, size_t len, std::vector<LinkEvent>& events) {
+  // Walked here rather than by mnl_cb_run: libmnl compares a message's
+  // length with what is left as a signed int, so a length above 2 GiB
+  // passes its check and the walk runs off the buffer (found by
+  // tests/fuzz/fuzz_netlink). Each message is whole inside the datagram
+  // before anything reads it.
+  const auto* at = static_cast<const uint8_t*>(data);
+  while (len >= sizeof(nlmsghdr)) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(at);
+    // libmnl reads a message's attributes up to its aligned end, so that
+    // end must be inside the datagram too (the kernel pads every message).
+    const size_t size = nlh->nlmsg_len;
+    const size_t step = NLMSG_ALIGN(size);
+    // (NLMSG_ALIGN works in 32 bits: a length near 4 GiB aligns to 0.)
+    if (size < sizeof(nlmsghdr) || size > len || step > len) return;  // the rest is noise
+    (void)event_cb(nlh, &events);
+    if (step >= len) return;
+    at += step;
+    len -= step;
+  }
+}
+
 std::vector<LinkEvent> LinkMonitor::read_events(size_t budget, bool* resync, bool* more) {
   std::vector<LinkEvent> events;
   bool lost = false;
@@ -178,8 +200,7 @@ std::vector<LinkEvent> LinkMonitor::read_events(size_t budget, bool* resync, boo
       if (resync != nullptr) *resync = lost;
       return events;  // EAGAIN: drained
     }
-    // Multicast notifications carry pid 0 and seq 0; 0/0 here accepts them.
-    (void)mnl_cb_run(buf.data(), static_cast<size_t>(got), 0, 0, event_cb, &events);
+    parse_link_events(buf.data(), static_cast<size_t>(got), events);
   }
   if (more != nullptr) *more = true;
   if (resync != nullptr) *resync = lost;

@@ -24,6 +24,13 @@ core::Result<core::Links> dump_links();
 
 using core::LinkEvent;
 
+// Appends the link events of one datagram read from a link monitor socket
+// (one or more netlink messages) to `events`, in order. Messages of other
+// types, of other families or malformed ones are skipped; a truncated
+// message ends the datagram. mfcd reads no address messages: VIFs are
+// bound by ifindex, so addresses never matter to it.
+void parse_link_events(const void* data, size_t len, std::vector<LinkEvent>& events);
+
 // Subscribed to RTNLGRP_LINK. The socket is non-blocking; poll fd() for
 // readability.
 class LinkMonitor {
