@@ -33,6 +33,7 @@
 #include <linux/mroute.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
 // clang-format on
 
 #include <algorithm>
@@ -164,7 +165,8 @@ void drain(int fd, Writes& w, long wait_us) {
     }
     if (n <= 0) return;
     int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); mnl_nlmsg_ok(h, len);
+         h = mnl_nlmsg_next(h, &len)) {
       if (h->nlmsg_type == RTM_NEWROUTE) ++w.adds;
       if (h->nlmsg_type == RTM_DELROUTE) ++w.dels;
     }
@@ -345,8 +347,8 @@ int main(int argc, char** argv) {
   // The default level (notice) logs the "reloaded" line and nothing per
   // kernel write; -l info would add a line (and a write to the log) for
   // each of them.
-  must("ip netns exec " + ns("router") + " " + mfcd + " -n -f " + conf + " -u " + sock + " -P " +
-       pid + " -l notice >" + log + " 2>&1 &");
+  must("ip netns exec " + ns("router") + " " + mfcd + " -n -S '' -f " + conf + " -u " + sock +
+       " -P " + pid + " -l notice >" + log + " 2>&1 &");
   auto t_start = Clock::now();
   while (read_file(pid).empty()) {
     if (Clock::now() - t_start > std::chrono::seconds(60)) {

@@ -73,7 +73,7 @@ printf '%8s %12s %12s %12s %12s %9s\n' N "no-op us" "add us" "+oif us" "remove u
 for n in ${sizes//,/ }; do
   write_config "$n" "$work/routes.conf"
   rm -f "$work/pid"
-  ip netns exec "$ns" "$mfcd" -n -f "$work/routes.conf" -u "$work/sock" -P "$work/pid" -l err &
+  ip netns exec "$ns" "$mfcd" -n -S "" -f "$work/routes.conf" -u "$work/sock" -P "$work/pid" -l err &
   pid=$!
   for _ in $(seq 600); do [ -e "$work/pid" ] && break; sleep 0.1; done
   [ -e "$work/pid" ] || { echo "mfcd did not start with $n routes" >&2; exit 1; }

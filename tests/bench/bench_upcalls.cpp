@@ -138,7 +138,7 @@ Result run(const std::string& mfcd, size_t k, int rate) {
   sh(std::string("printf 'phyint r-in enable\\nphyint r-out enable\\nmroute from r-in group ") +
      (g_v6 ? "ff0e::20:0/112" : "225.20.0.0/16") + " to r-out\\n' > " + conf);
   sh("rm -f " + pid);
-  sh("ip netns exec " + ns("r") + " " + mfcd + " -n -c 0 -l err -f " + conf + " -u " + sock +
+  sh("ip netns exec " + ns("r") + " " + mfcd + " -n -S '' -c 0 -l err -f " + conf + " -u " + sock +
      " -P " + pid + " >" + dir + "/mfcd.log 2>&1 &");
   for (int i = 0; i < 500 && ::access(pid.c_str(), F_OK) != 0; ++i)
     ::usleep(10000);
