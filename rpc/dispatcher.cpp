@@ -144,8 +144,19 @@ std::optional<std::string> Dispatcher::handle(std::string_view text, const CallC
   return handle_json(message, ctx);
 }
 
+void Dispatcher::set_after_message(std::function<void()> after) {
+  after_message_ = std::move(after);
+}
+
 std::optional<std::string> Dispatcher::handle_json(const nlohmann::json& message,
                                                    const CallContext& ctx) {
+  auto reply = handle_message(message, ctx);
+  if (after_message_) after_message_();
+  return reply;
+}
+
+std::optional<std::string> Dispatcher::handle_message(const nlohmann::json& message,
+                                                      const CallContext& ctx) {
   if (!message.is_array()) return handle_one(message, ctx);
   if (message.empty()) return error_reply(nullptr, with_detail(kInvalidRequest, "empty batch"));
   std::string out = "[";

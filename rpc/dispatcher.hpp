@@ -68,6 +68,10 @@ class Dispatcher {
   std::optional<Access> access_of(std::string_view method) const;
   std::vector<std::string> methods() const;  // sorted
   void set_policy(Policy policy);
+  // Runs once after each message (a single request or a whole batch) is
+  // handled and before its reply is returned: the place for work that
+  // every call of a batch shares, such as saving state once for all of it.
+  void set_after_message(std::function<void()> after);
 
   // Handles one complete JSON text (one line, without the newline). Returns
   // the reply text (single object or batch array, no trailing newline) or
@@ -78,6 +82,7 @@ class Dispatcher {
   std::optional<std::string> handle_json(const nlohmann::json& message, const CallContext& ctx);
 
  private:
+  std::optional<std::string> handle_message(const nlohmann::json& message, const CallContext& ctx);
   std::optional<std::string> handle_one(const nlohmann::json& request, const CallContext& ctx);
   HandlerResult call(const std::string& method, const nlohmann::json& params,
                      const CallContext& ctx);
@@ -88,6 +93,7 @@ class Dispatcher {
   };
   std::map<std::string, Method, std::less<>> methods_;
   Policy policy_;
+  std::function<void()> after_message_;
 };
 
 // True when no array/object in `text` nests deeper than `max_depth`

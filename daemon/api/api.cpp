@@ -2,6 +2,8 @@
 // place. The dispatcher enforces the access before a handler runs.
 #include "api/api.hpp"
 
+#include <memory>
+
 #include "api/methods.hpp"
 
 namespace mfcd::api {
@@ -47,15 +49,27 @@ std::vector<std::pair<std::string, rpc::Access>> method_table() {
 }
 
 void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemon& daemon) {
+  // A write method may change the API's routes and joins (a refused one
+  // too: a partial reload), so the state is saved after the message that
+  // held it, once for a whole batch, before the reply goes out. Saving an
+  // unchanged state writes nothing.
+  auto wrote = std::make_shared<bool>(false);
   for (const Entry& e : kMethods) {
+    const bool writes = e.access == kWrite;
     dispatcher.add(e.name, e.access,
-                   [&router, &daemon, method = e.method](const nlohmann::json& params,
-                                                         const rpc::CallContext& caller) {
+                   [&router, &daemon, method = e.method, writes, wrote](
+                       const nlohmann::json& params, const rpc::CallContext& caller) {
                      Context c{router, daemon, caller};
+                     *wrote = *wrote || writes;
                      return method(c, params);
                    });
   }
   dispatcher.set_policy(check_access);
+  dispatcher.set_after_message([&daemon, wrote] {
+    if (!*wrote) return;
+    *wrote = false;
+    daemon.save_state();
+  });
 }
 
 std::optional<rpc::RpcError> check_access(rpc::Access access, const std::string& method,

@@ -59,6 +59,10 @@ class Daemon {
   virtual void stop(const std::string& why) = 0;
   // nullopt: mrdisc is not configured for that interface.
   virtual std::optional<MrdiscState> mrdisc_state(const std::string& ifname) const = 0;
+  // After a write method (and a reload): the API's routes and joins may
+  // have changed, so the state file (-S) is brought up to date before the
+  // reply goes out. Nothing to do without one.
+  virtual void save_state() {}
 };
 
 // Every method's name and access, in the order they are registered.

@@ -2,7 +2,8 @@
 // and debug to LOG_DEBUG, which puts every line of mfcd's one step below
 // the level it was logged for (a "notice" event arrived as info, and
 // `journalctl -p notice` hid it). So the priority comes from one table
-// here, used by the syslog sink and by the stderr tag alike.
+// here, used by the syslog sink and by the stderr tag alike. Both sinks
+// escape control characters in the text (escape_controls), once, here.
 #include "service/logging.hpp"
 
 #include <spdlog/pattern_formatter.h>
@@ -16,6 +17,39 @@
 
 namespace mfcd {
 namespace {
+
+template <typename Out>
+void append_escaped(std::string_view text, Out& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t clean = 0;  // start of the run of bytes that need no escape
+  auto flush = [&](size_t end) { out.append(text.data() + clean, text.data() + end); };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte != 0x7f) continue;
+    flush(i);
+    clean = i + 1;
+    char escaped[4] = {'\\', 0, 0, 0};
+    size_t length = 2;
+    switch (byte) {
+      case '\n':
+        escaped[1] = 'n';
+        break;
+      case '\r':
+        escaped[1] = 'r';
+        break;
+      case '\t':
+        escaped[1] = 't';
+        break;
+      default:
+        escaped[1] = 'x';
+        escaped[2] = kHex[byte >> 4];
+        escaped[3] = kHex[byte & 0xf];
+        length = 4;
+    }
+    out.append(escaped, escaped + length);
+  }
+  flush(text.size());
+}
 
 struct Mapping {
   int priority;
@@ -50,7 +84,8 @@ class SyslogSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    write_(syslog_priority(msg.level), std::string_view(msg.payload.data(), msg.payload.size()));
+    write_(syslog_priority(msg.level),
+           escape_controls(std::string_view(msg.payload.data(), msg.payload.size())));
   }
   void flush_() override {}
 
@@ -71,7 +106,26 @@ class TagFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// "%&" in a pattern: the message, escaped (stands for spdlog's "%v").
+class EscapedTextFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    append_escaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<EscapedTextFlag>();
+  }
+};
+
 }  // namespace
+
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_escaped(text, out);
+  return out;
+}
 
 spdlog::level::level_enum spdlog_threshold(LogLevel level) {
   switch (level) {
@@ -110,7 +164,8 @@ std::shared_ptr<spdlog::logger> make_text_logger(const std::string& ident, LogLe
                                                  std::shared_ptr<spdlog::sinks::sink> sink) {
   auto logger = std::make_shared<spdlog::logger>(ident, std::move(sink));
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<TagFlag>('*').set_pattern("%Y-%m-%d %H:%M:%S.%e " + ident + "[%P]: %*: %v");
+  formatter->add_flag<TagFlag>('*').add_flag<EscapedTextFlag>('&').set_pattern(
+      "%Y-%m-%d %H:%M:%S.%e " + ident + "[%P]: %*: %&");
   logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog_threshold(level));
   logger->flush_on(spdlog::level::trace);

@@ -26,6 +26,14 @@
 
 namespace mfcd {
 
+// Every line's text, on stderr and to syslog alike, goes through this in
+// the sinks, so no call site can forget it: control characters in what a
+// client, a file or the kernel supplied (an interface name with "\n" and a
+// forged line after it) cannot start a line of their own or drive a
+// terminal. "\n", "\r" and "\t" become those two characters, any other C0
+// character and DEL become "\xNN"; everything else is kept.
+std::string escape_controls(std::string_view text);
+
 // The least severe spdlog level that `-l level` lets through.
 spdlog::level::level_enum spdlog_threshold(LogLevel level);
 

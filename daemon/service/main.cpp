@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "kernel/netlink.hpp"
+#include "router/missing.hpp"
 #include "service/config_files.hpp"
 #include "service/logging.hpp"
 #include "service/options.hpp"
@@ -60,19 +61,10 @@ int check_config(const std::string& path, bool smcroute_names) {
     std::cerr << path << ": " << errors << " error(s)\n";
     return EX_CONFIG;
   }
+  // The same warnings, in the same words, as mfcctl reload prints.
   if (auto links = mfcd::kernel::dump_links()) {
-    auto warn_missing = [&](std::string_view name, const mfcd::core::SourcePos& pos) {
-      if (mfcd::core::is_wildcard(name)) return;
-      if (!mfcd::core::find_link(links.value(), name))
-        std::cerr << pos.str() << ": warning: interface " << name << " does not exist (yet)\n";
-    };
-    for (const auto& r : parsed.config.routes) {
-      warn_missing(r.iif, r.pos);
-      for (const auto& oif : r.oifs)
-        warn_missing(oif, r.pos);
-    }
-    for (const auto& j : parsed.config.joins)
-      warn_missing(j.iif, j.pos);
+    for (const auto& m : mfcd::router::missing_interfaces(parsed.config, links.value()))
+      std::cerr << m.pos.str() << ": warning: " << m.message() << "\n";
   }
   return EX_OK;
 }

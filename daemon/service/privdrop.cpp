@@ -1,9 +1,12 @@
 // The privilege drop is the classic sequence, in the only order that works:
 // keep the permitted capabilities across the UID change (PR_SET_KEEPCAPS),
-// set the groups while still root (setgroups needs CAP_SETGID), then the
-// GID, then the UID (after which no way back exists), and finally narrow
-// the capability sets to the two the daemon still uses and make them
-// effective (the UID change cleared the effective set). Each step is
+// empty the bounding set but for the two kept capabilities while
+// CAP_SETPCAP is still effective, set the groups while still root
+// (setgroups needs CAP_SETGID), then the GID, then the UID (after which no
+// way back exists), narrow the capability sets to the two the daemon still
+// uses and make them effective (the UID change cleared the effective set),
+// and last set no_new_privs, so that nothing this process or its children
+// execute (a setuid binary, file capabilities) can gain more. Each step is
 // checked; a half-done drop is a fatal error for the caller.
 #include "service/privdrop.hpp"
 
@@ -16,6 +19,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 
 namespace mfcd {
 
@@ -23,6 +27,27 @@ namespace {
 
 std::string errno_text(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
+}
+
+constexpr cap_value_t kKept[] = {CAP_NET_ADMIN, CAP_NET_RAW};
+
+bool kept(cap_value_t cap) {
+  for (cap_value_t k : kKept)
+    if (k == cap) return true;
+  return false;
+}
+
+// Leaves only kKept in the bounding set: the most any program this process
+// executes could ever hold. cap_max_bits() is the running kernel's count.
+std::optional<std::string> narrow_bounding_set() {
+  const auto bits = static_cast<cap_value_t>(::cap_max_bits());
+  for (cap_value_t cap = 0; cap < bits; ++cap) {
+    if (kept(cap) || ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(cap), 0L, 0L, 0L) != 1)
+      continue;
+    if (::prctl(PR_CAPBSET_DROP, static_cast<unsigned long>(cap), 0L, 0L, 0L) != 0)
+      return errno_text(("prctl(PR_CAPBSET_DROP, " + std::to_string(cap) + ")").c_str());
+  }
+  return std::nullopt;
 }
 
 std::optional<unsigned long> numeric_id(const std::string& text) {
@@ -99,15 +124,17 @@ std::optional<std::string> resolve_run_as(const std::string& spec, RunAs& out) {
 
 std::optional<std::string> drop_privileges(const RunAs& who) {
   if (::prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0) return errno_text("prctl(PR_SET_KEEPCAPS)");
+  if (auto err = narrow_bounding_set()) return err;
   if (::setgroups(who.groups.size(), who.groups.data()) != 0) return errno_text("setgroups");
   if (::setresgid(who.gid, who.gid, who.gid) != 0) return errno_text("setresgid");
   if (::setresuid(who.uid, who.uid, who.uid) != 0) return errno_text("setresuid");
 
-  const cap_value_t keep[] = {CAP_NET_ADMIN, CAP_NET_RAW};
   cap_t caps = ::cap_init();  // all sets empty
   if (!caps) return errno_text("cap_init");
-  bool ok = ::cap_set_flag(caps, CAP_PERMITTED, 2, keep, CAP_SET) == 0 &&
-            ::cap_set_flag(caps, CAP_EFFECTIVE, 2, keep, CAP_SET) == 0 && ::cap_set_proc(caps) == 0;
+  constexpr int n = static_cast<int>(std::size(kKept));
+  bool ok = ::cap_set_flag(caps, CAP_PERMITTED, n, kKept, CAP_SET) == 0 &&
+            ::cap_set_flag(caps, CAP_EFFECTIVE, n, kKept, CAP_SET) == 0 &&
+            ::cap_set_proc(caps) == 0;
   int saved = errno;
   ::cap_free(caps);
   if (!ok) {
@@ -117,6 +144,9 @@ std::optional<std::string> drop_privileges(const RunAs& who) {
   // From here on a UID change could not keep capabilities any more.
   if (::prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) != 0) return errno_text("prctl(PR_SET_KEEPCAPS)");
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
+  // Inherited by every child (the -e script) and irreversible.
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0)
+    return errno_text("prctl(PR_SET_NO_NEW_PRIVS)");
 
   // Make sure the switch is final: getting root back must be impossible.
   if (::getuid() != who.uid || ::geteuid() != who.uid || ::getgid() != who.gid ||

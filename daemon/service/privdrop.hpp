@@ -13,7 +13,10 @@
 //                  use UDP sockets and need nothing.
 //
 // Nothing is inheritable and no ambient capability is set, so the -e script
-// runs as USER without capabilities. What the daemon still has to read or
+// runs as USER without capabilities. The bounding set keeps only these two
+// and no_new_privs is set: the script, and anything it runs, can never gain
+// more, not through a setuid binary (sudo, su) nor file capabilities; it
+// inherits exactly the daemon's limits. What the daemon still has to read or
 // remove as USER: the config file and its includes (reload re-reads them:
 // they must stay readable by USER), and the PID file and control socket,
 // which can only be removed at exit when USER may write their directory
@@ -43,7 +46,8 @@ struct RunAs {
 // an error message; nothing is changed.
 std::optional<std::string> resolve_run_as(const std::string& spec, RunAs& out);
 
-// Switches to `who` keeping CAP_NET_ADMIN and CAP_NET_RAW (see above).
+// Switches to `who` keeping CAP_NET_ADMIN and CAP_NET_RAW, with the
+// bounding set narrowed to them and no_new_privs set (see above).
 // Returns an error message if any step fails; the caller must then exit,
 // since the process may be half-switched.
 std::optional<std::string> drop_privileges(const RunAs& who);

@@ -1,16 +1,26 @@
-// Connection handling for the control socket. Every libuv handle here is a
-// UvHandle (freed in its close callback, as libuv may touch a handle until
-// then); a dropped client lives on until its last callback has run. A client that sends a line
-// larger than the limit gets one error reply and is disconnected; an idle one is closed after the
-// idle timeout; a client over the connection limit gets an error line and is closed at once. None
-// of these can stall the other clients.
+// Connection handling for the control socket. A client's pipe handle lives
+// inside the Client, and the Client is freed in the pipe's close callback:
+// libuv runs every write and shutdown callback of a handle (cancelled ones
+// included) before its close callback, so nothing can reach a freed client.
+// Once a client is dropped (`closing`), its callbacks only finish closing
+// and never touch the server, so the server may go before they have run.
+//
+// A client is served by serve_lines(): framed lines wait in `pending` and
+// are answered until the turn's budget is spent or its queued replies pass
+// the cap. While lines wait, its socket is not read; a client with lines
+// left over and room for replies is served again on the next loop turn
+// (`ready_`), one whose replies fill the cap when a write completes. So a
+// client that pipelines and never reads costs the loop one reply, then
+// nothing until its write timeout; everyone else is served meanwhile.
 #include "service/rpc_server.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <deque>
 #include <nlohmann/json.hpp>
 
 #include "rpc/errors.hpp"
@@ -18,19 +28,11 @@
 
 namespace mfcd {
 
-struct RpcServer::Client {
-  RpcServer* server = nullptr;
-  UvHandle<uv_pipe_t> pipe;
-  UvHandle<uv_timer_t> idle;
-  rpc::LineFramer framer;
-  rpc::CallContext ctx;
-  bool closing = false;
-  Client* prev = nullptr;
-  Client* next = nullptr;
-  explicit Client(size_t max_line) : framer(max_line) {}
-};
-
 namespace {
+
+// After a client that had this much queued leaves, the freed memory is
+// handed back to the system at once (glibc keeps freed heap otherwise).
+constexpr size_t kTrimAfter = 256 << 10;
 
 struct WriteReq {
   uv_write_t req{};
@@ -43,70 +45,72 @@ std::string error_line(int code, const std::string& message) {
   return reply.dump() + "\n";
 }
 
-void write_to(uv_stream_t* stream, std::string data) {
-  auto* w = new WriteReq;
-  w->data = std::move(data);
-  w->req.data = w;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, stream, &buf, 1,
-                    [](uv_write_t* req, int) { delete static_cast<WriteReq*>(req->data); });
-  if (rc != 0) delete w;
-}
-
 }  // namespace
 
+struct RpcServer::Client {
+  RpcServer* server = nullptr;
+  uv_pipe_t pipe{};            // its close callback frees the Client
+  UvHandle<uv_timer_t> idle;   // no complete request for idle_timeout_ms
+  UvHandle<uv_timer_t> stall;  // replies stuck; after a drop, the close grace
+  rpc::LineFramer framer;
+  std::deque<std::string> pending;  // framed, not answered yet
+  rpc::CallContext ctx;
+  size_t enqueued = 0;          // reply bytes ever handed to uv_write
+  size_t written_at_check = 0;  // enqueued - queued at the last stall check
+  size_t peak_queued = 0;
+  bool admitted = false;  // holds a ConnTable slot and is in the list
+  bool reading = false;
+  bool eof = false;  // the peer half-closed: answer what is pending, then close
+  bool closing = false;
+  bool scheduled = false;  // in the server's ready_ list
+  Client* prev = nullptr;
+  Client* next = nullptr;
+  explicit Client(size_t max_line) : framer(max_line) {}
+
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&pipe); }
+  size_t queued() const {
+    return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&pipe));
+  }
+};
+
 RpcServer::RpcServer(uv_loop_t* loop, rpc::Dispatcher& dispatcher, RpcServerLimits limits)
-    : loop_(loop), dispatcher_(dispatcher), limits_(limits) {}
+    : loop_(loop), dispatcher_(dispatcher), limits_(limits), conns_(limits.connections) {}
 
 RpcServer::~RpcServer() {
-  reap();
+  close();
 }
 
-std::string RpcServer::listen(const std::string& path) {
-  server_.init(uv_pipe_init, loop_, this, 0);
-  reaper_.init(uv_idle_init, loop_, this);
-  ::unlink(path.c_str());
-  // The socket is created with the umask applied; tighten it so that only
-  // root and the socket's group can connect, whatever the umask is.
-  mode_t old = ::umask(0117);
-  int rc = uv_pipe_bind(server_.get(), path.c_str());
-  ::umask(old);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 128, on_connection);
-  if (rc != 0) {
-    server_.close();
-    return "cannot listen on " + path + ": " + uv_strerror(rc);
+std::string RpcServer::serve(ClaimedSocket socket) {
+  path_ = socket.path;
+  socket_id_ = socket.id;
+  bool adopted = false;  // once uv_pipe_open took it, closing the handle closes the fd
+  int rc = server_.init(uv_pipe_init, loop_, this, 0);
+  if (rc == 0) {
+    rc = uv_pipe_open(server_.get(), socket.fd);
+    adopted = rc == 0;
   }
-  ::chmod(path.c_str(), 0660);
-  path_ = path;
+  if (rc == 0) rc = ready_idle_.init(uv_idle_init, loop_, this);
+  if (rc == 0)
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), SOMAXCONN, on_connection);
+  if (rc != 0) {
+    if (!adopted) ::close(socket.fd);
+    close();
+    return "cannot listen on " + path_ + ": " + uv_strerror(rc);
+  }
   return "";
 }
 
 void RpcServer::close() {
-  if (server_) {
-    server_.close();
-    ::unlink(path_.c_str());
-  }
-  for (Client* c = first_; c;) {
-    Client* next = c->next;
-    drop(c);
-    c = next;
-  }
+  if (server_) server_.close();
+  if (socket_id_.valid()) remove_if_same(path_, socket_id_);
+  socket_id_ = {};
+  while (first_)
+    drop(first_, How::flush);
+  ready_.clear();
+  ready_idle_.close();
 }
 
-void RpcServer::bury(Client* c) {
-  // Freed on a later loop turn: the callback that dropped it may still be
-  // running on it.
-  dead_.push_back(c);
-  if (reaper_)
-    uv_idle_start(reaper_.get(), [](uv_idle_t* h) { static_cast<RpcServer*>(h->data)->reap(); });
-}
-
-void RpcServer::reap() {
-  for (Client* c : dead_)
-    delete c;
-  dead_.clear();
-  if (reaper_) uv_idle_stop(reaper_.get());
-}
+// --- accepting ----------------------------------------------------------------------
 
 void RpcServer::on_connection(uv_stream_t* server, int status) {
   if (status < 0) {
@@ -116,116 +120,290 @@ void RpcServer::on_connection(uv_stream_t* server, int status) {
   static_cast<RpcServer*>(server->data)->accept_one();
 }
 
+namespace {
+
+bool read_peer(uv_pipe_t* pipe, rpc::CallContext& ctx) {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe), &fd) != 0) return false;
+  struct ucred cred {};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+  ctx.uid = cred.uid;
+  ctx.gid = cred.gid;
+  ctx.pid = cred.pid;
+  return true;
+}
+
+}  // namespace
+
 void RpcServer::accept_one() {
   auto* c = new Client(limits_.max_message);
   c->server = this;
-  c->pipe.init(uv_pipe_init, loop_, c, 0);
-  c->idle.init(uv_timer_init, loop_, c);
+  uv_pipe_init(loop_, &c->pipe, 0);
+  c->pipe.data = c;
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()), c->stream()) != 0) {
+    c->closing = true;
+    close_pipe(c);
+    return;
+  }
+  // Unknown credentials would pass for root's (uid 0): refuse instead.
+  if (!read_peer(&c->pipe, c->ctx)) return refuse(c, "cannot read the peer's credentials");
+  if (auto why = conns_.admit(c->ctx.uid); !why.empty()) return refuse(c, why);
+  c->admitted = true;
   c->next = first_;
   if (first_) first_->prev = c;
   first_ = c;
-  ++clients_;
+  start_timers(c);
+  set_reading(c, true);
+}
 
-  auto* stream = reinterpret_cast<uv_stream_t*>(c->pipe.get());
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()), stream) != 0) {
-    drop(c);
-    return;
-  }
-  if (clients_ > limits_.max_clients) {
-    spdlog::warn("control socket: refusing a client, {} connections already open",
-                 limits_.max_clients);
-    write_to(stream, error_line(rpc::kLimitExceeded, "too many clients connected"));
-    drop(c);
-    return;
-  }
-  uv_os_fd_t fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(c->pipe.get()), &fd) == 0) {
-    struct ucred cred {};
-    socklen_t len = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-      c->ctx.uid = cred.uid;
-      c->ctx.gid = cred.gid;
-      c->ctx.pid = cred.pid;
-    }
-  }
+void RpcServer::refuse(Client* c, const std::string& why) {
+  spdlog::warn("control socket: refusing a client (pid {}, uid {}): {}", c->ctx.pid, c->ctx.uid,
+               why);
+  c->stall.init(uv_timer_init, loop_, c);
+  send(c, error_line(rpc::kLimitExceeded, why));
+  drop(c, How::flush);
+}
 
+void RpcServer::start_timers(Client* c) {
+  c->stall.init(uv_timer_init, loop_, c);
+  c->idle.init(uv_timer_init, loop_, c);
+  // Repeating: each complete request restarts it (uv_timer_again); a
+  // client that is busy when it fires is looked at again one period later.
   uv_timer_start(
       c->idle.get(),
       [](uv_timer_t* t) {
         auto* cl = static_cast<Client*>(t->data);
-        spdlog::info("control socket: closing idle client (pid {})", cl->ctx.pid);
-        cl->server->drop(cl);
+        if (!cl->closing) cl->server->on_idle_timer(cl);
       },
       limits_.idle_timeout_ms, limits_.idle_timeout_ms);
+}
 
+// --- reading and answering ------------------------------------------------------
+
+void RpcServer::set_reading(Client* c, bool on) {
+  if (on == c->reading || (on && (c->eof || c->closing))) return;
+  c->reading = on;
+  if (!on) {
+    uv_read_stop(c->stream());
+    return;
+  }
   uv_read_start(
-      stream,
+      c->stream(),
       [](uv_handle_t*, size_t suggested, uv_buf_t* buf) {
         buf->base = new char[suggested];
         buf->len = suggested;
       },
       [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
         auto* cl = static_cast<Client*>(s->data);
-        if (n > 0 && !cl->closing) {
-          auto lines = cl->framer.feed(std::string_view(buf->base, static_cast<size_t>(n)));
-          delete[] buf->base;
-          cl->server->handle_lines(cl, lines);
-          return;
-        }
+        if (!cl->closing) cl->server->on_read(cl, n, buf);
         delete[] buf->base;
-        if (n == UV_EOF && !cl->closing) {
-          // Half-close: answer what is left without a newline, then close.
-          std::vector<std::string> rest;
-          if (auto tail = cl->framer.take_rest(); !tail.empty()) rest.push_back(std::move(tail));
-          cl->server->handle_lines(cl, rest);
-          cl->server->drop(cl);
-        } else if (n < 0) {
-          cl->server->drop(cl);
-        }
       });
 }
 
-void RpcServer::handle_lines(Client* c, const std::vector<std::string>& lines) {
-  auto* stream = reinterpret_cast<uv_stream_t*>(c->pipe.get());
-  uv_timer_again(c->idle.get());
-  for (const auto& line : lines) {
-    if (c->closing) return;
-    if (auto reply = dispatcher_.handle(line, c->ctx)) write_to(stream, *reply + "\n");
+void RpcServer::on_read(Client* c, ssize_t n, const uv_buf_t* buf) {
+  if (n > 0) {
+    for (auto& line : c->framer.feed(std::string_view(buf->base, static_cast<size_t>(n))))
+      c->pending.push_back(std::move(line));
+  } else if (n == UV_EOF) {
+    // Half-close: answer what is left, a last line without '\n' included.
+    c->eof = true;
+    c->reading = false;  // libuv stopped reading at EOF
+    if (auto tail = c->framer.take_rest(); !tail.empty()) c->pending.push_back(std::move(tail));
+  } else if (n < 0) {
+    drop(c, How::abort);
+    return;
+  } else {
+    return;  // nothing read this time (EAGAIN)
   }
-  if (c->framer.overflowed() && !c->closing) {
+  serve_lines(c);
+}
+
+void RpcServer::serve_lines(Client* c) {
+  size_t budget = limits_.lines_per_turn;
+  while (!c->closing && !c->pending.empty() && budget > 0 && c->queued() < limits_.max_queued) {
+    std::string line = std::move(c->pending.front());
+    c->pending.pop_front();
+    --budget;
+    auto reply = dispatcher_.handle(line, c->ctx);
+    // The loop's clock stood still while the request ran (a big listing
+    // can take a while): the timers (re)started now must count from now.
+    uv_update_time(loop_);
+    uv_timer_again(c->idle.get());
+    if (reply) send(c, *reply + "\n");
+  }
+  if (!c->closing) after_lines(c);
+}
+
+// What a client waits for after a round of answers: more bytes from it,
+// the next loop turn, room for its replies, or its end.
+void RpcServer::after_lines(Client* c) {
+  const bool room = c->queued() < limits_.max_queued;
+  if (!c->pending.empty()) {
+    set_reading(c, false);
+    if (room) schedule(c);  // budget spent: continue on the next turn
+    return;                 // else on_written resumes it
+  }
+  if (c->framer.overflowed()) {
     spdlog::warn("control socket: message over {} bytes from pid {}, disconnecting",
                  limits_.max_message, c->ctx.pid);
-    write_to(stream,
-             error_line(rpc::kInvalidRequest, "message too large (limit " +
-                                                  std::to_string(limits_.max_message) + " bytes)"));
-    drop(c);
+    send(c, error_line(rpc::kInvalidRequest, "message too large (limit " +
+                                                 std::to_string(limits_.max_message) + " bytes)"));
+    drop(c, How::flush);
+  } else if (c->eof) {
+    drop(c, How::flush);
+  } else {
+    set_reading(c, room);
   }
 }
 
-void RpcServer::drop(Client* c) {
-  if (c->closing) return;
-  c->closing = true;
-  if (c->prev) c->prev->next = c->next;
-  if (c->next) c->next->prev = c->prev;
-  if (first_ == c) first_ = c->next;
-  c->prev = c->next = nullptr;
-  --clients_;
-  c->idle.close();
-  // uv_shutdown lets already queued replies reach the peer before the close;
-  // the client goes in its callback (its pipe with it).
-  auto* stream = reinterpret_cast<uv_stream_t*>(c->pipe.get());
-  uv_read_stop(stream);
-  auto* req = new uv_shutdown_t;
-  req->data = c;
-  const int rc = uv_shutdown(req, stream, [](uv_shutdown_t* r, int) {
-    auto* cl = static_cast<Client*>(r->data);
-    delete r;
-    cl->server->bury(cl);
+void RpcServer::schedule(Client* c) {
+  if (c->scheduled) return;
+  c->scheduled = true;
+  ready_.push_back(c);
+  if (ready_idle_)
+    uv_idle_start(ready_idle_.get(),
+                  [](uv_idle_t* h) { static_cast<RpcServer*>(h->data)->run_ready(); });
+}
+
+void RpcServer::run_ready() {
+  std::vector<Client*> now;
+  now.swap(ready_);
+  for (Client* c : now) {
+    c->scheduled = false;
+    if (!c->closing) serve_lines(c);
+  }
+  if (ready_.empty() && ready_idle_) uv_idle_stop(ready_idle_.get());
+}
+
+// --- writing ----------------------------------------------------------------------
+
+void RpcServer::send(Client* c, std::string data) {
+  auto* w = new WriteReq;
+  w->data = std::move(data);
+  w->req.data = w;
+  const size_t size = w->data.size();
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(size));
+  // uv_write writes what the socket takes now and queues the rest; the
+  // loop writes the rest as the peer reads, never blocking on it.
+  const int rc = uv_write(&w->req, c->stream(), &buf, 1, [](uv_write_t* req, int status) {
+    auto* cl = static_cast<Client*>(req->handle->data);
+    delete static_cast<WriteReq*>(req->data);
+    if (cl->closing) return;
+    if (status < 0)
+      cl->server->drop(cl, How::abort);
+    else
+      cl->server->on_written(cl);
   });
   if (rc != 0) {
-    delete req;
-    bury(c);
+    delete w;
+    if (!c->closing) drop(c, How::abort);
+    return;
   }
+  c->enqueued += size;
+  const size_t queued = c->queued();
+  c->peak_queued = std::max(c->peak_queued, queued);
+  if (queued > 0 && c->stall && !uv_is_active(reinterpret_cast<uv_handle_t*>(c->stall.get())) &&
+      !c->closing) {
+    c->written_at_check = c->enqueued - queued;
+    uv_timer_start(
+        c->stall.get(),
+        [](uv_timer_t* t) {
+          auto* cl = static_cast<Client*>(t->data);
+          if (cl->closing)
+            close_pipe(cl);  // the close grace is over
+          else
+            cl->server->on_stall_timer(cl);
+        },
+        limits_.write_timeout_ms, limits_.write_timeout_ms);
+  }
+}
+
+void RpcServer::on_written(Client* c) {
+  if (c->queued() == 0) uv_timer_stop(c->stall.get());
+  // Room again for replies: lines that waited for it are answered.
+  if (!c->pending.empty() && !c->scheduled)
+    serve_lines(c);
+  else if (c->pending.empty())
+    after_lines(c);
+}
+
+void RpcServer::on_stall_timer(Client* c) {
+  const size_t queued = c->queued();
+  const size_t written = c->enqueued - queued;
+  if (queued == 0) {
+    uv_timer_stop(c->stall.get());
+  } else if (written > c->written_at_check) {
+    c->written_at_check = written;  // slow, but reading
+  } else {
+    spdlog::warn(
+        "control socket: client (pid {}, uid {}) read none of {} bytes of replies for {} ms, "
+        "disconnecting",
+        c->ctx.pid, c->ctx.uid, queued, limits_.write_timeout_ms);
+    drop(c, How::abort);
+  }
+}
+
+void RpcServer::on_idle_timer(Client* c) {
+  // Busy is not idle: the stall timer watches a client with replies queued.
+  if (!c->pending.empty() || c->queued() > 0) return;
+  spdlog::info("control socket: closing idle client (pid {}, uid {}): no request for {} ms",
+               c->ctx.pid, c->ctx.uid, limits_.idle_timeout_ms);
+  drop(c, How::flush);
+}
+
+// --- closing ----------------------------------------------------------------------
+
+void RpcServer::unlink(Client* c) {
+  if (c->admitted) {
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (first_ == c) first_ = c->next;
+    c->prev = c->next = nullptr;
+    conns_.release(c->ctx.uid);
+    c->admitted = false;
+  }
+  if (c->scheduled) {
+    ready_.erase(std::find(ready_.begin(), ready_.end(), c));
+    c->scheduled = false;
+  }
+}
+
+void RpcServer::drop(Client* c, How how) {
+  if (c->closing) return;
+  c->closing = true;
+  unlink(c);
+  c->idle.close();
+  set_reading(c, false);
+  c->pending.clear();
+  if (how == How::abort || !c->stall) return close_pipe(c);
+  // uv_shutdown lets the replies already queued reach the peer before the
+  // close, but only for the grace period: a peer that never reads must not
+  // hold its memory (or the daemon's exit) for ever.
+  auto* req = new uv_shutdown_t;
+  if (uv_shutdown(req, c->stream(), [](uv_shutdown_t* r, int) {
+        auto* cl = static_cast<Client*>(r->handle->data);
+        delete r;
+        close_pipe(cl);
+      }) != 0) {
+    delete req;
+    return close_pipe(c);
+  }
+  uv_timer_start(
+      c->stall.get(), [](uv_timer_t* t) { close_pipe(static_cast<Client*>(t->data)); },
+      std::min(limits_.close_grace_ms, limits_.write_timeout_ms), 0);
+}
+
+void RpcServer::close_pipe(Client* c) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(&c->pipe);
+  if (uv_is_closing(handle)) return;
+  c->stall.close();
+  uv_close(handle, [](uv_handle_t* h) {
+    auto* cl = static_cast<Client*>(h->data);
+    const bool trim = cl->peak_queued >= kTrimAfter;
+    delete cl;
+    if (trim) ::malloc_trim(0);
+  });
 }
 
 }  // namespace mfcd

@@ -1,25 +1,45 @@
 // The JSON-RPC listener: a UNIX stream socket served from the main libuv
 // loop. It owns the connections (framing, peer credentials, limits) and
 // hands each complete line to the Dispatcher; it knows nothing of methods.
-// Replies are written in request order because each line is answered
-// synchronously before the next one is read.
+// Replies go out in request order: a client's lines are answered one after
+// the other, each reply queued (uv_write) before the next line is looked at.
+//
+// No client can keep the loop from the others:
+//   - at most `lines_per_turn` of a client's lines are answered per loop
+//     turn; the rest wait for the next turn, and its socket is not read
+//     meanwhile;
+//   - once `max_queued` bytes of replies wait for a client that does not
+//     read them, its further requests are left unread (in the kernel's
+//     socket buffer, then in its own) until it reads; if its replies make
+//     no progress for `write_timeout_ms`, it is disconnected and what was
+//     queued for it is freed;
+//   - a connection without a complete request for `idle_timeout_ms` is
+//     closed (blank lines do not count);
+//   - connections are counted per peer uid (ConnTable): one user cannot
+//     take every slot, and root always finds one.
 #pragma once
 
 #include <uv.h>
 
-#include <functional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "rpc/dispatcher.hpp"
+#include "service/conn_limits.hpp"
+#include "service/safe_files.hpp"
 #include "service/uv_handle.hpp"
 
 namespace mfcd {
 
 struct RpcServerLimits {
   size_t max_message = 1 << 20;  // bytes per JSON text
-  size_t max_clients = 64;
-  uint64_t idle_timeout_ms = 60'000;
+  ConnLimits connections;
+  uint64_t idle_timeout_ms = 60'000;   // without a complete request
+  size_t max_queued = 1 << 20;         // reply bytes queued before reading stops
+  uint64_t write_timeout_ms = 10'000;  // queued replies without progress
+  size_t lines_per_turn = 32;          // lines answered per client per loop turn
+  uint64_t close_grace_ms = 2'000;     // at close(): time for queued replies
 };
 
 class RpcServer {
@@ -29,31 +49,45 @@ class RpcServer {
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
 
-  // Binds and listens; removes a stale socket file first. Mode 0660.
-  // Returns an error text on failure.
-  std::string listen(const std::string& path);
-  // Stops accepting, lets queued replies drain, closes every connection and
-  // removes the socket file. Handles finish closing on the next loop turns.
+  // Accepts on a socket claim_socket() made, and owns it from now on (also
+  // on failure). Returns an error text on failure.
+  std::string serve(ClaimedSocket socket);
+  // Stops accepting, gives queued replies `close_grace_ms` to drain, closes
+  // every connection and removes the socket file if it is still ours.
+  // Handles finish closing on the next loop turns.
   void close();
-  size_t client_count() const { return clients_; }
+  size_t client_count() const { return conns_.total(); }
 
  private:
   struct Client;
   static void on_connection(uv_stream_t* server, int status);
   void accept_one();
-  void handle_lines(Client* c, const std::vector<std::string>& lines);
-  void drop(Client* c);
-  void bury(Client* c);
-  void reap();
+  void refuse(Client* c, const std::string& why);
+  void start_timers(Client* c);
+  void on_read(Client* c, ssize_t n, const uv_buf_t* buf);
+  void serve_lines(Client* c);
+  void after_lines(Client* c);
+  void send(Client* c, std::string data);
+  void on_written(Client* c);
+  void on_stall_timer(Client* c);
+  void on_idle_timer(Client* c);
+  void set_reading(Client* c, bool on);
+  void schedule(Client* c);
+  void run_ready();
+  void unlink(Client* c);
+  enum class How { flush, abort };
+  void drop(Client* c, How how);
+  static void close_pipe(Client* c);
 
   uv_loop_t* loop_;
   rpc::Dispatcher& dispatcher_;
   RpcServerLimits limits_;
+  ConnTable conns_;
   UvHandle<uv_pipe_t> server_;
-  UvHandle<uv_idle_t> reaper_;  // frees dropped clients on a later turn
-  std::vector<Client*> dead_;
+  UvHandle<uv_idle_t> ready_idle_;  // serves clients with lines left over
+  std::vector<Client*> ready_;
   std::string path_;
-  size_t clients_ = 0;
+  FileId socket_id_;
   Client* first_ = nullptr;  // intrusive list, so close() can reach every client
 };
 

@@ -5,14 +5,17 @@
 #include "service/service.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
+#include "api/state.hpp"
 #include "service/config_files.hpp"
 #include "service/sd_notify.hpp"
 #include "version.hpp"
@@ -66,6 +69,45 @@ core::ParseOptions parse_options(const Options& o) {
   return o.smcroute_names ? core::ParseOptions::smcroute() : core::ParseOptions{};
 }
 
+// Descriptors the daemon needs besides control connections: kernel and
+// netlink sockets, membership sockets, -e children's pipes, with room.
+constexpr size_t kOwnDescriptors = 256;
+
+// A positive number of milliseconds from the environment, if set.
+std::optional<uint64_t> env_ms(const char* name) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value == 0) {
+    spdlog::warn("ignoring {}={}: not a positive number of milliseconds", name, text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+// The control socket's limits (rpc_server.hpp), fitted to the open file
+// limit. MFCD_RPC_IDLE_TIMEOUT_MS and MFCD_RPC_WRITE_TIMEOUT_MS shorten the
+// idle and write timeouts for the end-to-end tests (mfcd(8), ENVIRONMENT).
+RpcServerLimits rpc_limits() {
+  RpcServerLimits limits;
+  if (auto ms = env_ms("MFCD_RPC_IDLE_TIMEOUT_MS")) limits.idle_timeout_ms = *ms;
+  if (auto ms = env_ms("MFCD_RPC_WRITE_TIMEOUT_MS")) limits.write_timeout_ms = *ms;
+  auto& conns = limits.connections;
+  const size_t wanted = conns.shared + conns.root_reserve;
+  std::string note;
+  const size_t fit = fit_descriptor_limit(wanted, kOwnDescriptors, note);
+  if (fit < wanted) {
+    conns.root_reserve = std::min(conns.root_reserve, fit / 2);
+    conns.shared = fit - conns.root_reserve;
+    spdlog::warn("{}", note);
+  } else if (!note.empty()) {
+    spdlog::debug("{}", note);
+  }
+  return limits;
+}
+
 }  // namespace
 
 uint64_t Service::SteadyClock::now_ms() const {
@@ -94,19 +136,50 @@ std::optional<StartError> Service::start() {
     std::this_thread::sleep_for(std::chrono::seconds(options_.startup_delay));
   core::Config config;
   if (auto err = read_startup_config(config)) return err;
+  if (auto err = refuse_if_socket_taken()) return err;
   core::Links links;
   if (auto err = open_kernel(links)) return err;
+  if (auto err = claim_control_socket()) return err;
   if (auto err = start_router(std::move(config), std::move(links))) return err;
+  restore_state();
   watch_signals();
   watch_sockets();
-  if (!write_pid_file())
-    return StartError{EX_OSERR,
-                      "cannot write PID file " + options_.pid_file + ": " + std::strerror(errno)};
-  run_script("reload");
+  if (auto err = write_pid_file()) return StartError{EX_OSERR, *err};
   spdlog::info("{} {} ready: {} routes, table {}, socket {}", options_.program, MFCD_VERSION,
                router_->model().intent.route_count(), options_.table, options_.socket_path);
   sd_notify_send("READY=1\nSTATUS=ready");
   return std::nullopt;
+}
+
+// The routes and joins added over the API before a crash or a restart go
+// back in, on top of the config. Nothing here stops the start: a state file
+// that cannot be used is reported (and moved aside by StateFile).
+void Service::restore_state() {
+  if (!options_.state_file) return;
+  state_file_.emplace(*options_.state_file);
+  std::string problem;
+  auto doc = state_file_->load(problem);
+  if (!problem.empty()) spdlog::error("state file: {}; starting without it", problem);
+  if (!doc) return;
+  api::RestoreResult restored;
+  std::string error;
+  if (!api::restore_api_state(*router_, *doc, restored, error)) {
+    spdlog::error("state file {}: {}; starting without it", state_file_->path(), error);
+    return;
+  }
+  for (const auto& p : restored.problems)
+    spdlog::error("state file {}: {} not restored: {}", state_file_->path(), p.where, p.message);
+  spdlog::info("restored {} route share(s) and {} join(s) from {}", restored.routes, restored.joins,
+               state_file_->path());
+  save_state();  // what did not go back in is no longer the state
+}
+
+// After every change made over the API (and a reload, which may drop API
+// routes under the smcrouted name), before the reply goes out.
+void Service::save_state() {
+  if (!state_file_) return;
+  if (auto err = state_file_->save(api::api_state(*router_)))
+    spdlog::error("state file: {}: the last change is not saved", *err);
 }
 
 // The config file, or none: what start() hands the router.
@@ -166,9 +239,33 @@ std::optional<StartError> Service::start_router(core::Config config, core::Links
   router_->start(config, std::move(links));
 
   api::register_methods(dispatcher_, *router_, *this);
-  rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_);
-  if (auto err = rpc_server_->listen(options_.socket_path); !err.empty())
+  rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_, rpc_limits());
+  auto socket = std::move(*control_socket_);
+  control_socket_.reset();
+  if (auto err = rpc_server_->serve(std::move(socket)); !err.empty())
     return StartError{EX_OSERR, err};
+  return std::nullopt;
+}
+
+// A daemon that answers on our socket path, whatever its table or network
+// namespace (a path is not bound to either), keeps it: we leave before
+// touching the kernel. claim_control_socket() checks again under a lock.
+std::optional<StartError> Service::refuse_if_socket_taken() {
+  const auto probe = probe_socket(options_.socket_path);
+  if (probe.state != SocketProbe::State::live) return std::nullopt;
+  return StartError{EX_UNAVAILABLE,
+                    "another daemon" +
+                        (probe.pid ? " (pid " + std::to_string(probe.pid) + ")" : std::string()) +
+                        " answers on " + options_.socket_path + "; not taking it over"};
+}
+
+// Bound and listening from here on; served once the router is up, so a
+// client connecting meanwhile waits in the backlog.
+std::optional<StartError> Service::claim_control_socket() {
+  auto claim = claim_socket(options_.socket_path, 0660, SOMAXCONN);
+  if (!claim.socket)
+    return StartError{claim.error.live ? EX_UNAVAILABLE : EX_OSERR, claim.error.message};
+  control_socket_ = std::move(claim.socket);
   return std::nullopt;
 }
 
@@ -179,7 +276,9 @@ void Service::watch_signals() {
       sighup_.get(),
       [](uv_signal_t* h, int) {
         auto* self = static_cast<Service*>(h->data);
-        if (!self->stopping_) self->reload(false);
+        if (self->stopping_) return;
+        self->reload(false);
+        self->save_state();  // as smcrouted, a reload drops the API's routes
       },
       SIGHUP);
   auto on_stop_signal = [](uv_signal_t* h, int signum) {
@@ -224,23 +323,21 @@ void Service::watch_sockets() {
 }
 
 int Service::run() {
+  // Here, not in start(): with -p the privileges are dropped in between,
+  // and the script must run with what the daemon keeps, never as root.
+  run_script("reload");
   uv_run(&loop_, UV_RUN_DEFAULT);
   return EX_OK;
 }
 
-bool Service::write_pid_file() {
-  if (options_.pid_file.empty()) return true;
-  std::string tmp = options_.pid_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return false;
-    out << ::getpid() << "\n";
-    if (!out.flush()) return false;
-  }
-  // Rename so that a script polling for the file never reads it half-written.
-  if (::rename(tmp.c_str(), options_.pid_file.c_str()) != 0) return false;
-  pid_written_ = true;
-  return true;
+// Written under a temporary name and renamed (safe_files.hpp), so that a
+// script polling for the file never reads it half-written and a link
+// planted in the directory is never written through.
+std::optional<std::string> Service::write_pid_file() {
+  if (options_.pid_file.empty()) return std::nullopt;
+  if (auto err = mfcd::write_pid_file(options_.pid_file, ::getpid(), pid_id_))
+    return "cannot write PID file " + options_.pid_file + ": " + *err;
+  return std::nullopt;
 }
 
 // --- events -------------------------------------------------------------------
@@ -363,6 +460,9 @@ api::ReloadOutcome Service::reload(bool dry_run) {
   const auto planned = Clock::now();
   out.report = router_->apply_reload(std::move(plan));
   const auto applied = Clock::now();
+  // What mfcctl reload prints, for a reload by SIGHUP too (router/missing.hpp).
+  for (const auto& m : out.report.missing)
+    spdlog::warn("{}: {}", m.pos.str(), m.message());
   rearm();
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
@@ -445,8 +545,15 @@ void Service::teardown() {
   tick_timer_.close();
   exit_timer_.close();
   stopper_.close();
-  if (pid_written_) ::unlink(options_.pid_file.c_str());
-  pid_written_ = false;
+  // Only if it is still the file we wrote: another daemon may have put its
+  // own there since.
+  if (pid_id_.valid()) remove_if_same(options_.pid_file, pid_id_);
+  pid_id_ = {};
+  if (control_socket_) {
+    ::close(control_socket_->fd);
+    remove_if_same(control_socket_->path, control_socket_->id);
+    control_socket_.reset();
+  }
   link_monitor_.reset();
 }
 

@@ -6,7 +6,8 @@
 //
 // Every callback does a bounded amount of work: upcalls are read in
 // budgets, netlink messages too, the Router's periodic work comes in
-// slices, and the control socket answers one line at a time. Nothing
+// slices, and the control socket serves each client a bounded number of
+// lines per turn, with backpressure (rpc_server.hpp). Nothing
 // blocks the loop: the -e script runs through uv_spawn.
 #pragma once
 
@@ -29,6 +30,7 @@
 #include "service/mrdisc_announcer.hpp"
 #include "service/options.hpp"
 #include "service/rpc_server.hpp"
+#include "service/state_file.hpp"
 #include "service/uv_handle.hpp"
 
 namespace mfcd {
@@ -67,6 +69,7 @@ class Service final : public router::Listener, public api::Daemon {
   core::ParseResult check_config(const std::string& file) override;
   void stop(const std::string& why) override { request_stop(why); }
   std::optional<api::MrdiscState> mrdisc_state(const std::string& ifname) const override;
+  void save_state() override;
 
  private:
   struct SteadyClock final : core::Clock {
@@ -77,6 +80,9 @@ class Service final : public router::Listener, public api::Daemon {
   std::optional<StartError> read_startup_config(core::Config& config);
   std::optional<StartError> open_kernel(core::Links& links);
   std::optional<StartError> start_router(core::Config config, core::Links links);
+  std::optional<StartError> refuse_if_socket_taken();
+  std::optional<StartError> claim_control_socket();
+  void restore_state();
   void watch_signals();
   void watch_sockets();
 
@@ -88,7 +94,7 @@ class Service final : public router::Listener, public api::Daemon {
   void teardown();
   // Runs the -e script with one argument and extra NAME=VALUE environment.
   void run_script(const std::string& argument, const std::vector<std::string>& env = {});
-  bool write_pid_file();
+  std::optional<std::string> write_pid_file();
 
   Options options_;
   SteadyClock clock_;
@@ -98,7 +104,10 @@ class Service final : public router::Listener, public api::Daemon {
   std::unique_ptr<router::Router> router_;
   rpc::Dispatcher dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;
+  // The control socket between claim_control_socket() and the RpcServer.
+  std::optional<ClaimedSocket> control_socket_;
   std::unique_ptr<MrdiscAnnouncer> mrdisc_;  // RFC 4286 announcements
+  std::optional<StateFile> state_file_;      // -S: the API's routes and joins
 
   uv_loop_t loop_{};
   bool loop_ready_ = false;
@@ -110,7 +119,7 @@ class Service final : public router::Listener, public api::Daemon {
   UvHandle<uv_idle_t> stopper_;
   bool stopping_ = false;
   bool torn_down_ = false;
-  bool pid_written_ = false;
+  FileId pid_id_;  // the PID file we wrote: removed at exit only if still ours
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

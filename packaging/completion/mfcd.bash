@@ -1,7 +1,7 @@
 # bash completion for mfcd (and smcrouted, the same program).
 #
 # Completes the flags, short and long, and the value each one takes: files
-# for -f, -F, -P and -u, a command for -e, the log levels for -l, users and
+# for -f, -F, -P, -S and -u, a command for -e, the log levels for -l, users and
 # groups for -p, the identities whose configuration exists (/etc/NAME.conf)
 # for -i. Numbers (-c, -d, -m, -t) are left to the user.
 
@@ -24,7 +24,7 @@ _mfcd() {
   fi
 
   case $prev in
-    -f | --config | -F | --check | -P | --pidfile | -u | --socket)
+    -f | --config | -F | --check | -P | --pidfile | -S | --state-file | -u | --socket)
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return 0
@@ -60,7 +60,7 @@ _mfcd() {
   if [[ $cur == --* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "--cache-timeout= --startup-delay= --exec= --config=
         --check= --help --ident= --loglevel= --mrdisc-interval= --foreground --user=
-        --pidfile= --syslog --table= --socket= --version" -- "$cur")
+        --pidfile= --state-file= --syslog --table= --socket= --version" -- "$cur")
     # A name that takes a value: no space after the "=".
     if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *= ]]; then
       compopt -o nospace 2>/dev/null
@@ -68,7 +68,7 @@ _mfcd() {
     return 0
   fi
   if [[ $cur == -* || -z $cur ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "-c -d -e -f -F -h -i -l -m -n -N -p -P -s -t -u -v" \
+    mapfile -t COMPREPLY < <(compgen -W "-c -d -e -f -F -h -i -l -m -n -N -p -P -s -S -t -u -v" \
       -- "$cur")
   fi
   return 0

@@ -100,6 +100,17 @@ PIDFILE=$E2E_WORK/mfcd.pid
 CONF=$E2E_WORK/mfcd.conf
 MFCD_LOG=$E2E_WORK/mfcd.log
 E2E_REPLIES=$E2E_WORK/replies.log
+# mfcd keeps the routes and joins added over the API in a state file,
+# /var/lib/mfcd/NAME.state unless -S says otherwise. A test's daemon keeps
+# them in the test's own directory, so that tests running at once never
+# restore each other's routes, nor leave a file behind (a later -S on the
+# command line wins).
+STATE_FILE=$E2E_WORK/mfcd.state
+MFCD_BINARY=$MFCD
+MFCD=$E2E_WORK/bin/mfcd
+mkdir -p "$E2E_WORK/bin"
+printf '#!/bin/sh\nexec "%s" -S "%s" "$@"\n' "$MFCD_BINARY" "$STATE_FILE" >"$MFCD"
+chmod 755 "$MFCD"
 
 # --- cleanup ---------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # -p nobody: after start-up mfcd runs as nobody with only CAP_NET_ADMIN and
-# CAP_NET_RAW, and keeps doing its whole job: forwarding, reloads on
+# CAP_NET_RAW, a bounding set of just those two and no_new_privs set (and
+# its -e script inherits exactly that), and keeps doing its whole job: forwarding, reloads on
 # SIGHUP, VIFs for interfaces that appear later, runtime routes from the
 # client, a clean teardown at exit; and it removes its PID file and socket
 # when it may write their directory.
@@ -15,8 +16,16 @@ mkdir "$RUN"
 chown nobody "$RUN"
 PIDFILE=$RUN/mfcd.pid
 SOCK=$RUN/mfcd.sock
+# The -e script records what it runs with.
+SCRIPT=$E2E_WORK/script.sh
+cat >"$SCRIPT" <<SH
+#!/bin/sh
+grep -E '^(Uid|NoNewPrivs|Cap[A-Za-z]+):' /proc/\$\$/status >"$RUN/script.status.tmp"
+mv "$RUN/script.status.tmp" "$RUN/script.status"
+SH
+chmod 755 "$SCRIPT"
 
-mfcd_start -p nobody <<CONF
+mfcd_start -p nobody -e "$SCRIPT" <<CONF
 phyint r-in enable
 phyint r-out1 enable
 mroute from r-in source $SENDER4 group 225.1.2.3 to r-out1
@@ -41,6 +50,23 @@ for set in CapInh CapAmb; do
   [ "$got" = 0000000000000000 ] || fail "$set is $got, expected nothing"
 done
 grep -q 'running as nobody' "$MFCD_LOG" || fail "no log line about the privilege drop"
+# The bounding set: the most a program it executes could ever get; and
+# no_new_privs, so that a setuid binary gives nothing either.
+got=$(awk '$1 == "CapBnd:" {print $2}' "$status")
+[ "$got" = 0000000000003000 ] || fail "CapBnd is $got, expected 0000000000003000 (NET_ADMIN|NET_RAW)"
+got=$(awk '$1 == "NoNewPrivs:" {print $2}' "$status")
+[ "$got" = 1 ] || fail "NoNewPrivs is $got, expected 1"
+
+# The -e script (run at start-up with "reload") inherits exactly that, as
+# nobody and without capabilities.
+wait_for 10 "the -e script's report" test -s "$RUN/script.status"
+script_status=$RUN/script.status
+for want in "NoNewPrivs:	1" "CapBnd:	0000000000003000" "CapEff:	0000000000000000" \
+  "CapPrm:	0000000000000000" "CapInh:	0000000000000000" "CapAmb:	0000000000000000"; do
+  grep -qx "$want" "$script_status" || fail "the -e script lacks '$want': $(cat "$script_status")"
+done
+grep -qE "^Uid:\s+$nobody_uid\s+$nobody_uid\s+$nobody_uid\s+$nobody_uid$" "$script_status" ||
+  fail "the -e script does not run as nobody: $(grep Uid: "$script_status")"
 
 flow 225.1.2.3 20 20 0
 flow ff0e::1:3 20 20 0

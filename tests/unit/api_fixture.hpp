@@ -81,7 +81,7 @@ class FakeDaemon : public api::Daemon {
   // `path` parsed, as the service reads its config file.
   core::ParseResult parse(const std::string& path) const {
     core::FileSystem fs;
-    fs.read = [this](const std::string& name) -> core::Result<std::string> {
+    fs.read = [this](const std::string& name, size_t) -> core::Result<std::string> {
       auto it = files.find(name);
       if (it == files.end())
         return core::make_error(core::Errc::not_found, "No such file or directory");

@@ -429,12 +429,26 @@ API_CASE("route.add", "(*,G) and range rules, IPv6, and routes waiting for an in
   json pending = route_item("eth9", "10.0.0.1", "225.1.1.1", {"a2"}, "pending");
   pending["reason"] = "inbound interface eth9 does not exist";
   const json r3 = f.result("route.add", route_params("eth9", "10.0.0.1", "225.1.1.1", {"a2"}));
-  CHECK(r3 == json{{"route", pending}});
+  CHECK(r3 == json{{"route", pending},
+                   {"warnings",
+                    {{{"interface", "eth9"},
+                      {"role", "inbound"},
+                      {"message",
+                       "interface eth9 does not exist; the route stays pending and forwards "
+                       "nothing until it appears"}}}}});
   check_result("route.add", r3);
   const json r4 =
       f.result("route.add", route_params("a1", "10.0.0.2", "225.1.1.2", {"a2", "eth8"}));
-  CHECK(r4 == json{{"route", route_item("a1", "10.0.0.2", "225.1.1.2", {"a2", "eth8"}, "installed",
-                                        {"api"}, {"api"}, {"eth8"})}});
+  json missing_eth8 = route_item("a1", "10.0.0.2", "225.1.1.2", {"a2", "eth8"}, "installed",
+                                 {"api"}, {"api"}, {"eth8"});
+  missing_eth8["reason"] = "outbound interface eth8 does not exist";
+  CHECK(r4 == json{{"route", missing_eth8},
+                   {"warnings",
+                    {{{"interface", "eth8"},
+                      {"role", "outbound"},
+                      {"message",
+                       "interface eth8 does not exist; nothing is forwarded to it until it "
+                       "appears"}}}}});
   check_result("route.add", r4);
   CHECK(json(f.calls()) == json(Calls{"add_mfc 10.0.0.2,225.1.1.2 iif=a1 oifs=a2"}));
 
@@ -492,7 +506,8 @@ void check_route_param_errors(const std::string& method) {
        "source 225.1.1.2 is a multicast address, not a sender"},
       {with("source", "2001:db8::1"), "source",
        "source 2001:db8::1 and group 225.1.1.1 are not the same address family"},
-      {with("source", "::"), "source", "source and group are of different families"},
+      {with("source", "::"), "source",
+       "source :: and group 225.1.1.1 are not the same address family"},
       {with("oifs", "a2"), "oifs", "must be an array of strings"},
       {with("oifs", json::array({1})), "oifs", "must be an array of strings"},
       {with("oifs", json::array({""})), "oifs", "interface name is empty"},
@@ -648,6 +663,72 @@ API_CASE("route.add", "a full VIF table is -32002 with the interface, family and
 }
 
 // --- route.set --------------------------------------------------------------------
+
+API_CASE("route.add", "a typo'd only OIF is warned about: the entry drops the flow") {
+  ApiFixture f;
+  f.start(kConf);
+  const json r = f.result("route.add", route_params("a1", "10.0.0.5", "225.9.9.9", {"a2x"}));
+  CHECK(r.at("route").at("missing_oifs") == json{"a2x"});
+  CHECK(r.at("warnings") ==
+        json{{{"interface", "a2x"},
+              {"role", "outbound"},
+              {"message",
+               "interface a2x does not exist; the route has no outbound interface and drops "
+               "the flow until it appears"}}});
+  check_result("route.add", r);
+  CHECK(json(f.calls()) == json(Calls{"add_mfc 10.0.0.5,225.9.9.9 iif=a1 oifs="}));
+}
+
+// strict on route.add and route.set: what it refuses, with nothing changed,
+// and what it lets through.
+void check_route_strict(const std::string& method) {
+  CAPTURE(method);
+  ApiFixture f;
+  f.start(std::string(kConf) + "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n");
+  const Snapshot before = snapshot(f);
+  auto params = [](const std::string& iif, const std::vector<std::string>& oifs, json strict) {
+    json p = route_params(iif, "10.0.0.1", "225.1.1.1", oifs);
+    p["strict"] = std::move(strict);
+    return p;
+  };
+  // true: any missing interface; every one is named.
+  json error = f.error(method, params("a1x", {"a2", "a3x"}, true));
+  const std::string two = "interfaces a1x (inbound), a3x (outbound) do not exist; nothing changed";
+  CHECK(error.at("code") == rpc::kUnknownInterface);
+  CHECK(error.at("message") == two);
+  CHECK(error.at("data").at("interface") == "a1x");
+  CHECK(error.at("data").at("interfaces") == json{"a1x", "a3x"});
+  CHECK(error.at("data").at("missing").size() == 2);
+  check_documented(method, error);
+  error = f.error(method, params("a1", {"a2", "a3x"}, true));
+  CHECK(error.at("message") == "outbound interface a3x does not exist; nothing changed");
+  check_documented(method, error);
+  // "iif" (SMCRoute's rule): only a missing inbound interface is refused.
+  error = f.error(method, params("a1x", {"a2"}, "iif"));
+  CHECK(error.at("message") == "inbound interface a1x does not exist; nothing changed");
+  check_documented(method, error);
+  check_unchanged(f, before);
+  CHECK(f.calls().empty());
+
+  const json r = f.result(method, params("a1", {"a2", "a3x"}, "iif"));
+  CHECK(r.at("warnings").size() == 1);
+  CHECK(r.at("warnings")[0].at("interface") == "a3x");
+  check_result(method, r);
+  // false is the default; all present, strict true is quiet.
+  CHECK_FALSE(f.result(method, params("a1", {"a2"}, true)).contains("warnings"));
+  CHECK(f.result(method, params("a1", {"a2", "a3x"}, false)).contains("warnings"));
+  check_invalid_param(f.error(method, params("a1", {"a2"}, 1)), "strict",
+                      "must be true, false or \"iif\"");
+  f.rf.check_consistent();
+}
+
+API_CASE("route.add", "strict refuses a missing interface with -32001; nothing changes") {
+  check_route_strict("route.add");
+}
+
+API_CASE("route.set", "strict refuses a missing interface with -32001; nothing changes") {
+  check_route_strict("route.set");
+}
 
 API_CASE("route.set", "the owner's share becomes exactly the OIFs given") {
   ApiFixture f;
@@ -931,7 +1012,8 @@ API_CASE("pending.list", "routes and joins waiting for an interface, until it ap
                      {"kind", "mroute"},
                      {"oifs", {"a2", "eth8"}},
                      {"missing_oifs", {"eth8"}},
-                     {"state", "installed"}},
+                     {"state", "installed"},
+                     {"reason", "outbound interface eth8 does not exist"}},
                     {{"iif", "eth7"},
                      {"source", nullptr},
                      {"group", "225.5.5.5"},
@@ -983,15 +1065,29 @@ API_CASE("group.join", "ASM, SSM and range joins; the kernel holds every members
   f.rf.check_consistent();
 }
 
-API_CASE("group.join", "an unknown interface is -32001, a range beyond the bound -32006") {
+API_CASE("group.join", "a missing interface waits, with a warning; too big a range -32006") {
   ApiFixture f;
   f.start(kConf);
-  json error = f.error("group.join", {{"iif", "eth9"}, {"group", "225.1.1.1"}});
-  CHECK(error == json{{"code", rpc::kUnknownInterface},
-                      {"message", "no interface eth9"},
-                      {"data", {{"interface", "eth9"}, {"message", "no interface eth9"}}}});
-  check_documented("group.join", error);
-  error = f.error("group.join", {{"iif", "a1"}, {"group", "225.0.0.0/16"}});
+  // As a route does: kept, pending, and the result says so.
+  json r = f.result("group.join", {{"iif", "eth9"}, {"group", "225.1.1.1"}});
+  json pending = group_item("eth9", nullptr, "225.1.1.1", 0);
+  pending["state"] = "pending";
+  pending["reason"] = "interface eth9 does not exist";
+  CHECK(r ==
+        json{{"group", pending},
+             {"warnings",
+              {{{"interface", "eth9"},
+                {"role", "join"},
+                {"message",
+                 "interface eth9 does not exist; the join stays pending until it appears"}}}}});
+  check_result("group.join", r);
+  CHECK(f.calls().empty());
+  // It is joined once the interface appears.
+  f.rf.link_added("eth9", 20);
+  CHECK(json(f.calls()) == json(Calls{"join eth9 (*, 225.1.1.1)"}));
+  f.calls().clear();
+
+  json error = f.error("group.join", {{"iif", "a1"}, {"group", "225.0.0.0/16"}});
   const std::string message =
       "join a1 (*, 225.0.0.0/16) covers 65536 memberships, more than the limit of 1024";
   CHECK(error == json{{"code", rpc::kLimitExceeded},
@@ -999,8 +1095,38 @@ API_CASE("group.join", "an unknown interface is -32001, a range beyond the bound
                       {"data", {{"limit", "join_range"}, {"value", 1024}, {"message", message}}}});
   check_documented("group.join", error);
   CHECK(f.calls().empty());
-  CHECK(f.result("group.list") ==
-        json{{"groups", {{"conf", json::array()}, {"kernel", json::array()}}}});
+}
+
+API_CASE("group.join", "strict: a missing interface is -32001 and nothing changes") {
+  ApiFixture f;
+  f.start(kConf);
+  const json before = f.result("group.list");
+  const std::string message = "interface eth9 does not exist; nothing changed";
+  const json missing = {
+      {"interface", "eth9"},
+      {"role", "join"},
+      {"message", "interface eth9 does not exist; the join stays pending until it appears"}};
+  for (const json& strict : {json(true), json("iif")}) {
+    CAPTURE(strict.dump());
+    const json error =
+        f.error("group.join", {{"iif", "eth9"}, {"group", "225.1.1.1"}, {"strict", strict}});
+    CHECK(error == json{{"code", rpc::kUnknownInterface},
+                        {"message", message},
+                        {"data",
+                         {{"interface", "eth9"},
+                          {"interfaces", {"eth9"}},
+                          {"missing", {missing}},
+                          {"message", message}}}});
+    check_documented("group.join", error);
+  }
+  CHECK(f.result("group.list") == before);
+  CHECK(f.calls().empty());
+  // strict on a present interface, or false, changes nothing about a join.
+  CHECK(f.result("group.join", {{"iif", "a1"}, {"group", "225.1.1.1"}, {"strict", true}}) ==
+        json{{"group", group_item("a1", nullptr, "225.1.1.1", 1)}});
+  check_invalid_param(
+      f.error("group.join", {{"iif", "a1"}, {"group", "225.1.1.2"}, {"strict", "yes"}}), "strict",
+      "must be true, false or \"iif\"");
 }
 
 API_CASE("group.join", "the kernel refusing a membership is -32000; nothing is left joined") {
@@ -1248,7 +1374,8 @@ API_CASE("config.reload", "a dry run reports exactly what the reload then does")
         {"removed",
          {route_item("a1", "10.0.0.1", "225.1.1.1", {"a2"}, "installed", {"config"}, {})}}}},
       {"groups", {{"joined", {joined}}, {"left", {left}}}},
-      {"failures", json::array()}};
+      {"failures", json::array()},
+      {"warnings", json::array()}};
   json dry_expected = expected;
   dry_expected["dry_run"] = true;
   CHECK(dry == dry_expected);
@@ -1272,7 +1399,8 @@ API_CASE("config.reload", "a dry run reports exactly what the reload then does")
       {"routes",
        {{"added", json::array()}, {"changed", json::array()}, {"removed", json::array()}}},
       {"groups", {{"joined", json::array()}, {"left", json::array()}}},
-      {"failures", json::array()}};
+      {"failures", json::array()},
+      {"warnings", json::array()}};
   CHECK(f.result("config.reload", {{"dry_run", false}}) == none);
   CHECK(f.calls().empty());
 }
@@ -1303,6 +1431,92 @@ API_CASE("config.reload", "an op the kernel refuses is listed, and its route rea
     }
   CHECK(listed);
   f.rf.check_consistent();
+}
+
+API_CASE("config.reload", "every interface the file names that does not exist is a warning") {
+  ApiFixture f;
+  f.start(kConf);
+  f.daemon.set_config(std::string(kConf) +
+                      "mroute from a1 source 10.1.0.5 group 225.9.9.9 to a2oot\n"
+                      "mgroup from a9 group 225.5.5.5\n"
+                      "mroute from a1x source 10.1.0.6 group 225.9.9.8 to a2 a3x\n");
+  const json warnings = {
+      {{"interface", "a2oot"},
+       {"role", "outbound"},
+       {"message",
+        "interface a2oot does not exist; the route has no outbound interface and drops the flow "
+        "until it appears"},
+       {"file", "/etc/mfcd.conf"},
+       {"line", 3},
+       {"column", 1}},
+      {{"interface", "a9"},
+       {"role", "join"},
+       {"message", "interface a9 does not exist; the join stays pending until it appears"},
+       {"file", "/etc/mfcd.conf"},
+       {"line", 4},
+       {"column", 1}},
+      {{"interface", "a1x"},
+       {"role", "inbound"},
+       {"message",
+        "interface a1x does not exist; the route stays pending and forwards nothing until it "
+        "appears"},
+       {"file", "/etc/mfcd.conf"},
+       {"line", 5},
+       {"column", 1}},
+      {{"interface", "a3x"},
+       {"role", "outbound"},
+       {"message", "interface a3x does not exist; nothing is forwarded to it until it appears"},
+       {"file", "/etc/mfcd.conf"},
+       {"line", 5},
+       {"column", 1}}};
+  const json dry = f.result("config.reload", {{"dry_run", true}});
+  CHECK(dry.at("warnings") == warnings);
+  check_result("config.reload", dry);
+  const json real = f.result("config.reload");
+  CHECK(real.at("warnings") == warnings);
+  CHECK(real.at("routes").at("added").size() == 2);
+  check_result("config.reload", real);
+  // Again, with nothing to change: still said, until the file is fixed.
+  const json again = f.result("config.reload");
+  CHECK(again.at("routes").at("added").empty());
+  CHECK(again.at("warnings") == warnings);
+  f.rf.check_consistent();
+
+  // config.check says the same of the file.
+  const json check = f.result("config.check");
+  CHECK(check.at("warnings") == warnings);
+  check_result("config.check", check);
+}
+
+API_CASE("config.reload", "strict refuses a file naming a missing interface; nothing changes") {
+  ApiFixture f;
+  f.start(std::string(kConf) + "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n");
+  const Snapshot before = snapshot(f);
+  f.daemon.set_config(std::string(kConf) +
+                      "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n"
+                      "mroute from a1 source 10.1.0.5 group 225.9.9.9 to a2oot\n");
+  const std::string message = "outbound interface a2oot does not exist; nothing changed";
+  for (const bool dry_run : {false, true}) {
+    CAPTURE(dry_run);
+    const json error = f.error("config.reload", {{"dry_run", dry_run}, {"strict", true}});
+    CHECK(error.at("code") == rpc::kUnknownInterface);
+    CHECK(error.at("message") == message);
+    CHECK(error.at("data").at("interfaces") == json{"a2oot"});
+    CHECK(error.at("data").at("missing")[0].at("line") == 4);
+    check_documented("config.reload", error);
+  }
+  // The strict reload looked first (a dry run) and wrote nothing.
+  CHECK(f.daemon.reloads == std::vector<bool>{true, true});
+  CHECK(f.calls().empty());
+  check_unchanged(f, before);
+
+  // "iif" lets a missing OIF through, with its warning.
+  const json r = f.result("config.reload", {{"strict", "iif"}});
+  CHECK(r.at("routes").at("added").size() == 1);
+  CHECK(r.at("warnings").size() == 1);
+  check_result("config.reload", r);
+  check_invalid_param(f.error("config.reload", {{"strict", "all"}}), "strict",
+                      "must be true, false or \"iif\"");
 }
 
 API_CASE("config.reload", "a file with errors is -32004 listing every error; nothing changes") {

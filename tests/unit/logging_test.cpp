@@ -1,11 +1,13 @@
 // The daemon's log levels: each -l level lets through exactly the lines of
 // the syslog priority of the same name and above, and each line carries
-// that priority to syslog and its name as the tag on stderr.
+// that priority to syslog and its name as the tag on stderr. Control
+// characters in a line's text are escaped by both sinks.
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <syslog.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -78,4 +80,34 @@ TEST_CASE("the tag on stderr names the syslog priority") {
   CHECK(tails == std::vector<std::string>{"crit: start-up failed", "err: route refused",
                                           "warning: look at this", "notice: reloaded",
                                           "info: kernel: add_mfc", "debug: upcall"});
+}
+
+TEST_CASE("control characters are escaped, everything else is kept") {
+  CHECK(mfcd::escape_controls("eth0") == "eth0");
+  CHECK(mfcd::escape_controls("a\nb\rc\td") == "a\\nb\\rc\\td");
+  CHECK(mfcd::escape_controls(std::string("\x01\x1b[31m\x7f", 7)) == "\\x01\\x1b[31m\\x7f");
+  CHECK(mfcd::escape_controls(std::string("nul\0end", 7)) == "nul\\x00end");
+  CHECK(mfcd::escape_controls("caf\xc3\xa9 \\ \"q\"") == "caf\xc3\xa9 \\ \"q\"");
+  CHECK(mfcd::escape_controls("") == "");
+}
+
+TEST_CASE("an interface name with a newline cannot forge a log line") {
+  const std::string name = "eth0\n2026-01-01 10:00:00.000 mfcd[1]: notice: forged";
+
+  std::ostringstream out;
+  auto text = mfcd::make_text_logger("mfcd", LogLevel::notice,
+                                     std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+  text->info("interface {} appeared", name);
+  const std::string line = out.str();
+  CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+  CHECK(line.find("notice: interface eth0\\n2026-01-01 10:00:00.000 mfcd[1]: notice: forged "
+                  "appeared\n") != std::string::npos);
+
+  Lines lines;
+  auto sys = mfcd::make_syslog_logger("t", LogLevel::notice, [&](int priority, std::string_view t) {
+    lines.emplace_back(priority, std::string(t));
+  });
+  sys->warn("bad name {}", name);
+  CHECK(lines ==
+        Lines{{LOG_WARNING, "bad name eth0\\n2026-01-01 10:00:00.000 mfcd[1]: notice: forged"}});
 }
