@@ -21,7 +21,7 @@ ln -s "$precious" "$PIDFILE.tmp"
 
 mfcd_start </dev/null
 [ "$(cat "$precious")" = "keep me" ] || fail "the PID file was written through the planted symlink"
-[ -f "$PIDFILE" ] && [ ! -L "$PIDFILE" ] || fail "$PIDFILE is not a regular file"
+{ [ -f "$PIDFILE" ] && [ ! -L "$PIDFILE" ]; } || fail "$PIDFILE is not a regular file"
 [ -L "$PIDFILE.tmp" ] || fail "the planted symlink was removed"
 leftover=$(find "$E2E_WORK" -maxdepth 1 -name "$(basename "$PIDFILE").*" ! -name '*.tmp')
 [ -z "$leftover" ] || fail "temporary files left behind: $leftover"
