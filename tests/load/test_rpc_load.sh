@@ -1,0 +1,59 @@
+#!/bin/bash
+# Issue 14's load test: while a 1,000 datagrams/s flow crosses the router
+# through a route nobody touches, tests/tools/rpc_load runs, in order,
+# 1,000 well-behaved clients (connect, route.add, route.list, disconnect),
+# 50 clients sending malformed input, 10 that pipeline listings and never
+# read, 64 idle ones, then 100 more well-behaved clients with the last two
+# groups still connected. Expected: every well-behaved client answered, every
+# malformed one answered with an error or disconnected, no datagram of the
+# flow lost, and the daemon's RSS back within 10% of where it started once
+# the abusers are gone. The latencies (p50/p99) are printed for the notes.
+#
+# NOT YET IN THE SUITE (kept outside tests/e2e/ so ctest does not run it):
+# it fails today on two counts. A fresh client waits up to seconds while
+# ten non-readers' queued listings are served (each client gets 32 requests
+# per loop turn, so a newcomer waits behind all of theirs), and the RSS
+# stays about 45% above where it started after they leave. Run it by hand:
+#   tests/vm/run bash tests/load/test_rpc_load.sh
+. "$(dirname "$0")/../e2e/lib.sh"
+topo
+RPC_LOAD=$MFCD_BUILD_DIR/tests/rpc_load
+[ -x "$RPC_LOAD" ] || fail "$RPC_LOAD is not built"
+
+mfcd_start <<CONF
+phyint r-in enable
+phyint r-out1 enable
+phyint r-out2 enable
+mroute from r-in source $SENDER4 group 225.1.40.1 to r-out1
+CONF
+expect_mroute 4 "$SENDER4" 225.1.40.1 r-in r-out1
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$MFCD_PID/status"; }
+
+recv_start load recv1 225.1.40.1 --until-stopped
+send_start 225.1.40.1 -r 1000
+e2e_sleep 1
+rss_before=$(rss_kb)
+
+out=$("$RPC_LOAD" "$SOCK" r-in "$SENDER4" r-out2 --clients 1000 --malformed 50 --nonreaders 10 \
+  --idle 64 --probes 100 --timeout $((10 * E2E_SLOWDOWN))) || rc=$?
+say "rpc_load: $out"
+[ "${rc:-0}" -eq 0 ] || fail "not every client was answered as it should be: $out"
+
+send_stop "$SEND_PID"
+recv_stop load 1
+received=$(awk '$1 == "received" {print $2}' "$E2E_WORK/recv.load.out")
+first=$(awk '$1 == "first_seq" {print $2}' "$E2E_WORK/recv.load.out")
+last=$(awk '$1 == "last_seq" {print $2}' "$E2E_WORK/recv.load.out")
+[ "$first" = 0 ] || fail "the flow's first datagrams were lost (first seq $first)"
+[ "$received" -eq $((last + 1)) ] ||
+  fail "the flow lost datagrams under load: $received received, sequence 0..$last"
+grep -q '^lost 0$' "$E2E_WORK/recv.load.out" || fail "the flow lost datagrams under load"
+say "flow: $received of $received datagrams through the load, 0 lost"
+
+# The abusers are gone; whatever the daemon held for them must be too.
+settled() { [ "$(rss_kb)" -le $((rss_before * 110 / 100)) ]; }
+wait_for 10 "RSS back within 10% of ${rss_before} kB (now $(rss_kb) kB)" settled
+say "RSS: ${rss_before} kB before, $(rss_kb) kB after"
+rpc_ok daemon.status >/dev/null
+say "ok"
