@@ -153,23 +153,7 @@ std::optional<std::string> write_new_file(const std::string& path, std::string_v
 }
 
 std::optional<std::string> write_pid_file(const std::string& path, pid_t pid, FileId& id) {
-  const std::string text = std::to_string(pid) + "\n";
-  for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
-    const std::string tmp = path + "." + random_suffix(6);
-    auto error = write_new_file(tmp, text, 0644, id);
-    if (error && errno == EEXIST) continue;  // taken, maybe planted: another name
-    if (error) return error;
-    // rename(2) replaces whatever is at `path`, a symlink included, without
-    // following it, and a reader sees the old file or the whole new one.
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      error = errno_text("cannot rename " + tmp + " to " + path);
-      ::unlink(tmp.c_str());
-      id = {};
-      return error;
-    }
-    return std::nullopt;
-  }
-  return "cannot find a free temporary name for " + path;
+  return replace_file(path, std::to_string(pid) + "\n", 0644, &id);
 }
 
 SocketProbe probe_socket(const std::string& path) {
@@ -273,14 +257,16 @@ ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog) {
   return out;
 }
 
-std::optional<std::string> replace_file(const std::string& path, std::string_view data,
-                                        mode_t mode) {
+std::optional<std::string> replace_file(const std::string& path, std::string_view data, mode_t mode,
+                                        FileId* made) {
   for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
     const std::string tmp = path + "." + random_suffix(6);
     FileId id;
     auto error = write_new_file(tmp, data, mode, id);
     if (error && errno == EEXIST) continue;  // taken, maybe planted: another name
     if (error) return error;
+    // rename(2) replaces whatever is at `path`, a symlink included, without
+    // following it, and a reader sees the old file or the whole new one.
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
       error = errno_text("cannot rename " + tmp + " to " + path);
       ::unlink(tmp.c_str());
@@ -296,6 +282,7 @@ std::optional<std::string> replace_file(const std::string& path, std::string_vie
       ::fsync(dfd);
       ::close(dfd);
     }
+    if (made) *made = id;
     return std::nullopt;
   }
   return "cannot find a free temporary name for " + path;

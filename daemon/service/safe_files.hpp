@@ -93,8 +93,9 @@ ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog);
 // new file under a fresh temporary name beside it, fsynced, renamed over
 // `path`, and the directory fsynced, so that after a crash `path` holds the
 // old content or the new, never a mix. Returns an error naming the path and
-// the failing call; `path` is untouched then.
-std::optional<std::string> replace_file(const std::string& path, std::string_view data,
-                                        mode_t mode);
+// the failing call; `path` is untouched then. `made`, when given, gets the
+// new file's FileId.
+std::optional<std::string> replace_file(const std::string& path, std::string_view data, mode_t mode,
+                                        FileId* made = nullptr);
 
 }  // namespace mfcd
