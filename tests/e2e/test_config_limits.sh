@@ -121,8 +121,12 @@ jq -e '.errors[0].message == "interface name '"'"'../../etc'"'"' contains '"'"'/
 fresh_client "after every refusal"
 rss_after=$(rss_kb)
 say "RSS ${rss_before} kB before, ${rss_after} kB after"
-[ "$rss_after" -le $((rss_before + 32768)) ] ||
-  fail "RSS grew from ${rss_before} kB to ${rss_after} kB"
+if [ "$MFCD_SANITIZED" = 1 ]; then
+  say "RSS bound not checked: AddressSanitizer build (the plain build checks it)"
+else
+  [ "$rss_after" -le $((rss_before + 32768)) ] ||
+    fail "RSS grew from ${rss_before} kB to ${rss_after} kB"
+fi
 
 # The running state is untouched.
 expect_mroutes 4 <<<"($SENDER4,225.1.2.3) r-in r-out1"

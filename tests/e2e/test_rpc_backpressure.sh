@@ -22,10 +22,13 @@ awk 'BEGIN {
 export MFCD_RPC_WRITE_TIMEOUT_MS=3000
 mfcd_start <"$E2E_WORK/routes.conf"
 
-"$PYTHON" - "$SOCK" "$MFCD_PID" "$E2E_SLOWDOWN" <<'PY'
+"$PYTHON" - "$SOCK" "$MFCD_PID" "$E2E_SLOWDOWN" "$MFCD_SANITIZED" <<'PY'
 import json, os, select, socket, sys, time
 
 path, pid, slow = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# An AddressSanitizer build's allocator keeps freed memory (lib.sh): RSS
+# is reported there, and checked on the plain build.
+check_rss = sys.argv[4] != "1"
 LIST = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "route.list",
                    "params": {"detail": True}}).encode() + b"\n"
 VERSION = b'{"jsonrpc":"2.0","id":2,"method":"daemon.version"}\n'
@@ -110,7 +113,7 @@ print(f"route.list of 10000 routes: {list_time:.2f} s; sent {sent} requests; fre
       f"RSS {rss_before} kB before, {rss_during} kB during")
 if worst > limit:
     fail(f"a fresh client waited {worst * 1000:.1f} ms, limit {limit * 1000:.0f} ms")
-if rss_during > rss_before + 32 * 1024:
+if check_rss and rss_during > rss_before + 32 * 1024:
     fail(f"RSS grew from {rss_before} kB to {rss_during} kB under the flood")
 
 # The daemon disconnects the non-reader after its write timeout.
@@ -122,6 +125,9 @@ print(f"non-reader disconnected within {time.monotonic() - flood_paused:.1f} s o
 flood.close()
 
 # Its memory goes back.
+if not check_rss:
+    print(f"RSS {rss_kb()} kB after it left (not checked: AddressSanitizer build)")
+    sys.exit(0)
 deadline = time.monotonic() + 10 * slow
 while rss_kb() > rss_before * 1.1 + 1024:
     if time.monotonic() > deadline:

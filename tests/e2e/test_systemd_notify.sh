@@ -158,7 +158,8 @@ notify_wait 1 '^READY=1' "READY=1 at start"
 # Ready means the routes are in the kernel.
 expect_mroutes 4 <<<"(192.0.2.2,225.1.2.3) r-in r-out1"
 [ "$(notify_count 'RELOADING=1|STOPPING=1')" -eq 0 ] || fail "unexpected state at start: $(cat "$NOTIFY_LOG")"
-[ "$(tr '\0' ' ' <"/proc/$MFCD_PID/cmdline")" = "$MFCD -n -s -c 30 -l info -f $CONF -u $SOCK -P $PIDFILE " ] ||
+# (lib.sh's wrapper execs the binary with the test's own -S first.)
+[ "$(tr '\0' ' ' <"/proc/$MFCD_PID/cmdline")" = "$MFCD_BINARY -S $STATE_FILE -n -s -c 30 -l info -f $CONF -u $SOCK -P $PIDFILE " ] ||
   fail "MFCD_OPTS did not reach the daemon: $(tr '\0' ' ' <"/proc/$MFCD_PID/cmdline")"
 say "READY=1 at start, with the flags of MFCD_OPTS"
 
