@@ -2,7 +2,7 @@
 // -pdu SOCK, an argument glued or in the next word, options before or after
 // the command) because init scripts written for smcroutectl use all of
 // them. Commands match by unambiguous prefix ("s g" is "show groups"), but
-// for kill and flush, which must be written in full.
+// for kill, flush and set, which must be written in full.
 // Addresses decide the shape of route and join commands: after the inbound
 // interface, a unicast address followed by another address is the source,
 // the next address is the group, and whatever is not an address is an
@@ -26,9 +26,9 @@ using nlohmann::json;
 
 constexpr std::string_view kOwner = "mfcctl";
 
-constexpr std::array<std::string_view, 12> kCommands = {"add",    "del",     "flush", "help",
-                                                        "join",   "kill",    "leave", "reload",
-                                                        "remove", "restart", "show",  "version"};
+constexpr std::array<std::string_view, 13> kCommands = {
+    "add",    "del",    "flush",   "help", "join", "kill",   "leave",
+    "reload", "remove", "restart", "set",  "show", "version"};
 
 CommandParse usage(std::string text) {
   return CommandParse{std::nullopt, std::move(text)};
@@ -237,7 +237,8 @@ OptionsParse parse_options(const std::vector<std::string>& args, std::string_vie
 }
 
 void set_strictness(Command& command, bool strict, bool smcroute_names) {
-  const bool takes_intent = command.kind == Kind::add || command.kind == Kind::join;
+  const bool takes_intent =
+      command.kind == Kind::add || command.kind == Kind::set || command.kind == Kind::join;
   if (strict && (takes_intent || command.kind == Kind::reload)) {
     command.params["strict"] = true;
   } else if (smcroute_names && takes_intent) {
@@ -245,134 +246,183 @@ void set_strictness(Command& command, bool strict, bool smcroute_names) {
   }
 }
 
+// The commands that stop forwarding or replace what a route forwards to
+// match only when written in full: a prefix would be one slip of the
+// keyboard away from losing traffic (`k` would stop the daemon and with it
+// every route). A prefix that other commands share goes to them ("s" is
+// still show); one that only such a command has is refused, saying why.
+struct FullOnly {
+  std::string_view name;
+  std::string_view does;
+};
+constexpr std::array<FullOnly, 3> kFullOnly = {{
+    {"kill", "stop the daemon"},
+    {"flush", "drop the (*,G) routes"},
+    {"set", "replace a route's outbound interfaces"},
+}};
+
+const FullOnly* full_only(std::string_view name) {
+  for (const auto& f : kFullOnly) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
 NameMatch match_command(std::string_view word) {
-  std::vector<std::string_view> hits;
+  std::vector<std::string_view> hits, full_only_hits;
   for (const auto c : kCommands) {
     if (c == word) return NameMatch{std::string(c), {}};
-    if (!word.empty() && c.substr(0, word.size()) == word) hits.push_back(c);
+    if (word.empty() || c.substr(0, word.size()) != word) continue;
+    (full_only(c) ? full_only_hits : hits).push_back(c);
   }
-  if (hits.size() == 1) {
-    // What a prefix of these would do cannot be undone: `k` would stop the
-    // daemon and with it every route.
-    const std::string full(hits[0]);
-    const std::string w(word);
-    if (full == "kill") {
-      return NameMatch{{}, "'" + w + "' is not a command: type 'kill' in full to stop the daemon"};
-    }
-    if (full == "flush") {
-      return NameMatch{
-          {}, "'" + w + "' is not a command: type 'flush' in full to drop the (*,G) routes"};
-    }
-    return NameMatch{full, {}};
+  const std::string w(word);
+  if (hits.empty() && full_only_hits.size() == 1) {
+    const auto* f = full_only(full_only_hits[0]);
+    return NameMatch{{},
+                     "'" + w + "' is not a command: type '" + std::string(f->name) +
+                         "' in full to " + std::string(f->does)};
   }
-  if (hits.empty()) return NameMatch{{}, "unknown command '" + std::string(word) + "'"};
+  if (hits.size() == 1) return NameMatch{std::string(hits[0]), {}};
+  if (hits.empty()) return NameMatch{{}, "unknown command '" + w + "'"};
   std::string list;
   for (const auto h : hits)
     list += (list.empty() ? "" : ", ") + std::string(h);
-  return NameMatch{{}, "ambiguous command '" + std::string(word) + "': could be " + list};
+  return NameMatch{{}, "ambiguous command '" + w + "': could be " + list};
 }
+
+namespace {
+
+// One command's words after its name, and the options that shape it.
+struct CommandWords {
+  const std::string& name;
+  const std::vector<std::string>& args;
+  bool detail;
+  bool smcroute_names;
+};
+
+CommandParse command(Kind kind, std::string method, json params = json::object()) {
+  Command c;
+  c.kind = kind;
+  c.method = std::move(method);
+  c.params = std::move(params);
+  return CommandParse{std::move(c), {}};
+}
+
+// add and set: a route and at least one outbound interface.
+CommandParse parse_route_change(const CommandWords& w) {
+  const std::string synopsis = "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF...]";
+  auto r = split_route(w.name, w.args, synopsis);
+  if (!r.words) return usage(r.error);
+  if (r.words->oifs.empty()) {
+    return usage(w.name + ": missing outbound interface (usage: " + w.name + " " + synopsis + ")");
+  }
+  const bool add = w.name == "add";
+  return command(add ? Kind::add : Kind::set, add ? "route.add" : "route.set",
+                 route_params(*r.words, true));
+}
+
+CommandParse parse_remove(const CommandWords& w) {
+  auto r = split_route(w.name, w.args, "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF...]");
+  if (!r.words) return usage(r.error);
+  return command(Kind::remove, "route.remove", route_params(*r.words, !r.words->oifs.empty()));
+}
+
+CommandParse parse_membership(const CommandWords& w) {
+  auto r = split_route(w.name, w.args, "IIF [SOURCE[/LEN]] GROUP[/LEN]");
+  if (!r.words) return usage(r.error);
+  if (!r.words->oifs.empty()) {
+    return usage(w.name + ": unexpected argument '" + r.words->oifs[0] + "'");
+  }
+  const bool join = w.name == "join";
+  return command(join ? Kind::join : Kind::leave, join ? "group.join" : "group.leave",
+                 route_params(*r.words, false));
+}
+
+CommandParse parse_show(const CommandWords& w) {
+  if (w.args.size() > 1) return usage("show: unexpected argument '" + w.args[1] + "'");
+  const std::string what = w.args.empty() ? "routes" : w.args[0];
+  // SMCRoute looks at the first letter only, and shows the routes for any
+  // word it does not know; mfcctl says that the word is wrong.
+  auto is = [&](std::string_view table) {
+    if (w.smcroute_names) return !what.empty() && what[0] == table[0];
+    return !what.empty() && table.substr(0, what.size()) == what;
+  };
+  struct Table {
+    std::string_view name;
+    ShowWhat show;
+    const char* method;
+  };
+  static constexpr std::array<Table, 3> kTables = {{
+      {"groups", ShowWhat::groups, "group.list"},
+      {"interfaces", ShowWhat::interfaces, "interface.list"},
+      {"pending", ShowWhat::pending, "pending.list"},
+  }};
+  for (const auto& t : kTables) {
+    if (!is(t.name)) continue;
+    auto parsed = command(Kind::show, t.method);
+    parsed.command->show = t.show;
+    return parsed;
+  }
+  if (!is("routes") && !w.smcroute_names) {
+    return usage("show: unknown table '" + what +
+                 "', expected groups, interfaces, pending or routes");
+  }
+  auto parsed = command(Kind::show, "route.list");
+  if (w.detail) parsed.command->params["detail"] = true;
+  return parsed;
+}
+
+CommandParse parse_reload(const CommandWords& w) {
+  auto parsed = command(Kind::reload, "config.reload");
+  for (const auto& a : w.args) {
+    if (a != "-n" && a != "--dry-run") return usage(w.name + ": unexpected argument '" + a + "'");
+    parsed.command->dry_run = true;
+  }
+  if (parsed.command->dry_run) parsed.command->params["dry_run"] = true;
+  return parsed;
+}
+
+// flush, kill and version take no argument; help ignores its own.
+CommandParse parse_bare(const CommandWords& w) {
+  if (w.name == "help") return command(Kind::help, {});
+  if (!w.args.empty()) return usage(w.name + ": unexpected argument '" + w.args[0] + "'");
+  if (w.name == "flush") return command(Kind::flush, "cache.flush");
+  if (w.name == "kill") return command(Kind::kill, "daemon.stop");
+  return command(Kind::version, "daemon.version");
+}
+
+using CommandParser = CommandParse (*)(const CommandWords&);
+
+CommandParser parser_for(const std::string& name) {
+  if (name == "add" || name == "set") return parse_route_change;
+  if (name == "remove" || name == "del") return parse_remove;
+  if (name == "join" || name == "leave") return parse_membership;
+  if (name == "show") return parse_show;
+  if (name == "reload" || name == "restart") return parse_reload;
+  return parse_bare;
+}
+
+}  // namespace
 
 CommandParse parse_command(const std::vector<std::string>& words, bool detail,
                            bool smcroute_names) {
-  Command c;
   if (words.empty()) {
-    c.kind = Kind::show;
-    c.method = "route.list";
-    if (detail) c.params["detail"] = true;
-    return CommandParse{std::move(c), {}};
+    auto parsed = command(Kind::show, "route.list");
+    if (detail) parsed.command->params["detail"] = true;
+    return parsed;
   }
   const auto match = match_command(words[0]);
   if (!match.error.empty()) return usage(match.error);
-  const std::string& name = match.name;
   const std::vector<std::string> args(words.begin() + 1, words.end());
   // "-n" is only the reload command's flag; anywhere else it is a mistake.
-  if (name != "reload" && name != "restart") {
+  if (match.name != "reload" && match.name != "restart") {
     for (const auto& a : args) {
-      if (a == "-n" || a == "--dry-run") return usage(name + ": unexpected option '" + a + "'");
+      if (a == "-n" || a == "--dry-run") {
+        return usage(match.name + ": unexpected option '" + a + "'");
+      }
     }
   }
-  auto no_args = [&]() -> std::optional<std::string> {
-    if (args.empty()) return std::nullopt;
-    return name + ": unexpected argument '" + args[0] + "'";
-  };
-
-  if (name == "add") {
-    auto r = split_route(name, args, "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF...]");
-    if (!r.words) return usage(r.error);
-    if (r.words->oifs.empty()) {
-      return usage(
-          "add: missing outbound interface (usage: add IIF [SOURCE[/LEN]] GROUP[/LEN] OIF "
-          "[OIF...])");
-    }
-    c.kind = Kind::add;
-    c.method = "route.add";
-    c.params = route_params(*r.words, true);
-  } else if (name == "remove" || name == "del") {
-    auto r = split_route(name, args, "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF...]");
-    if (!r.words) return usage(r.error);
-    c.kind = Kind::remove;
-    c.method = "route.remove";
-    c.params = route_params(*r.words, !r.words->oifs.empty());
-  } else if (name == "join" || name == "leave") {
-    auto r = split_route(name, args, "IIF [SOURCE[/LEN]] GROUP[/LEN]");
-    if (!r.words) return usage(r.error);
-    if (!r.words->oifs.empty()) {
-      return usage(name + ": unexpected argument '" + r.words->oifs[0] + "'");
-    }
-    c.kind = name == "join" ? Kind::join : Kind::leave;
-    c.method = name == "join" ? "group.join" : "group.leave";
-    c.params = route_params(*r.words, false);
-  } else if (name == "show") {
-    if (args.size() > 1) return usage("show: unexpected argument '" + args[1] + "'");
-    c.kind = Kind::show;
-    const std::string what = args.empty() ? "routes" : args[0];
-    // SMCRoute looks at the first letter only, and shows the routes for any
-    // word it does not know; mfcctl says that the word is wrong.
-    auto is = [&](std::string_view table) {
-      if (smcroute_names) return !what.empty() && what[0] == table[0];
-      return !what.empty() && table.substr(0, what.size()) == what;
-    };
-    if (is("groups")) {
-      c.show = ShowWhat::groups;
-      c.method = "group.list";
-    } else if (is("interfaces")) {
-      c.show = ShowWhat::interfaces;
-      c.method = "interface.list";
-    } else if (is("pending")) {
-      c.show = ShowWhat::pending;
-      c.method = "pending.list";
-    } else if (is("routes") || smcroute_names) {
-      c.show = ShowWhat::routes;
-      c.method = "route.list";
-      if (detail) c.params["detail"] = true;
-    } else {
-      return usage("show: unknown table '" + what +
-                   "', expected groups, interfaces, pending or routes");
-    }
-  } else if (name == "flush") {
-    if (auto e = no_args()) return usage(*e);
-    c.kind = Kind::flush;
-    c.method = "cache.flush";
-  } else if (name == "reload" || name == "restart") {
-    for (const auto& a : args) {
-      if (a != "-n" && a != "--dry-run") return usage(name + ": unexpected argument '" + a + "'");
-      c.dry_run = true;
-    }
-    c.kind = Kind::reload;
-    c.method = "config.reload";
-    if (c.dry_run) c.params["dry_run"] = true;
-  } else if (name == "kill") {
-    if (auto e = no_args()) return usage(*e);
-    c.kind = Kind::kill;
-    c.method = "daemon.stop";
-  } else if (name == "version") {
-    if (auto e = no_args()) return usage(*e);
-    c.kind = Kind::version;
-    c.method = "daemon.version";
-  } else {
-    c.kind = Kind::help;
-  }
-  return CommandParse{std::move(c), {}};
+  return parser_for(match.name)(CommandWords{match.name, args, detail, smcroute_names});
 }
 
 std::vector<std::string> split_words(std::string_view line) {
@@ -417,16 +467,19 @@ std::string usage_text(std::string_view program) {
          "  -i, --ident=NAME     talk to the daemon started with -i NAME (/run/NAME.sock)\n"
          "  -j, --json           print JSON instead of tables\n"
          "  -p, --plain          plain headings, no terminal escape codes\n"
-         "  -S, --strict         refuse add, join and reload when an interface they name\n"
-         "                       does not exist (default: keep it pending, with a warning)\n"
+         "  -S, --strict         refuse add, set, join and reload when an interface they\n"
+         "                       name does not exist (default: keep it pending, with a\n"
+         "                       warning)\n"
          "  -t, --no-headings    no headings at all\n"
          "  -u, --socket=FILE    the daemon's control socket (default " +
          socket +
          ")\n"
          "  -v, --version        print the client's version\n"
          "\n"
-         "Commands (an unambiguous prefix will do, e.g. 's g'; kill and flush in full):\n"
+         "Commands (an unambiguous prefix will do, e.g. 's g'; kill, flush and set in full):\n"
          "  add    IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF...]  add a route or OIFs to it\n"
+         "  set    IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF...]  add a route, or replace the OIFs\n"
+         "                                                     mfcctl gave it\n"
          "  remove IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF...]      remove a route, or only its OIFs"
          " (alias del)\n"
          "  join   IIF [SOURCE[/LEN]] GROUP[/LEN]               join a group (SSM with SOURCE)\n"

@@ -53,7 +53,7 @@ std::string base_name(std::string_view path);
 
 OptionsParse parse_options(const std::vector<std::string>& args, std::string_view program);
 
-enum class Kind { add, remove, join, leave, show, flush, reload, kill, version, help };
+enum class Kind { add, set, remove, join, leave, show, flush, reload, kill, version, help };
 enum class ShowWhat { routes, groups, interfaces, pending };
 
 struct Command {
@@ -85,8 +85,8 @@ void set_strictness(Command& command, bool strict, bool smcroute_names);
 
 // Resolves an abbreviated command name. Returns the full name, or an error
 // naming the candidates when the prefix is ambiguous. The commands that
-// take every route away (kill, flush) match only in full, so that a
-// slip of the keyboard cannot stop forwarding.
+// take routes away or replace them (kill, flush, set) match only in full,
+// so that a slip of the keyboard cannot stop forwarding.
 struct NameMatch {
   std::string name;
   std::string error;

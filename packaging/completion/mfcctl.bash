@@ -52,6 +52,11 @@ _mfcctl_split() {
 # _mfcctl_command WORD: the full command name WORD abbreviates, if only one.
 _mfcctl_command() {
   local c hit="" n=0
+  # set is only ever written in full (mfcctl refuses its prefixes).
+  if [ "$1" = set ]; then
+    echo set
+    return
+  fi
   for c in add del flush help join kill leave reload remove restart show version; do
     if [ "$c" = "$1" ]; then
       echo "$c"
@@ -147,7 +152,7 @@ _mfcctl() {
   local nargs=${#_mfcctl_args[@]}
   if ((nargs == 0)); then
     mapfile -t COMPREPLY < <(compgen -W "add del flush help join kill leave reload remove
-                                         restart show version" -- "$cur")
+                                         restart set show version" -- "$cur")
     return 0
   fi
 
@@ -173,7 +178,7 @@ _mfcctl() {
           "${_mfcctl_args[2]}")" -- "$cur")
       fi
       ;;
-    add | remove | del | join)
+    add | set | remove | del | join)
       # IIF [SOURCE] GROUP [OIF...]: an interface first; then, after an
       # address, interfaces again for the commands that take OIFs.
       local i seen_addr=0

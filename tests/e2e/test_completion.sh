@@ -95,7 +95,10 @@ PROG=$BUILD/mfcctl
 expect "mfcctl sh" show
 expect "mfcctl show " groups interfaces pending routes
 expect "mfcctl show i" interfaces
-expect "mfcctl s" show
+# "s" runs show, but set begins with it too: both are offered, and "se"
+# completes to set (which must be typed in full).
+expect "mfcctl s" set show
+expect "mfcctl se" set
 expect "mfcctl re" reload remove restart
 expect "mfcctl -pd sh" show
 expect "mfcctl -u $NOSOCK show " groups interfaces pending routes
@@ -105,7 +108,7 @@ expect_has "mfcctl reload -" -n --dry-run
 expect "mfcctl reload " -n --dry-run
 expect_has "mfcctl --" --json --plain --socket --ident --no-headings --batch --detail --strict
 expect_has "mfcctl -" -b -d -j -p -S -t -u -i
-expect_has "mfcctl " add remove del join leave show flush reload kill version help
+expect_has "mfcctl " add set remove del join leave show flush reload kill version help
 # Abbreviations complete to the full word, kill and flush too (only typing
 # them short is refused).
 expect "mfcctl k" kill

@@ -5,6 +5,7 @@
 #     exit 0, a warning on stderr naming it and what happens meanwhile;
 #     the route forwards once an interface of that name appears.
 #   - mfcctl -S (strict): the same is an error, exit 1, nothing installed.
+#   - mfcctl set (only in full) replaces mfcctl's OIFs and warns the same way.
 #   - mfcctl join on a missing interface agrees with add: kept, warned.
 #   - mfcctl reload of a file naming "to r-oot" prints the summary and the
 #     warning at its file:line:column, as mfcd -F does; -S refuses it and
@@ -55,6 +56,21 @@ run 0 mfcctl add r-in "$SENDER4" 225.9.9.9 r-ot
 err_has "mfcctl: warning: interface r-ot does not exist; the route has no outbound interface and drops the flow until it appears"
 expect_mroute 4 "$SENDER4" 225.9.9.9
 grep -qF '"missing_oifs":["r-ot"]' <<<"$(rpc_ok pending.list)" || fail "pending.list lacks r-ot"
+
+say "set fixes the typo: mfcctl's OIFs become exactly these, a new typo is warned about"
+run 64 mfcctl se r-in "$SENDER4" 225.9.9.9 r-out1
+err_has "'se' is not a command: type 'set' in full"
+run 0 mfcctl set r-in "$SENDER4" 225.9.9.9 r-out1 r-ot2
+err_has "mfcctl: warning: interface r-ot2 does not exist"
+expect_mroute 4 "$SENDER4" 225.9.9.9 r-in r-out1
+pending=$(rpc_ok pending.list)
+grep -qF '"missing_oifs":["r-ot2"]' <<<"$pending" || fail "pending.list lacks r-ot2: $pending"
+! grep -qF '"r-ot"' <<<"$pending" || fail "set left the old typo r-ot: $pending"
+run 1 mfcctl -S set r-in "$SENDER4" 225.9.9.9 r-out1 r-ot3
+err_has "mfcctl: outbound interface r-ot3 does not exist; nothing changed"
+expect_mroute 4 "$SENDER4" 225.9.9.9 r-in r-out1
+run 0 mfcctl set r-in "$SENDER4" 225.9.9.9 r-ot
+expect_mroute 4 "$SENDER4" 225.9.9.9
 
 say "strict: the same is an error and nothing is installed"
 run 1 mfcctl -S add r-in "$SENDER4" 225.9.9.8 r-ot

@@ -228,6 +228,47 @@ TEST_CASE("commands: kill and flush take every route away, so they match only in
   CHECK(d.requests.empty());
 }
 
+TEST_CASE("commands: set replaces mfcctl's OIFs, and matches only in full") {
+  auto c = command({"set", "a1", "10.0.0.1", "225.1.1.1", "a2", "a3"});
+  CHECK(c.kind == Kind::set);
+  CHECK(c.method == "route.set");
+  CHECK(c.params == json{{"iif", "a1"},
+                         {"source", "10.0.0.1"},
+                         {"group", "225.1.1.1"},
+                         {"oifs", {"a2", "a3"}},
+                         {"owner", "mfcctl"}});
+  CHECK(command_error({"set", "a1", "225.1.1.1"}) ==
+        "set: missing outbound interface (usage: set IIF [SOURCE[/LEN]] GROUP[/LEN] OIF "
+        "[OIF...])");
+  CHECK(command_error({"set", "a1", "10.0.0.300", "225.1.1.1", "a2"}) ==
+        "set: '10.0.0.300' is not a valid source address (expected an IPv4 or IPv6 address, "
+        "optionally with /LEN)");
+  // "s" stays show (SMCRoute's manual writes "s g"); a prefix only set has
+  // is refused, since set takes OIFs away.
+  CHECK(mc::match_command("s").name == "show");
+  CHECK(mc::match_command("se").error ==
+        "'se' is not a command: type 'set' in full to replace a route's outbound interfaces");
+  CHECK(mc::match_command("sh").name == "show");
+
+  FakeDaemon d;
+  auto r = invoke(d, {"mfcctl", "se", "a1", "225.1.1.1", "a2"});
+  CHECK(r.code == 64);
+  CHECK(d.requests.empty());
+  // A typo'd OIF is warned about as add warns about it, and -S refuses it.
+  const json warning{
+      {"interface", "a9"},
+      {"role", "outbound"},
+      {"message", "interface a9 does not exist; it is added to the route when it appears"}};
+  d.answer = [&](const json&) { return ok({{"route", json::object()}, {"warnings", {warning}}}); };
+  r = invoke(d, {"mfcctl", "set", "a1", "225.1.1.1", "a9"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        "mfcctl: warning: interface a9 does not exist; it is added to the route when it appears\n");
+  r = invoke(d, {"mfcctl", "-S", "set", "a1", "225.1.1.1", "a9"});
+  CHECK(json::parse(d.requests.back())["params"]["strict"] == true);
+}
+
 TEST_CASE("commands: show and its subcommands") {
   auto c = command({});
   CHECK(c.kind == Kind::show);
@@ -1093,6 +1134,8 @@ TEST_CASE("commands: strictness is asked for add, join and reload") {
   CHECK(strict_of(join, true, false) == true);
   CHECK(strict_of(reload, true, false) == true);
   CHECK(strict_of(remove, true, false) == "absent");
+  CHECK(strict_of({"set", "a1", "225.1.1.1", "a2"}, true, false) == true);
+  CHECK(strict_of({"set", "a1", "225.1.1.1", "a2"}, false, true) == "iif");
   // smcroutectl: a missing inbound interface is an error, as in SMCRoute.
   CHECK(strict_of(add, false, true) == "iif");
   CHECK(strict_of(join, false, true) == "iif");
