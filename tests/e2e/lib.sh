@@ -592,7 +592,9 @@ flow_source() {
 
 # e2e_resolved 4|6 S G: the kernel holds a resolved entry for (S,G).
 e2e_resolved() {
-  mroutes "$1" | grep -q -F "($2,$3) "
+  # Not `mroutes | grep -q`: grep leaving at the first match kills the
+  # writer of a big table with SIGPIPE, and pipefail makes that a miss.
+  grep -q -F "($2,$3) " <<<"$(mroutes "$1")"
 }
 
 # flow GROUP COUNT EXPECT_RECV1 EXPECT_RECV2 [MCTOOL-SEND-ARGS...]: sends
