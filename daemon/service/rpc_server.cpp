@@ -6,10 +6,11 @@
 // and never touch the server, so the server may go before they have run.
 //
 // A client is served by serve_lines(): framed lines wait in `pending` and
-// are answered until the turn's budget is spent or its queued replies pass
-// the cap. While lines wait, its socket is not read; a client with lines
-// left over and room for replies is served again on the next loop turn
-// (`ready_`), one whose replies fill the cap when a write completes. So a
+// are answered until the budget is spent or its queued replies pass the
+// cap: a few as they arrive (or as a write makes room), the rest on later
+// loop turns (`ready_`), where all clients with lines left over share one
+// budget per turn. While lines wait, its socket is not read. So ten clients
+// pipelining at once cost a turn a few answers each, then a bounded share. So a
 // client that pipelines and never reads costs the loop one reply, then
 // nothing until its write timeout; everyone else is served meanwhile.
 #include "service/rpc_server.hpp"
@@ -216,15 +217,16 @@ void RpcServer::on_read(Client* c, ssize_t n, const uv_buf_t* buf) {
   } else {
     return;  // nothing read this time (EAGAIN)
   }
-  serve_lines(c);
+  serve_lines(c, limits_.lines_per_event);
 }
 
-void RpcServer::serve_lines(Client* c) {
-  size_t budget = limits_.lines_per_turn;
-  while (!c->closing && !c->pending.empty() && budget > 0 && c->queued() < limits_.max_queued) {
+size_t RpcServer::serve_lines(Client* c, size_t budget) {
+  size_t served = 0;
+  while (!c->closing && !c->pending.empty() && served < budget &&
+         c->queued() < limits_.max_queued) {
     std::string line = std::move(c->pending.front());
     c->pending.pop_front();
-    --budget;
+    ++served;
     auto reply = dispatcher_.handle(line, c->ctx);
     // The loop's clock stood still while the request ran (a big listing
     // can take a while): the timers (re)started now must count from now.
@@ -233,6 +235,7 @@ void RpcServer::serve_lines(Client* c) {
     if (reply) send(c, *reply + "\n");
   }
   if (!c->closing) after_lines(c);
+  return served;
 }
 
 // What a client waits for after a round of answers: more bytes from it,
@@ -266,12 +269,19 @@ void RpcServer::schedule(Client* c) {
                   [](uv_idle_t* h) { static_cast<RpcServer*>(h->data)->run_ready(); });
 }
 
+// One turn's share of the left-over lines, for every client together: ten
+// clients pipelining listings cost the loop `lines_per_turn` answers per
+// turn, not ten times that, so a newcomer's request (read in the same turn)
+// waits behind a bounded amount of work. Clients are served in the order
+// they became ready; one served goes to the back when it has lines left,
+// one the budget did not reach keeps its place at the front.
 void RpcServer::run_ready() {
-  std::vector<Client*> now;
-  now.swap(ready_);
-  for (Client* c : now) {
+  size_t budget = limits_.lines_per_turn;
+  while (budget > 0 && !ready_.empty()) {
+    Client* c = ready_.front();
+    ready_.pop_front();
     c->scheduled = false;
-    if (!c->closing) serve_lines(c);
+    if (!c->closing) budget -= std::min(budget, serve_lines(c, budget));
   }
   if (ready_.empty() && ready_idle_) uv_idle_stop(ready_idle_.get());
 }
@@ -323,7 +333,7 @@ void RpcServer::on_written(Client* c) {
   if (c->queued() == 0) uv_timer_stop(c->stall.get());
   // Room again for replies: lines that waited for it are answered.
   if (!c->pending.empty() && !c->scheduled)
-    serve_lines(c);
+    serve_lines(c, limits_.lines_per_event);
   else if (c->pending.empty())
     after_lines(c);
 }

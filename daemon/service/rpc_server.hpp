@@ -5,9 +5,10 @@
 // the other, each reply queued (uv_write) before the next line is looked at.
 //
 // No client can keep the loop from the others:
-//   - at most `lines_per_turn` of a client's lines are answered per loop
-//     turn; the rest wait for the next turn, and its socket is not read
-//     meanwhile;
+//   - at most `lines_per_event` of a client's lines are answered when they
+//     arrive; the rest wait, its socket is not read meanwhile, and all the
+//     clients with lines waiting share `lines_per_turn` answers per loop
+//     turn, so together they delay a newcomer by a bounded amount of work;
 //   - once `max_queued` bytes of replies wait for a client that does not
 //     read them, its further requests are left unread (in the kernel's
 //     socket buffer, then in its own) until it reads; if its replies make
@@ -22,6 +23,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,8 @@ struct RpcServerLimits {
   uint64_t idle_timeout_ms = 60'000;   // without a complete request
   size_t max_queued = 1 << 20;         // reply bytes queued before reading stops
   uint64_t write_timeout_ms = 10'000;  // queued replies without progress
-  size_t lines_per_turn = 32;          // lines answered per client per loop turn
+  size_t lines_per_event = 4;          // lines answered as they are read (or room is made)
+  size_t lines_per_turn = 32;          // lines left over, answered per turn for all clients
   uint64_t close_grace_ms = 2'000;     // at close(): time for queued replies
 };
 
@@ -65,7 +68,8 @@ class RpcServer {
   void refuse(Client* c, const std::string& why);
   void start_timers(Client* c);
   void on_read(Client* c, ssize_t n, const uv_buf_t* buf);
-  void serve_lines(Client* c);
+  // Answers up to `budget` of c's waiting lines; returns how many.
+  size_t serve_lines(Client* c, size_t budget);
   void after_lines(Client* c);
   void send(Client* c, std::string data);
   void on_written(Client* c);
@@ -85,7 +89,7 @@ class RpcServer {
   ConnTable conns_;
   UvHandle<uv_pipe_t> server_;
   UvHandle<uv_idle_t> ready_idle_;  // serves clients with lines left over
-  std::vector<Client*> ready_;
+  std::deque<Client*> ready_;
   std::string path_;
   FileId socket_id_;
   Client* first_ = nullptr;  // intrusive list, so close() can reach every client
