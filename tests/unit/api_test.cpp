@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api_fixture.hpp"
+#include "core/flow_key.hpp"
 #include "version.hpp"
 
 using nlohmann::json;
@@ -120,6 +121,9 @@ void validate(const json& schema_node, const json& value, const std::string& pat
   if (const auto m = s.find("minLength");
       m != s.end() && value.is_string() && value.get<std::string>().size() < m->get<size_t>())
     fault("shorter than " + m->dump());
+  if (const auto m = s.find("maxLength");
+      m != s.end() && value.is_string() && value.get<std::string>().size() > m->get<size_t>())
+    fault("longer than " + m->dump());
   if (const auto one_of = s.find("oneOf"); one_of != s.end()) {
     int matches = 0;
     for (const auto& branch : *one_of) {
@@ -292,6 +296,24 @@ TEST_CASE("api: the schema check finds what is wrong with a result") {
   validate(schema_method("route.remove").at("result").at("schema"), json{{"route", 1}}, "result",
            faults);
   CHECK(faults == std::vector<std::string>{"result.route: matches 0 branches of oneOf"});
+}
+
+TEST_CASE("api: the schema's name and owner limits are the ones the daemon enforces") {
+  const json& names = schema().at("components").at("schemas").at("InterfaceName");
+  const json& owners = schema().at("components").at("schemas").at("Owner");
+  CHECK(names.at("maxLength").get<size_t>() == mfcd::core::kMaxIfnameLen);
+  CHECK(owners.at("maxLength").get<size_t>() == mfcd::core::kMaxOwnerLen);
+  std::vector<std::string> faults;
+  validate(names, std::string(mfcd::core::kMaxIfnameLen + 1, 'e'), "iif", faults);
+  validate(owners, std::string(mfcd::core::kMaxOwnerLen, 'o'), "owner", faults);
+  CHECK(faults == std::vector<std::string>{"iif: longer than 15"});
+  // The daemon refuses the same, with its own words.
+  ApiFixture f;
+  f.start("");
+  const json too_long = f.error(
+      "route.add", {{"iif", std::string(16, 'e')}, {"group", "225.1.1.1"}, {"oifs", {"a2"}}});
+  CHECK(too_long.at("code") == -32602);
+  CHECK(too_long.at("data").at("param") == "iif");
 }
 
 TEST_CASE("api: the dispatcher, the method table and the schema's x-access agree") {
