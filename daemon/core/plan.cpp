@@ -3,8 +3,9 @@
 // that already has a VIF keeps it for as long as it exists, a new interface
 // takes the lowest index that is neither in use nor being released by this
 // same plan (so a reload never makes two interfaces share a number in one
-// kernel listing), and VIFs nobody needs are deleted last, after every entry
-// has stopped pointing at them. Entries are compared as complete kernel
+// kernel listing) and, while another is free, that no installed entry still
+// names (see stale_indices), and VIFs nobody needs are deleted last, after
+// every entry has stopped pointing at them. Entries are compared as complete kernel
 // structures: equal means no syscall, different means one ADD (the kernel
 // replaces in place), gone means one DEL. The work is one hash lookup per
 // entry on each side, plus sorting only the operations actually produced.
@@ -99,6 +100,24 @@ struct VifPlan {
   std::unordered_map<std::string, Error> unavailable;  // interface -> why no VIF
 };
 
+// The indices that no VIF holds but an installed entry still names, as its
+// iif or with a TTL. The kernel keeps an entry's TTL for a VIF that was
+// deleted (docs/kernel.md), so a VIF added at such an index forwards that
+// entry's traffic to its interface at once, and adds come before the entry
+// rewrites of the same plan. One pass over the family's entries, run only
+// when a new interface needs a number.
+std::array<bool, kMaxVifs> stale_indices(Family family, const Installed& installed) {
+  const auto& slots = installed.vifs[family_index(family)];
+  std::array<bool, kMaxVifs> stale{};
+  for (const auto& [key, m] : installed.mfc) {
+    if (key.group.family != family) continue;
+    if (m.conf.iif >= 0 && m.conf.iif < kMaxVifs && !slots[m.conf.iif]) stale[m.conf.iif] = true;
+    for (VifIndex i = 0; i < kMaxVifs; ++i)
+      if (m.conf.ttls[i] > 0 && !slots[i]) stale[i] = true;
+  }
+  return stale;
+}
+
 void plan_vifs(Family family, const Installed& installed, const Desired& desired, Plan& plan,
                std::vector<Op>& early_dels, std::vector<Op>& adds, std::vector<Op>& late_dels,
                VifPlan& out) {
@@ -137,11 +156,23 @@ void plan_vifs(Family family, const Installed& installed, const Desired& desired
     }
   }
 
-  VifIndex next = 0;
+  std::optional<std::array<bool, kMaxVifs>> stale;  // computed on first need
+  auto pick = [&](const std::string& ifname) -> VifIndex {
+    // Back at its former number, whose stale TTLs meant this interface.
+    for (VifIndex i = 0; i < kMaxVifs; ++i)
+      if (!busy[i] && installed.former[fi][i] == ifname) return i;
+    if (!stale) stale = stale_indices(family, installed);
+    for (VifIndex i = 0; i < kMaxVifs; ++i)
+      if (!busy[i] && !(*stale)[i]) return i;
+    // Only stale numbers are left: the entries naming one are rewritten
+    // later in this plan, and until then may forward to the new interface.
+    for (VifIndex i = 0; i < kMaxVifs; ++i)
+      if (!busy[i]) return i;
+    return kMaxVifs;
+  };
   for (const auto& dv : desired.vifs[fi]) {
     if (out.by_name.count(dv.ifname)) continue;
-    while (next < kMaxVifs && busy[next])
-      ++next;
+    const VifIndex next = pick(dv.ifname);
     if (next == kMaxVifs) {
       Error error =
           make_error(Errc::vif_table_full, "no free " + vif_word(family) + " for " + dv.ifname +
@@ -171,6 +202,17 @@ void plan_vifs(Family family, const Installed& installed, const Desired& desired
 }
 
 }  // namespace
+
+void Installed::forget_vifs_of(int ifindex) {
+  for (size_t fi = 0; fi < vifs.size(); ++fi) {
+    for (VifIndex i = 0; i < kMaxVifs; ++i) {
+      auto& vif = vifs[fi][i];
+      if (!vif || vif->ifindex != ifindex) continue;
+      former[fi][i] = vif->ifname;
+      vif.reset();
+    }
+  }
+}
 
 std::optional<VifIndex> Installed::vif_of(Family f, const std::string& ifname) const {
   const auto& slots = vifs[family_index(f)];

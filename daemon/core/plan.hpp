@@ -48,9 +48,19 @@ struct Installed {
   // Pointers into it last only until its next change.
   FlatMap<SgKey, InstalledMfc, SgKeyHash> mfc;
   std::set<Membership> memberships;
+  // The interface each VIF number served when the kernel dropped the VIF
+  // with its device (forget_vifs_of). The kernel keeps such a VIF's TTLs in
+  // the entries, which still mean that interface: when it comes back, it
+  // takes its number back, and no other interface takes the number while
+  // an entry still names it (make_plan).
+  std::array<std::array<std::string, kMaxVifs>, 2> former;
 
   std::optional<VifIndex> vif_of(Family f, const std::string& ifname) const;
   size_t vif_count(Family f) const;
+  // The device with `ifindex` is gone and the kernel dropped its VIFs: the
+  // records drop them too but keep the entries' TTLs, as the kernel does,
+  // so that the next plan rewrites every entry that still names one.
+  void forget_vifs_of(int ifindex);
 };
 
 using VifNames = std::array<std::string, kMaxVifs>;

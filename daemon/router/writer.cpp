@@ -16,12 +16,7 @@ std::vector<core::Failure> Writer::write(const core::Plan& plan) {
 }
 
 void Writer::forget_vifs_of(int ifindex) {
-  // Only the VIFs: the kernel keeps their TTLs in the entries (docs/kernel.md),
-  // and so do the records, so that the next plan rewrites every entry that
-  // still names one and no VIF given that index later inherits its traffic.
-  for (auto& family_vifs : installed_.vifs)
-    for (auto& vif : family_vifs)
-      if (vif && vif->ifindex == ifindex) vif.reset();
+  installed_.forget_vifs_of(ifindex);
 }
 
 }  // namespace mfcd::router

@@ -118,6 +118,41 @@ TEST_CASE("VIF numbers stay put and a freed number is not reused in the same pla
   r.check_settled(third);
 }
 
+TEST_CASE("a new interface does not take a number that an entry still names") {
+  // a2's device went away: the kernel dropped its VIF (1) but the entry
+  // keeps the TTL for it, and so does the record (Installed::forget_vifs_of).
+  // In the same plan a4 appears. A VIF at 1 would forward the entry's
+  // traffic to a4 until the entry is rewritten, later in the plan, so a4
+  // takes 3; once no entry names 1, it is the lowest free number again.
+  // MIFs are numbered on their own: no IPv6 entry names MIF 1.
+  Router r{{}, {}, {{"a1", 2}, {"a2", 3}, {"a3", 4}}};
+  const std::string config =
+      "phyint a1 enable\nphyint a2 enable\nphyint a3 enable\nphyint a4 enable\n"
+      "phyint a5 enable\n"
+      "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2 a3\n";
+  REQUIRE(r.load(config).empty());
+  r.kernel.device_gone("a2");
+  r.installed.forget_vifs_of(3);
+  r.links = {{"a1", 2}, {"a3", 4}, {"a4", 5}};
+  r.kernel.calls.clear();
+  REQUIRE(r.load(config).empty());
+  CHECK(r.kernel.calls == Calls{
+                              "add_vif ipv4 3 a4 ifindex=5 ttl=1",
+                              "add_vif ipv6 1 a4 ifindex=5 ttl=1",  // no IPv6 entry names 1
+                              "add_mfc 10.0.0.1,225.1.1.1 iif=a1 oifs=a3",
+                          });
+  r.check_settled(config);
+
+  r.links.push_back({"a5", 6});
+  r.kernel.calls.clear();
+  REQUIRE(r.load(config).empty());
+  CHECK(r.kernel.calls == Calls{
+                              "add_vif ipv4 1 a5 ifindex=6 ttl=1",
+                              "add_vif ipv6 3 a5 ifindex=6 ttl=1",
+                          });
+  r.check_settled(config);
+}
+
 TEST_CASE("a re-created interface gets its VIF back at the same number") {
   Router r{{}, {}, {{"a1", 2}, {"a2", 3}, {"a3", 4}}};
   const std::string config =

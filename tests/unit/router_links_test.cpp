@@ -4,6 +4,7 @@
 // by call: a link event rewrites only what that link changes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -190,6 +191,28 @@ TEST_CASE("router: an interface deleted and re-created in one batch of events is
   for (auto& line : expected)
     if (line == "vif ipv4 2 a3 ifindex=4 ttl=1") line = "vif ipv4 2 a3 ifindex=14 ttl=1";
   CHECK(f.kernel.table() == expected);
+  f.check_consistent();
+}
+
+// Deleted, and another interface added, in one batch: the entries still
+// name the deleted VIF's number with a TTL, and the rewrites come after the
+// VIF adds in a plan, so the new interface must not take that number (it
+// would get the old interface's traffic meanwhile).
+TEST_CASE("router: a new interface does not take the number of one deleted in the same batch") {
+  Links f(kConfig + "mroute from a1 source 10.0.0.4 group 225.1.1.4 to a4\n");
+  f.link_added("a3", 4);
+  f.kernel.calls.clear();
+
+  f.kernel.device_gone("a3");
+  f.links.pop_back();
+  f.links.push_back({"a4", 5, true, true, false});
+  f.router.on_link_events(
+      {core::LinkEvent{core::LinkEvent::Kind::removed, {"a3", 4, true, true, false}},
+       core::LinkEvent{core::LinkEvent::Kind::added_or_changed, {"a4", 5, true, true, false}}});
+  const auto& calls = f.kernel.calls;
+  CHECK(std::count(calls.begin(), calls.end(), "add_vif ipv4 3 a4 ifindex=5 ttl=1") == 1);
+  CHECK(std::none_of(calls.begin(), calls.end(),
+                     [](const std::string& c) { return c.starts_with("add_vif ipv4 2 "); }));
   f.check_consistent();
 }
 
