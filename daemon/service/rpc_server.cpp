@@ -10,9 +10,9 @@
 // cap: a few as they arrive (or as a write makes room), the rest on later
 // loop turns (`ready_`), where all clients with lines left over share one
 // budget per turn. While lines wait, its socket is not read. So ten clients
-// pipelining at once cost a turn a few answers each, then a bounded share. So a
-// client that pipelines and never reads costs the loop one reply, then
-// nothing until its write timeout; everyone else is served meanwhile.
+// pipelining at once cost a turn a few answers each, then a bounded share;
+// one that never reads costs the loop replies up to the cap, then nothing
+// until its write timeout; everyone else is served meanwhile.
 #include "service/rpc_server.hpp"
 
 #include <malloc.h>
