@@ -51,7 +51,7 @@ mroute from r-in source $SENDER6 group ff0e::11:4 to r-out1
 CONF
 
 JOINS=
-if "$MFCD" --list-methods | grep -qx group.join; then
+if grep -qx group.join <<<"$("$MFCD" --list-methods)"; then
   JOINS=yes
   # Config joins: a config line waits for an interface that does not
   # exist, as group.join does (unless asked to be strict).

@@ -106,13 +106,16 @@ out=$(mfcctl -pt show routes)
 # show it (TERM=dumb), nor with NO_COLOR. Python's pty.spawn gives mfcctl a
 # terminal and reads it to the end (script(1) could exit before it had
 # read the last output when its input was at end of file).
+# The output is read whole before it is searched: pty.spawn copies it in
+# chunks, and `| grep -q` leaving at the first match would make its next
+# write fail (EPIPE), which pipefail reports as a failure.
 on_tty() { "$PYTHON" -c 'import pty, sys; pty.spawn(sys.argv[1:])' "$@" </dev/null; }
-on_tty env TERM=xterm "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033\\[7m' ||
-  fail "no terminal headings on a terminal"
-! on_tty env TERM=dumb "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033' ||
-  fail "escape codes on a dumb terminal"
-! on_tty env TERM=xterm NO_COLOR=1 "$MFCCTL" -u "$SOCK" show routes | grep -q $'\033' ||
-  fail "escape codes with NO_COLOR"
+out=$(on_tty env TERM=xterm "$MFCCTL" -u "$SOCK" show routes)
+grep -q $'\033\\[7m' <<<"$out" || fail "no terminal headings on a terminal"
+out=$(on_tty env TERM=dumb "$MFCCTL" -u "$SOCK" show routes)
+! grep -q $'\033' <<<"$out" || fail "escape codes on a dumb terminal"
+out=$(on_tty env TERM=xterm NO_COLOR=1 "$MFCCTL" -u "$SOCK" show routes)
+! grep -q $'\033' <<<"$out" || fail "escape codes with NO_COLOR"
 
 # --- show groups (batch.sh) ------------------------------------------------
 if [ -n "$HAVE_JOINS" ]; then
