@@ -118,87 +118,126 @@ std::array<bool, kMaxVifs> stale_indices(Family family, const Installed& install
   return stale;
 }
 
-void plan_vifs(Family family, const Installed& installed, const Desired& desired, Plan& plan,
-               std::vector<Op>& early_dels, std::vector<Op>& adds, std::vector<Op>& late_dels,
-               VifPlan& out) {
-  const size_t fi = family_index(family);
-  const auto& slots = installed.vifs[fi];
-  std::unordered_map<std::string, const DesiredVif*> wanted;
-  wanted.reserve(desired.vifs[fi].size());
-  for (const auto& dv : desired.vifs[fi])
-    wanted.emplace(dv.ifname, &dv);
+// One family's VIF numbering for one plan: which installed VIFs stay, are
+// re-created or go, and which number each new interface takes.
+class VifNumbering {
+ public:
+  VifNumbering(Family family, const Installed& installed, Plan& plan, std::vector<Op>& early_dels,
+               std::vector<Op>& adds, std::vector<Op>& late_dels, VifPlan& out)
+      : family_(family),
+        fi_(family_index(family)),
+        installed_(installed),
+        plan_(plan),
+        early_dels_(early_dels),
+        adds_(adds),
+        late_dels_(late_dels),
+        out_(out) {}
 
   // Every installed index is off limits for new interfaces in this plan,
   // whether it is kept, re-created or released.
-  std::array<bool, kMaxVifs> busy{};
-  std::unordered_map<int, size_t> released_by_ifindex;  // ifindex -> late_dels position
-  for (VifIndex i = 0; i < kMaxVifs; ++i) {
-    if (!slots[i]) continue;
-    busy[i] = true;
-    const InstalledVif& iv = *slots[i];
-    auto w = wanted.find(iv.ifname);
-    if (w == wanted.end() || out.by_name.count(iv.ifname)) {
-      released_by_ifindex[iv.ifindex] = late_dels.size();
-      late_dels.push_back(
-          vif_op(Op::Kind::del_vif, family, i, iv.ifname, iv.ifindex, iv.ttl_threshold));
-      continue;
-    }
-    const DesiredVif& dv = *w->second;
-    out.by_name[dv.ifname] = PlannedVif{i, dv.ttl_threshold};
-    out.names[i] = dv.ifname;
-    if (dv.ifindex != iv.ifindex || dv.ttl_threshold != iv.ttl_threshold) {
-      // Re-created interface (new ifindex) or new threshold: the kernel
-      // cannot change a VIF, so delete and add it at the same index.
-      early_dels.push_back(
-          vif_op(Op::Kind::del_vif, family, i, iv.ifname, iv.ifindex, iv.ttl_threshold));
-      adds.push_back(vif_op(Op::Kind::add_vif, family, i, dv.ifname, dv.ifindex, dv.ttl_threshold));
-      out.recreated |= 1U << i;
+  void keep_or_release_installed(const std::vector<DesiredVif>& desired) {
+    std::unordered_map<std::string, const DesiredVif*> wanted;
+    wanted.reserve(desired.size());
+    for (const auto& dv : desired)
+      wanted.emplace(dv.ifname, &dv);
+    const auto& slots = installed_.vifs[fi_];
+    for (VifIndex i = 0; i < kMaxVifs; ++i) {
+      if (!slots[i]) continue;
+      busy_[i] = true;
+      const InstalledVif& iv = *slots[i];
+      auto w = wanted.find(iv.ifname);
+      if (w == wanted.end() || out_.by_name.count(iv.ifname)) {
+        released_by_ifindex_[iv.ifindex] = late_dels_.size();
+        late_dels_.push_back(op(Op::Kind::del_vif, i, iv.ifname, iv.ifindex, iv.ttl_threshold));
+        continue;
+      }
+      const DesiredVif& dv = *w->second;
+      out_.by_name[dv.ifname] = PlannedVif{i, dv.ttl_threshold};
+      out_.names[i] = dv.ifname;
+      if (dv.ifindex != iv.ifindex || dv.ttl_threshold != iv.ttl_threshold) {
+        // Re-created interface (new ifindex) or new threshold: the kernel
+        // cannot change a VIF, so delete and add it at the same index.
+        early_dels_.push_back(op(Op::Kind::del_vif, i, iv.ifname, iv.ifindex, iv.ttl_threshold));
+        adds_.push_back(op(Op::Kind::add_vif, i, dv.ifname, dv.ifindex, dv.ttl_threshold));
+        out_.recreated |= 1U << i;
+      }
     }
   }
 
-  std::optional<std::array<bool, kMaxVifs>> stale;  // computed on first need
-  auto pick = [&](const std::string& ifname) -> VifIndex {
-    // Back at its former number, whose stale TTLs meant this interface.
-    for (VifIndex i = 0; i < kMaxVifs; ++i)
-      if (!busy[i] && installed.former[fi][i] == ifname) return i;
-    if (!stale) stale = stale_indices(family, installed);
-    for (VifIndex i = 0; i < kMaxVifs; ++i)
-      if (!busy[i] && !(*stale)[i]) return i;
-    // Only stale numbers are left: the entries naming one are rewritten
-    // later in this plan, and until then may forward to the new interface.
-    for (VifIndex i = 0; i < kMaxVifs; ++i)
-      if (!busy[i]) return i;
-    return kMaxVifs;
-  };
-  for (const auto& dv : desired.vifs[fi]) {
-    if (out.by_name.count(dv.ifname)) continue;
-    const VifIndex next = pick(dv.ifname);
-    if (next == kMaxVifs) {
-      Error error =
-          make_error(Errc::vif_table_full, "no free " + vif_word(family) + " for " + dv.ifname +
-                                               ": all " + std::to_string(kMaxVifs) + " " +
-                                               std::string(family_name(family)) + " " +
-                                               vif_word(family) + "s are in use");
-      plan.failures.push_back(
-          Failure{"add_vif " + dv.ifname + " (" + std::string(family_name(family)) + ")", error,
-                  std::nullopt, dv.ifname});
-      out.unavailable.emplace(dv.ifname, std::move(error));
-      continue;
+  void number_new(const std::vector<DesiredVif>& desired) {
+    for (const auto& dv : desired) {
+      if (out_.by_name.count(dv.ifname)) continue;
+      const VifIndex next = pick(dv.ifname);
+      if (next == kMaxVifs) {
+        refuse_full(dv.ifname);
+        continue;
+      }
+      // A renamed interface keeps its ifindex; the kernel refuses a second
+      // VIF on the same ifindex, so the old VIF must go before this add.
+      if (auto r = released_by_ifindex_.find(dv.ifindex); r != released_by_ifindex_.end()) {
+        early_dels_.push_back(late_dels_[r->second]);
+        late_dels_[r->second].vif.vif = -1;  // dropped below
+        released_by_ifindex_.erase(r);
+      }
+      busy_[next] = true;
+      out_.by_name[dv.ifname] = PlannedVif{next, dv.ttl_threshold};
+      out_.names[next] = dv.ifname;
+      adds_.push_back(op(Op::Kind::add_vif, next, dv.ifname, dv.ifindex, dv.ttl_threshold));
     }
-    // A renamed interface keeps its ifindex; the kernel refuses a second VIF
-    // on the same ifindex, so the old VIF must go before this add.
-    if (auto r = released_by_ifindex.find(dv.ifindex); r != released_by_ifindex.end()) {
-      early_dels.push_back(late_dels[r->second]);
-      late_dels[r->second].vif.vif = -1;  // dropped below
-      released_by_ifindex.erase(r);
-    }
-    busy[next] = true;
-    out.by_name[dv.ifname] = PlannedVif{next, dv.ttl_threshold};
-    out.names[next] = dv.ifname;
-    adds.push_back(
-        vif_op(Op::Kind::add_vif, family, next, dv.ifname, dv.ifindex, dv.ttl_threshold));
+    std::erase_if(late_dels_, [](const Op& o) { return o.vif.vif < 0; });
   }
-  std::erase_if(late_dels, [](const Op& op) { return op.vif.vif < 0; });
+
+ private:
+  Op op(Op::Kind kind, VifIndex vif, const std::string& ifname, int ifindex, int ttl) const {
+    return vif_op(kind, family_, vif, ifname, ifindex, ttl);
+  }
+
+  // The number a new interface takes: its former one if free (the stale
+  // TTLs there meant this interface), else the lowest free one that no
+  // entry names, else the lowest free one (the entries naming it are
+  // rewritten later in this plan, and until then may forward to it).
+  VifIndex pick(const std::string& ifname) {
+    for (VifIndex i = 0; i < kMaxVifs; ++i)
+      if (!busy_[i] && installed_.former[fi_][i] == ifname) return i;
+    if (!stale_) stale_ = stale_indices(family_, installed_);
+    for (VifIndex i = 0; i < kMaxVifs; ++i)
+      if (!busy_[i] && !(*stale_)[i]) return i;
+    for (VifIndex i = 0; i < kMaxVifs; ++i)
+      if (!busy_[i]) return i;
+    return kMaxVifs;
+  }
+
+  void refuse_full(const std::string& ifname) {
+    const std::string family(family_name(family_));
+    Error error =
+        make_error(Errc::vif_table_full, "no free " + vif_word(family_) + " for " + ifname +
+                                             ": all " + std::to_string(kMaxVifs) + " " + family +
+                                             " " + vif_word(family_) + "s are in use");
+    plan_.failures.push_back(
+        Failure{"add_vif " + ifname + " (" + family + ")", error, std::nullopt, ifname});
+    out_.unavailable.emplace(ifname, std::move(error));
+  }
+
+  Family family_;
+  size_t fi_;
+  const Installed& installed_;
+  Plan& plan_;
+  std::vector<Op>& early_dels_;
+  std::vector<Op>& adds_;
+  std::vector<Op>& late_dels_;
+  VifPlan& out_;
+  std::array<bool, kMaxVifs> busy_{};
+  std::unordered_map<int, size_t> released_by_ifindex_;  // ifindex -> late_dels_ position
+  std::optional<std::array<bool, kMaxVifs>> stale_;      // computed on first need
+};
+
+void plan_vifs(Family family, const Installed& installed, const Desired& desired, Plan& plan,
+               std::vector<Op>& early_dels, std::vector<Op>& adds, std::vector<Op>& late_dels,
+               VifPlan& out) {
+  const auto& wanted = desired.vifs[family_index(family)];
+  VifNumbering numbering(family, installed, plan, early_dels, adds, late_dels, out);
+  numbering.keep_or_release_installed(wanted);
+  numbering.number_new(wanted);
 }
 
 }  // namespace
