@@ -21,26 +21,9 @@ namespace {
 using Lines = std::vector<std::string>;
 using Names = std::vector<std::string>;
 
-struct Files {
-  std::map<std::string, std::string> files;
-  FileSystem fs() const {
-    FileSystem f;
-    f.read = [this](const std::string& path, size_t) -> Result<std::string> {
-      auto it = files.find(path);
-      if (it == files.end()) return make_error(Errc::not_found, "No such file or directory");
-      return it->second;
-    };
-    f.glob = [](const std::string&) { return std::vector<std::string>{}; };
-    return f;
-  }
-};
+using Files = test::MemFs;
 
-Lines diags(const ParseResult& r) {
-  Lines out;
-  for (const auto& d : r.diagnostics)
-    out.push_back(d.str());
-  return out;
-}
+using test::diags;
 
 ParseResult parse(const std::string& text, const ParseOptions& options) {
   Files none;

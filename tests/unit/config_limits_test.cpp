@@ -23,6 +23,7 @@
 #include "core/config.hpp"
 #include "core/flow_key.hpp"
 #include "core/quote.hpp"
+#include "fakes.hpp"
 #include "service/config_files.hpp"
 
 using namespace mfcd::core;
@@ -30,37 +31,9 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-// In-memory files that record every read and the bound it was asked for.
-struct MemFs {
-  std::map<std::string, std::string> files;
-  std::vector<std::string> reads;
-  std::map<std::string, size_t> asked;  // path -> max_bytes of its read
+using mfcd::test::MemFs;
 
-  FileSystem fs() {
-    FileSystem f;
-    f.read = [this](const std::string& path, size_t max_bytes) -> Result<std::string> {
-      reads.push_back(path);
-      asked[path] = max_bytes;
-      auto it = files.find(path);
-      if (it == files.end()) return make_error(Errc::not_found, "No such file or directory");
-      return it->second;
-    };
-    f.glob = [this](const std::string& pattern) {
-      std::vector<std::string> out;
-      for (const auto& [name, text] : files)
-        if (fnmatch(pattern.c_str(), name.c_str(), FNM_PATHNAME) == 0) out.push_back(name);
-      return out;
-    };
-    return f;
-  }
-};
-
-Lines diags(const ParseResult& r) {
-  Lines out;
-  for (const auto& d : r.diagnostics)
-    out.push_back(d.str());
-  return out;
-}
+using mfcd::test::diags;
 
 ParseResult parse(const std::string& text, const ParseOptions& options = {}) {
   MemFs mem;

@@ -7,48 +7,20 @@
 #include <map>
 
 #include "core/config.hpp"
+#include "fakes.hpp"
 
 using namespace mfcd::core;
 
 namespace {
 
-struct MemFs {
-  std::map<std::string, std::string> files;
-  std::vector<std::string> reads;  // every read() call, in order
-
-  FileSystem fs() {
-    FileSystem f;
-    f.read = [this](const std::string& path, size_t) -> Result<std::string> {
-      reads.push_back(path);
-      auto it = files.find(path);
-      if (it == files.end()) return make_error(Errc::not_found, "No such file or directory");
-      return it->second;
-    };
-    // Reverse map order on purpose: the parser, not the file system, sorts.
-    f.glob = [this](const std::string& pattern) {
-      std::vector<std::string> out;
-      for (auto it = files.rbegin(); it != files.rend(); ++it) {
-        if (fnmatch(pattern.c_str(), it->first.c_str(), FNM_PATHNAME) == 0)
-          out.push_back(it->first);
-      }
-      return out;
-    };
-    return f;
-  }
-};
+using mfcd::test::MemFs;
 
 ParseResult parse(const std::string& text) {
   MemFs mem;
   return parse_config_text("test.conf", text, mem.fs());
 }
 
-// All diagnostics as "file:line:col: error: message" lines.
-std::vector<std::string> diags(const ParseResult& r) {
-  std::vector<std::string> out;
-  for (const auto& d : r.diagnostics)
-    out.push_back(d.str());
-  return out;
-}
+using mfcd::test::diags;
 
 using Lines = std::vector<std::string>;
 

@@ -11,10 +11,13 @@
 // prefix, the way leveldb's fault injection wraps its Env.
 #pragma once
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -350,6 +353,45 @@ inline Calls op_lines(const core::Plan& plan) {
   Calls out;
   for (const auto& op : plan.ops)
     out.push_back(op.str());
+  return out;
+}
+
+// In-memory config files for the parser. Every read is recorded, with the
+// bound it was asked for; glob answers in reverse name order on purpose:
+// the parser, not the file system, sorts.
+struct MemFs {
+  std::map<std::string, std::string> files;
+  std::vector<std::string> reads;       // every read() call, in order
+  std::map<std::string, size_t> asked;  // path -> max_bytes of its read
+
+  core::FileSystem fs() {
+    core::FileSystem f;
+    f.read = [this](const std::string& path, size_t max_bytes) -> core::Result<std::string> {
+      reads.push_back(path);
+      asked[path] = max_bytes;
+      auto it = files.find(path);
+      if (it == files.end()) {
+        return core::make_error(core::Errc::not_found, "No such file or directory");
+      }
+      return it->second;
+    };
+    f.glob = [this](const std::string& pattern) {
+      std::vector<std::string> out;
+      for (auto it = files.rbegin(); it != files.rend(); ++it) {
+        if (fnmatch(pattern.c_str(), it->first.c_str(), FNM_PATHNAME) == 0)
+          out.push_back(it->first);
+      }
+      return out;
+    };
+    return f;
+  }
+};
+
+// All diagnostics as "file:line:col: error: message" lines.
+inline std::vector<std::string> diags(const core::ParseResult& r) {
+  std::vector<std::string> out;
+  for (const auto& d : r.diagnostics)
+    out.push_back(d.str());
   return out;
 }
 
