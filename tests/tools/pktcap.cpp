@@ -3,9 +3,10 @@
 //
 //   pktcap cap -i IFNAME [-c COUNT] [-w SECONDS] [--ready FILE]
 //     Reads the link with an AF_PACKET socket and prints one line per MRD
-//     message arriving (IGMP 0x30..0x32, ICMPv6 151..153):
+//     message seen (IGMP 0x30..0x32, ICMPv6 151..153):
 //       t=MS ipv4 advertisement src=A dst=G ttl=1 ra=1 interval=4 csum=ok
-//     t is ms since the capture started. Exits after COUNT lines (default
+//     t is ms since the capture started. Messages this host sends end in
+//     " out", so a test can time an answer from its question on one clock. Exits after COUNT lines (default
 //     unlimited) or SECONDS (default 10), whichever comes first; status 0.
 //   pktcap solicit -i IFNAME -f 4|6
 //     Sends one Solicitation (to 224.0.0.2 / ff02::2, TTL 1, Router Alert).
@@ -182,9 +183,10 @@ int capture(const std::string& ifname, long count, double seconds, const std::st
     sockaddr_ll from{};
     socklen_t fromlen = sizeof(from);
     ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &fromlen);
-    if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING) continue;
+    if (n <= 0) continue;
     auto line = describe(buf, static_cast<size_t>(n));
     if (line.empty()) continue;
+    if (from.sll_pkttype == PACKET_OUTGOING) line += " out";
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();
