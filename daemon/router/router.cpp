@@ -19,7 +19,10 @@ Router::Router(core::KernelPort& kernel, core::MembershipPort& membership, const
       writer_(kernel, membership),
       model_{core::Intent{}, core::Desired{}, core::Joins(settings.join_range_limit), {}, {}, {}},
       groups_(writer_),
-      upcalls_(writer_, clock, settings.cache_timeout) {}
+      upcalls_(writer_, clock, settings.cache_timeout),
+      clock_(clock) {
+  writer_.set_observer(this);
+}
 
 // --- start-up and the reconcile step ------------------------------------
 
@@ -80,6 +83,7 @@ std::vector<core::Failure> Router::write_routes(RoutePlan& plan) {
   retry_pending_ = plan.whole ? !failures.empty() : retry_pending_ || !failures.empty();
   log_failures(failures, plan.whole);
   report_once(plan.warnings);
+  if (watching()) publish_route_states();
   return failures;
 }
 
@@ -173,7 +177,15 @@ Router::RouteOutcome Router::remove_route(const core::RouteRequest& req) {
 }
 
 core::Result<void> Router::join(const core::JoinKey& key, const std::string& owner) {
-  return groups_.join(model_, key, owner);
+  auto joined = groups_.join(model_, key, owner);
+  // Taken memberships came as join.active from the Writer; a join that
+  // waits for its interface took none.
+  if (joined && watching()) {
+    const core::JoinIntent* intent = model_.joins.find(key);
+    if (intent && groups_.state(model_, *intent).kind == JoinState::Kind::pending)
+      listener_.event(join_pending_event(key, groups_.state(model_, *intent).reason));
+  }
+  return joined;
 }
 
 core::Result<void> Router::leave(const core::JoinKey& key, const std::string& owner) {
@@ -217,6 +229,7 @@ ReloadReport Router::dry_run(const core::Config& config) const {
 // --- kernel events ------------------------------------------------------------
 
 void Router::on_upcalls(std::span<const core::Upcall> upcalls) {
+  if (watching()) publish_upcall_events(upcalls);
   for (const auto& key : upcalls_.handle(model_, rules_, upcalls))
     listener_.entry_installed(key);
 }
@@ -231,16 +244,20 @@ void Router::on_link_events(const std::vector<core::LinkEvent>& events) {
     if (ev.kind == core::LinkEvent::Kind::removed) {
       if (it == links.end()) continue;
       spdlog::info("interface {} (index {}) removed", it->name, it->ifindex);
+      publish_link_change(&*it, ev);
       links.erase(it);
+      publish_vifs_dropped(ev.link.ifindex);
       writer_.forget_vifs_of(ev.link.ifindex);
       changed = true;
       only_updown = false;
     } else if (it == links.end()) {
       spdlog::info("interface {} (index {}) appeared", ev.link.name, ev.link.ifindex);
+      publish_link_change(nullptr, ev);
       links.push_back(ev.link);
       changed = true;
       only_updown = false;
     } else if (!(*it == ev.link)) {
+      publish_link_change(&*it, ev);
       core::Link was = *it;
       *it = ev.link;
       was.up = ev.link.up;
@@ -264,7 +281,9 @@ void Router::replace_links(core::Links links) {
   for (const auto& old : model_.links) {
     bool still = std::any_of(links.begin(), links.end(),
                              [&](const core::Link& l) { return l.ifindex == old.ifindex; });
-    if (!still) writer_.forget_vifs_of(old.ifindex);
+    if (still) continue;
+    publish_vifs_dropped(old.ifindex);
+    writer_.forget_vifs_of(old.ifindex);
   }
   model_.links = std::move(links);
   sync(true);
@@ -297,6 +316,112 @@ void Router::teardown() {
   if (!mrdisc_announced_.empty()) {
     mrdisc_announced_.clear();
     listener_.mrdisc_changed({}, model_.links);
+  }
+}
+
+// --- events -------------------------------------------------------------------
+
+void Router::written(const core::Plan& plan, const std::vector<char>& existed,
+                     const std::vector<core::Failure>& failures) {
+  std::vector<const core::Failure*> failed(plan.ops.size(), nullptr);
+  for (const auto& f : failures)
+    if (f.op < plan.ops.size()) failed[f.op] = &f;
+  // Names as the VIFs are once the plan ran: every entry's VIFs exist then.
+  std::array<std::array<std::string, core::kMaxVifs>, 2> names;
+  const auto& vifs = writer_.installed().vifs;
+  for (size_t f = 0; f < 2; ++f)
+    for (size_t v = 0; v < core::kMaxVifs; ++v)
+      if (vifs[f][v]) names[f][v] = vifs[f][v]->ifname;
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    const core::Op& op = plan.ops[i];
+    using Kind = core::Op::Kind;
+    core::Family family = op.vif.family;
+    if (op.kind == Kind::add_mfc || op.kind == Kind::del_mfc) family = op.mfc.key.group.family;
+    if (op.kind == Kind::join || op.kind == Kind::leave) family = op.membership.family();
+    auto e = failed[i]
+                 ? event_of_failure(op, *failed[i])
+                 : event_of_op(op, existed[i] != 0, model_, names[core::family_index(family)]);
+    if (e) listener_.event(std::move(*e));
+  }
+}
+
+void Router::start_route_events() {
+  published_states_.clear();
+  for (const auto& [key, status] : model_.desired.status)
+    published_states_.emplace(key, status.state);
+  upcalls_lost_seen_ = upcalls_.lost();
+}
+
+void Router::publish_route_states() {
+  // A route the intent dropped leaves the map without an event: its
+  // entry's route.removed (or nothing, if it never was in the kernel) says it.
+  std::erase_if(published_states_, [&](const auto& p) {
+    return model_.desired.status.find(p.first) == model_.desired.status.end();
+  });
+  for (const auto& [key, status] : model_.desired.status) {
+    auto [it, fresh] = published_states_.try_emplace(key, status.state);
+    if (!fresh && it->second == status.state) continue;
+    it->second = status.state;
+    listener_.event(route_state_event(key, status));
+  }
+}
+
+void Router::publish_link_change(const core::Link* was, const core::LinkEvent& ev) {
+  if (!watching()) return;
+  if (ev.kind == core::LinkEvent::Kind::removed) {
+    listener_.event(link_event("interface.removed", *was));
+  } else if (!was) {
+    listener_.event(link_event("interface.added", ev.link));
+    if (ev.link.up) listener_.event(link_event("interface.up", ev.link));
+  } else if (was->up != ev.link.up) {
+    listener_.event(link_event(ev.link.up ? "interface.up" : "interface.down", ev.link));
+  }
+}
+
+void Router::publish_vifs_dropped(int ifindex) {
+  if (!watching()) return;
+  for (const auto family : {core::Family::v4, core::Family::v6}) {
+    const auto& slots = writer_.installed().vifs[core::family_index(family)];
+    for (core::VifIndex v = 0; v < core::kMaxVifs; ++v) {
+      const auto& slot = slots[static_cast<size_t>(v)];
+      if (!slot || slot->ifindex != ifindex) continue;
+      listener_.event(vif_freed_event(
+          core::VifConf{family, v, slot->ifindex, slot->ttl_threshold, slot->ifname}));
+    }
+  }
+}
+
+void Router::publish_upcall_events(std::span<const core::Upcall> upcalls) {
+  if (auto lost = upcalls_.lost(); lost > upcalls_lost_seen_) {
+    Event e{"upcalls.lost", std::nullopt, std::nullopt, {}, {}};
+    e.with("count", static_cast<int64_t>(lost - upcalls_lost_seen_))
+        .with("total", static_cast<int64_t>(lost));
+    listener_.event(std::move(e));
+    upcalls_lost_seen_ = lost;
+  }
+  // The kernel sends one WRONGVIF per (S,G) every 3 s at most, yet a
+  // thousand flows on the wrong side are a thousand a turn: one event a
+  // second, with how many were left out since the last one.
+  for (const auto& u : upcalls) {
+    if (u.type != core::UpcallType::wrongvif) continue;
+    const uint64_t now = clock_.now_ms();
+    if (wrongvif_event_ms_ != 0 && now - wrongvif_event_ms_ < 1000) {
+      ++wrongvif_suppressed_;
+      continue;
+    }
+    const auto& slot = writer_.installed().vifs[core::family_index(u.family)];
+    std::string arrived = "#" + std::to_string(u.vif);
+    if (u.vif >= 0 && u.vif < core::kMaxVifs && slot[static_cast<size_t>(u.vif)])
+      arrived = slot[static_cast<size_t>(u.vif)]->ifname;
+    Event e{"wrongvif", u.family, u.group, {arrived}, {}};
+    e.with("family", std::string(core::family_name(u.family)))
+        .with("source", u.source.str())
+        .with("group", u.group.str())
+        .with("interface", arrived)
+        .with("suppressed", static_cast<int64_t>(wrongvif_suppressed_));
+    listener_.event(std::move(e));
+    wrongvif_event_ms_ = now;
+    wrongvif_suppressed_ = 0;
   }
 }
 

@@ -19,12 +19,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/config.hpp"
 #include "core/plan.hpp"
 #include "core/ports.hpp"
 #include "core/upcall.hpp"
+#include "router/events.hpp"
 #include "router/groups.hpp"
 #include "router/model.hpp"
 #include "router/reload.hpp"
@@ -43,6 +45,10 @@ class Listener {
   // The interfaces that announce mfcd as a multicast router (RFC 4286):
   // `announce` holds their names; `links` is every link present.
   virtual void mrdisc_changed(const std::set<std::string>& announce, const core::Links& links) = 0;
+  // events.subscribe: whether anybody listens now, and one thing that
+  // happened (router/events.hpp). Events are built only while wanted.
+  virtual bool events_wanted() const { return false; }
+  virtual void event(Event /*e*/) {}
 };
 
 struct Settings {
@@ -62,7 +68,7 @@ struct Refusal {
   std::optional<core::Failure> failure;
 };
 
-class Router {
+class Router final : private WriteObserver {
  public:
   Router(core::KernelPort& kernel, core::MembershipPort& membership, const core::Clock& clock,
          Listener& listener, Settings settings);
@@ -113,7 +119,21 @@ class Router {
   std::vector<core::HeldMembership> held_memberships() const { return writer_.membership().held(); }
   const Settings& settings() const { return settings_; }
 
+  // The first subscriber arrived: from now on a route whose state differs
+  // from the one it has now is announced (route.pending, route.active).
+  void start_route_events();
+
  private:
+  // WriteObserver: every kernel op of every plan, as events.
+  bool watching() const override { return listener_.events_wanted(); }
+  void written(const core::Plan& plan, const std::vector<char>& existed,
+               const std::vector<core::Failure>& failures) override;
+  // After routes were decided and written: each route whose state changed.
+  void publish_route_states();
+  void publish_link_change(const core::Link* was, const core::LinkEvent& ev);
+  // The kernel dropped the VIFs of a device that went: vif.freed for each.
+  void publish_vifs_dropped(int ifindex);
+  void publish_upcall_events(std::span<const core::Upcall> upcalls);
   // Decides and writes what changed in the intent (all of it with
   // `whole`), then what follows from the links (groups, mrdisc) when the
   // full path ran. Returns the failures.
@@ -137,6 +157,14 @@ class Router {
   std::set<std::string> reported_;  // persistent failures and warnings, each logged once
   bool retry_pending_ = false;      // a plan since the last full one had failures
   std::set<std::string> mrdisc_announced_;
+  // Events: the route states subscribers last heard of; the WRONGVIF
+  // rate limit (one event a second, with a count of those left out); the
+  // upcalls lost so far.
+  std::unordered_map<core::RouteKey, core::RouteState, core::RouteKeyHash> published_states_;
+  uint64_t wrongvif_event_ms_ = 0;
+  uint64_t wrongvif_suppressed_ = 0;
+  uint64_t upcalls_lost_seen_ = 0;
+  const core::Clock& clock_;
 };
 
 }  // namespace mfcd::router

@@ -12,7 +12,15 @@ std::vector<core::Failure> Writer::write(const core::Plan& plan) {
     for (const auto& op : plan.ops)
       spdlog::debug("kernel: {}", op.str());
   }
-  return core::apply(core::Writers{kernel_, membership_}, installed_, plan);
+  if (!observer_ || !observer_->watching())
+    return core::apply(core::Writers{kernel_, membership_}, installed_, plan);
+  std::vector<char> existed(plan.ops.size(), 0);
+  for (size_t i = 0; i < plan.ops.size(); ++i)
+    if (plan.ops[i].kind == core::Op::Kind::add_mfc)
+      existed[i] = installed_.mfc.find(plan.ops[i].mfc.key) != installed_.mfc.end();
+  auto failures = core::apply(core::Writers{kernel_, membership_}, installed_, plan);
+  observer_->written(plan, existed, failures);
+  return failures;
 }
 
 void Writer::forget_vifs_of(int ifindex) {

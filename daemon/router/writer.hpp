@@ -12,6 +12,17 @@
 
 namespace mfcd::router {
 
+// Hears of every plan the Writer ran, op by op, while it is watching (the
+// router's events): `existed[i]` tells whether op i's entry was in the
+// kernel before the plan (add_mfc: changed rather than installed).
+class WriteObserver {
+ public:
+  virtual ~WriteObserver() = default;
+  virtual bool watching() const = 0;
+  virtual void written(const core::Plan& plan, const std::vector<char>& existed,
+                       const std::vector<core::Failure>& failures) = 0;
+};
+
 class Writer {
  public:
   Writer(core::KernelPort& kernel, core::MembershipPort& membership)
@@ -30,10 +41,13 @@ class Writer {
   // counts them as used.
   void forget_vifs_of(int ifindex);
 
+  void set_observer(WriteObserver* observer) { observer_ = observer; }
+
  private:
   core::KernelPort& kernel_;
   core::MembershipPort& membership_;
   core::Installed installed_;
+  WriteObserver* observer_ = nullptr;
 };
 
 }  // namespace mfcd::router

@@ -13,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,19 @@ namespace mfcd::test {
 class FakeListener : public router::Listener {
  public:
   Calls events;  // "install 10.0.0.1,225.1.1.1", "mrdisc a1,a2"
+  // events.subscribe: with `record_events` the router's events land in
+  // `published`; a test may send them elsewhere instead (forward_to).
+  bool record_events = false;
+  std::vector<router::Event> published;
+  std::function<bool()> wanted_fn;
+  std::function<void(router::Event)> forward_to;
+  bool events_wanted() const override { return wanted_fn ? wanted_fn() : record_events; }
+  void event(router::Event e) override {
+    if (forward_to)
+      forward_to(std::move(e));
+    else
+      published.push_back(std::move(e));
+  }
   void entry_installed(const core::SgKey& key) override {
     events.push_back("install " + key.source.str() + "," + key.group.str());
   }
