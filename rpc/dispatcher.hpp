@@ -35,11 +35,14 @@
 
 namespace mfcd::rpc {
 
-// Who is calling (from SO_PEERCRED). Zero for in-process callers and tests.
+// Who is calling (from SO_PEERCRED), and on which connection (the
+// server's number for it; events are sent there). Zero for in-process
+// callers and tests.
 struct CallContext {
   uint32_t uid = 0;
   uint32_t gid = 0;
   int32_t pid = 0;
+  uint64_t conn = 0;
 };
 
 using HandlerResult = std::variant<nlohmann::json, RpcError>;

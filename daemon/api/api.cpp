@@ -37,6 +37,8 @@ constexpr Entry kMethods[] = {
     {"daemon.version", kRead, daemon_version},
     {"daemon.stop", kWrite, daemon_stop},
     {"rpc.discover", kRead, rpc_discover},
+    {"events.subscribe", kRead, events_subscribe},
+    {"events.unsubscribe", kRead, events_unsubscribe},
 };
 
 }  // namespace

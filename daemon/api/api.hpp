@@ -22,6 +22,8 @@
 
 namespace mfcd::api {
 
+class EventHub;
+
 // The daemon's settings the methods report.
 struct DaemonInfo {
   std::string identity;
@@ -63,7 +65,14 @@ class Daemon {
   // have changed, so the state file (-S) is brought up to date before the
   // reply goes out. Nothing to do without one.
   virtual void save_state() {}
+  // events.subscribe's hub; nullptr where there are no connections.
+  virtual EventHub* events() { return nullptr; }
 };
+
+// A reload's event for events.subscribe: reload.applied with the report
+// config.reload answers, or reload.refused with the file's errors.
+void publish_reload(EventHub& hub, const router::Router& router, const std::string& file,
+                    const ReloadOutcome& outcome);
 
 // Every method's name and access, in the order they are registered.
 std::vector<std::pair<std::string, rpc::Access>> method_table();

@@ -3,6 +3,7 @@
 // A reload also lists every interface the file names that does not exist
 // (the same list as mfcd -F), so that a typo shows when it is loaded; a
 // strict reload refuses such a file instead, changing nothing.
+#include "api/events.hpp"
 #include "api/methods.hpp"
 #include "api/missing_interfaces.hpp"
 #include "api/params.hpp"
@@ -14,12 +15,16 @@ using nlohmann::json;
 
 namespace {
 
-rpc::RpcError config_error(const std::string& file, const ReloadOutcome& outcome) {
+json config_errors(const std::string& file, const ReloadOutcome& outcome) {
   json errors = json::array();
   for (const auto& diag : outcome.diagnostics)
     if (!diag.warning) errors.push_back(diagnostic_json(diag));
+  return json{{"file", file}, {"errors", errors}};
+}
+
+rpc::RpcError config_error(const std::string& file, const ReloadOutcome& outcome) {
   return rpc::RpcError{rpc::kConfigError, "configuration " + file + " has errors; nothing changed",
-                       json{{"file", file}, {"errors", errors}}};
+                       config_errors(file, outcome)};
 }
 
 // The parser's warnings, the plan's, then the missing interfaces.
@@ -45,7 +50,25 @@ json reload_failures(const router::ReloadReport& report) {
   return failures;
 }
 
+json reload_result(const router::Router& router, const ReloadOutcome& outcome, bool dry_run) {
+  return json{{"dry_run", dry_run},
+              {"routes", reload_routes(outcome.report)},
+              {"groups", reload_groups(router, outcome.report)},
+              {"failures", reload_failures(outcome.report)},
+              {"warnings", reload_warnings(outcome)}};
+}
+
 }  // namespace
+
+void publish_reload(EventHub& hub, const router::Router& router, const std::string& file,
+                    const ReloadOutcome& outcome) {
+  if (!hub.wanted()) return;
+  if (!outcome.ok) return hub.publish("reload.refused", config_errors(file, outcome));
+  json members = reload_result(router, outcome, false);
+  members.erase("dry_run");
+  members["file"] = file;
+  hub.publish("reload.applied", members);
+}
 
 rpc::HandlerResult config_reload(Context& c, const json& params) {
   json rest = params;
@@ -68,11 +91,7 @@ rpc::HandlerResult config_reload(Context& c, const json& params) {
     if (auto refused = refused_by(outcome.report.missing, strict); !refused.empty())
       return missing_error(refused);
   }
-  return json{{"dry_run", dry_run},
-              {"routes", reload_routes(outcome.report)},
-              {"groups", reload_groups(c.router, outcome.report)},
-              {"failures", reload_failures(outcome.report)},
-              {"warnings", reload_warnings(outcome)}};
+  return reload_result(c.router, outcome, dry_run);
 }
 
 rpc::HandlerResult config_check(Context& c, const json& params) {

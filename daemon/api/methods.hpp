@@ -38,5 +38,8 @@ rpc::HandlerResult daemon_status(Context& c, const nlohmann::json& params);
 rpc::HandlerResult daemon_version(Context& c, const nlohmann::json& params);
 rpc::HandlerResult daemon_stop(Context& c, const nlohmann::json& params);
 rpc::HandlerResult rpc_discover(Context& c, const nlohmann::json& params);
+// event_methods.cpp
+rpc::HandlerResult events_subscribe(Context& c, const nlohmann::json& params);
+rpc::HandlerResult events_unsubscribe(Context& c, const nlohmann::json& params);
 
 }  // namespace mfcd::api

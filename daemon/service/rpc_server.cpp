@@ -64,6 +64,7 @@ struct RpcServer::Client {
   bool eof = false;  // the peer half-closed: answer what is pending, then close
   bool closing = false;
   bool scheduled = false;  // in the server's ready_ list
+  bool streaming = false;  // an event subscriber
   Client* prev = nullptr;
   Client* next = nullptr;
   explicit Client(size_t max_line) : framer(max_line) {}
@@ -149,8 +150,13 @@ void RpcServer::accept_one() {
   }
   // Unknown credentials would pass for root's (uid 0): refuse instead.
   if (!read_peer(&c->pipe, c->ctx)) return refuse(c, "cannot read the peer's credentials");
-  if (auto why = conns_.admit(c->ctx.uid); !why.empty()) return refuse(c, why);
+  if (auto why = conns_.admit(c->ctx.uid); !why.empty()) {
+    if (on_limit_) on_limit_(c->ctx.uid, why);
+    return refuse(c, why);
+  }
   c->admitted = true;
+  c->ctx.conn = next_conn_++;
+  by_conn_[c->ctx.conn] = c;
   c->next = first_;
   if (first_) first_->prev = c;
   first_ = c;
@@ -253,7 +259,7 @@ void RpcServer::after_lines(Client* c) {
     send(c, error_line(rpc::kInvalidRequest, "message too large (limit " +
                                                  std::to_string(limits_.max_message) + " bytes)"));
     drop(c, How::flush);
-  } else if (c->eof) {
+  } else if (c->eof && !c->streaming) {
     drop(c, How::flush);
   } else {
     set_reading(c, room);
@@ -356,10 +362,41 @@ void RpcServer::on_stall_timer(Client* c) {
 
 void RpcServer::on_idle_timer(Client* c) {
   // Busy is not idle: the stall timer watches a client with replies queued.
-  if (!c->pending.empty() || c->queued() > 0) return;
+  // A subscriber waits for events, not for itself.
+  if (!c->pending.empty() || c->queued() > 0 || c->streaming) return;
   spdlog::info("control socket: closing idle client (pid {}, uid {}): no request for {} ms",
                c->ctx.pid, c->ctx.uid, limits_.idle_timeout_ms);
   drop(c, How::flush);
+}
+
+// --- notifications ------------------------------------------------------------------
+
+RpcServer::Push RpcServer::push(uint64_t conn, std::string_view line, bool last) {
+  auto it = by_conn_.find(conn);
+  if (it == by_conn_.end() || it->second->closing) return Push::gone;
+  Client* c = it->second;
+  if (!last && c->queued() + line.size() > limits_.max_event_queue) return Push::full;
+  std::string data;
+  data.reserve(line.size() + 1);
+  data.append(line).push_back('\n');
+  send(c, std::move(data));
+  if (c->closing) return Push::gone;  // the write failed
+  if (last) {
+    spdlog::warn(
+        "control socket: event subscriber (pid {}, uid {}) fell {} bytes behind; "
+        "disconnecting",
+        c->ctx.pid, c->ctx.uid, c->queued());
+    drop(c, How::flush);
+  }
+  return Push::queued;
+}
+
+void RpcServer::set_streaming(uint64_t conn, bool on) {
+  auto it = by_conn_.find(conn);
+  if (it == by_conn_.end()) return;
+  it->second->streaming = on;
+  // A half-closed subscriber that unsubscribes is done.
+  if (!on && it->second->eof && it->second->pending.empty()) schedule(it->second);
 }
 
 // --- closing ----------------------------------------------------------------------
@@ -372,6 +409,8 @@ void RpcServer::unlink(Client* c) {
     c->prev = c->next = nullptr;
     conns_.release(c->ctx.uid);
     c->admitted = false;
+    by_conn_.erase(c->ctx.conn);
+    if (on_closed_) on_closed_(c->ctx.conn);
   }
   if (c->scheduled) {
     ready_.erase(std::find(ready_.begin(), ready_.end(), c));

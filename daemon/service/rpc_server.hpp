@@ -17,14 +17,20 @@
 //   - a connection without a complete request for `idle_timeout_ms` is
 //     closed (blank lines do not count);
 //   - connections are counted per peer uid (ConnTable): one user cannot
-//     take every slot, and root always finds one.
+//     take every slot, and root always finds one;
+//   - an event subscriber's notifications (push) stop at `max_event_queue`
+//     queued bytes: the caller then sends a last one and the connection
+//     closes, so a subscriber that does not read costs bounded memory.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "rpc/dispatcher.hpp"
@@ -43,6 +49,7 @@ struct RpcServerLimits {
   size_t lines_per_event = 4;          // lines answered as they are read (or room is made)
   size_t lines_per_turn = 32;          // lines left over, answered per turn for all clients
   uint64_t close_grace_ms = 2'000;     // at close(): time for queued replies
+  size_t max_event_queue = 1 << 20;    // notification bytes queued for a subscriber
 };
 
 class RpcServer {
@@ -60,6 +67,24 @@ class RpcServer {
   // Handles finish closing on the next loop turns.
   void close();
   size_t client_count() const { return conns_.total(); }
+
+  // Notifications for connection `conn` (rpc::CallContext::conn).
+  enum class Push { queued, full, gone };
+  // Queues `line` and a newline. `full`: nothing queued, the connection
+  // holds max_event_queue bytes already. With `last`, queues it whatever
+  // the connection holds, then closes the connection after it.
+  Push push(uint64_t conn, std::string_view line, bool last);
+  // A streaming connection (an event subscriber) is not closed for being
+  // idle, nor when its peer half-closes: it ends when the peer goes.
+  void set_streaming(uint64_t conn, bool on);
+  // Runs when a connection ends, whatever the reason.
+  void set_on_closed(std::function<void(uint64_t conn)> on_closed) {
+    on_closed_ = std::move(on_closed);
+  }
+  // Runs when a client is refused because of a connection limit.
+  void set_on_limit(std::function<void(uint32_t uid, const std::string& why)> on_limit) {
+    on_limit_ = std::move(on_limit);
+  }
 
  private:
   struct Client;
@@ -93,6 +118,10 @@ class RpcServer {
   std::string path_;
   FileId socket_id_;
   Client* first_ = nullptr;  // intrusive list, so close() can reach every client
+  std::unordered_map<uint64_t, Client*> by_conn_;  // admitted clients by their number
+  uint64_t next_conn_ = 1;
+  std::function<void(uint64_t)> on_closed_;
+  std::function<void(uint32_t, const std::string&)> on_limit_;
 };
 
 }  // namespace mfcd

@@ -108,6 +108,13 @@ RpcServerLimits rpc_limits() {
   return limits;
 }
 
+// For the events' "time" (the steady clock says nothing to a reader).
+uint64_t wall_clock_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 }  // namespace
 
 uint64_t Service::SteadyClock::now_ms() const {
@@ -239,7 +246,13 @@ std::optional<StartError> Service::start_router(core::Config config, core::Links
   router_->start(config, std::move(links));
 
   api::register_methods(dispatcher_, *router_, *this);
+  events_ = std::make_unique<api::EventHub>(
+      *this, [] { return wall_clock_ms(); }, [this] { router_->start_route_events(); });
   rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_, rpc_limits());
+  rpc_server_->set_on_closed([this](uint64_t conn) { events_->connection_closed(conn); });
+  rpc_server_->set_on_limit([this](uint32_t uid, const std::string& why) {
+    events_->publish("clients.limit", {{"uid", uid}, {"message", why}});
+  });
   auto socket = std::move(*control_socket_);
   control_socket_.reset();
   if (auto err = rpc_server_->serve(std::move(socket)); !err.empty())
@@ -395,6 +408,29 @@ void Service::mrdisc_changed(const std::set<std::string>& announce, const core::
   if (mrdisc_) mrdisc_->update(announce, links);
 }
 
+void Service::event(router::Event e) {
+  if (events_) events_->publish(e);
+}
+
+// --- api::EventSink ------------------------------------------------------------------
+
+api::Delivery Service::deliver(uint64_t conn, std::string_view line, bool last) {
+  if (!rpc_server_) return api::Delivery::gone;
+  switch (rpc_server_->push(conn, line, last)) {
+    case RpcServer::Push::queued:
+      return api::Delivery::queued;
+    case RpcServer::Push::full:
+      return api::Delivery::full;
+    case RpcServer::Push::gone:
+      break;
+  }
+  return api::Delivery::gone;
+}
+
+void Service::streaming(uint64_t conn, bool on) {
+  if (rpc_server_) rpc_server_->set_streaming(conn, on);
+}
+
 // --- api::Daemon --------------------------------------------------------------------
 
 api::DaemonInfo Service::info() const {
@@ -445,6 +481,7 @@ api::ReloadOutcome Service::reload(bool dry_run) {
       log_diagnostics(out.diagnostics);
       spdlog::error("reload of {} refused: the configuration has errors; nothing changed",
                     options_.config_file);
+      if (events_) api::publish_reload(*events_, *router_, options_.config_file, out);
       sd_notify_send("READY=1\nSTATUS=ready");
     }
     return out;
@@ -464,6 +501,7 @@ api::ReloadOutcome Service::reload(bool dry_run) {
   for (const auto& m : out.report.missing)
     spdlog::warn("{}: {}", m.pos.str(), m.message());
   rearm();
+  if (events_) api::publish_reload(*events_, *router_, options_.config_file, out);
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
   // read: the file parsed and checked; planned: its lines matched with the

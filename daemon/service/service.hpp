@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "api/events.hpp"
 #include "core/ports.hpp"
 #include "kernel/membership.hpp"
 #include "kernel/mroute.hpp"
@@ -41,7 +42,7 @@ struct StartError {
   std::string message;
 };
 
-class Service final : public router::Listener, public api::Daemon {
+class Service final : public router::Listener, public api::Daemon, public api::EventSink {
  public:
   explicit Service(Options options);
   ~Service() override;
@@ -61,6 +62,12 @@ class Service final : public router::Listener, public api::Daemon {
   // router::Listener
   void entry_installed(const core::SgKey& key) override;
   void mrdisc_changed(const std::set<std::string>& announce, const core::Links& links) override;
+  bool events_wanted() const override { return events_ && events_->wanted(); }
+  void event(router::Event e) override;
+
+  // api::EventSink: notifications go out on the control socket.
+  api::Delivery deliver(uint64_t conn, std::string_view line, bool last) override;
+  void streaming(uint64_t conn, bool on) override;
 
   // api::Daemon
   api::DaemonInfo info() const override;
@@ -70,6 +77,7 @@ class Service final : public router::Listener, public api::Daemon {
   void stop(const std::string& why) override { request_stop(why); }
   std::optional<api::MrdiscState> mrdisc_state(const std::string& ifname) const override;
   void save_state() override;
+  api::EventHub* events() override { return events_.get(); }
 
  private:
   struct SteadyClock final : core::Clock {
@@ -103,6 +111,7 @@ class Service final : public router::Listener, public api::Daemon {
   std::unique_ptr<kernel::LinkMonitor> link_monitor_;
   std::unique_ptr<router::Router> router_;
   rpc::Dispatcher dispatcher_;
+  std::unique_ptr<api::EventHub> events_;  // before the server, which tells it of closes
   std::unique_ptr<RpcServer> rpc_server_;
   // The control socket between claim_control_socket() and the RpcServer.
   std::optional<ClaimedSocket> control_socket_;

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.hpp"
+#include "api/events.hpp"
 #include "router_fixture.hpp"
 #include "rpc/dispatcher.hpp"
 
@@ -97,8 +98,31 @@ class FakeDaemon : public api::Daemon {
     return it->second;
   }
 
+  api::EventHub* hub = nullptr;
+  api::EventHub* events() override { return hub; }
+
  private:
   router::Router& router_;
+};
+
+// The control socket for events: every line delivered, per connection,
+// parsed; a connection takes at most `capacity` lines before it is full;
+// `last` closes it (it then takes nothing more).
+struct FakeEventSink : api::EventSink {
+  std::map<uint64_t, std::vector<nlohmann::json>> lines;
+  std::map<uint64_t, bool> streams;  // set_streaming calls, the last one
+  std::set<uint64_t> closed;
+  size_t capacity = 1000;
+
+  api::Delivery deliver(uint64_t conn, std::string_view line, bool last) override {
+    if (closed.count(conn)) return api::Delivery::gone;
+    auto& got = lines[conn];
+    if (!last && got.size() >= capacity) return api::Delivery::full;
+    got.push_back(nlohmann::json::parse(line));
+    if (last) closed.insert(conn);
+    return api::Delivery::queued;
+  }
+  void streaming(uint64_t conn, bool on) override { streams[conn] = on; }
 };
 
 // Three links by default: a1, a2 and a3 (ifindex 2, 3, 4), up, multicast.
@@ -108,10 +132,17 @@ inline core::Links api_links() {
 
 struct ApiFixture {
   explicit ApiFixture(core::Links links = api_links(), router::Settings settings = {})
-      : rf(std::move(links), settings), daemon(rf.router) {
+      : rf(std::move(links), settings),
+        daemon(rf.router),
+        hub(
+            sink, [this] { return wall_ms; }, [this] { rf.router.start_route_events(); }) {
     // As Service::start does: the table, its access, and check_access as
-    // the policy (register_methods installs it).
+    // the policy (register_methods installs it); the router's events go
+    // to the hub.
     api::register_methods(dispatcher, rf.router, daemon);
+    daemon.hub = &hub;
+    rf.listener.wanted_fn = [this] { return hub.wanted(); };
+    rf.listener.forward_to = [this](router::Event e) { hub.publish(e); };
   }
 
   // Starts the router on `config_text`, read as the daemon's config file
@@ -131,7 +162,7 @@ struct ApiFixture {
     const int id = ++last_id;
     const nlohmann::json request = {
         {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
-    const rpc::CallContext caller{uid, uid, 4242};
+    const rpc::CallContext caller{uid, uid, 4242, conn};
     const auto reply = dispatcher.handle(request.dump(), caller);
     REQUIRE(reply.has_value());
     const nlohmann::json parsed = nlohmann::json::parse(*reply);
@@ -161,8 +192,23 @@ struct ApiFixture {
 
   Calls& calls() { return rf.kernel.calls; }
 
+  // The notifications connection `c` received, their params.
+  std::vector<nlohmann::json> notes(uint64_t c) {
+    std::vector<nlohmann::json> out;
+    for (const auto& line : sink.lines[c]) {
+      REQUIRE(line.at("method") == "event");
+      REQUIRE(!line.contains("id"));
+      out.push_back(line.at("params"));
+    }
+    return out;
+  }
+
   RouterFixture rf;
   FakeDaemon daemon;
+  FakeEventSink sink;
+  uint64_t wall_ms = 1'796'585'400'123;  // 2026-12-06T19:30:00.123Z
+  api::EventHub hub;
+  uint64_t conn = 7;  // the connection call() comes in on
   rpc::Dispatcher dispatcher;
   int last_id = 0;
 };

@@ -379,7 +379,12 @@ TEST_CASE("api: a non-root caller may call every read with good params") {
   for (const auto& [method, access] : api::method_table()) {
     if (access != rpc::Access::read) continue;
     CAPTURE(method);
-    CHECK(f.result(method, json::object(), 1000) == f.result(method, json::object(), 0));
+    auto call_as = [&, name = method](uint32_t uid) {
+      // events.unsubscribe ends the connection's subscription: one each time.
+      if (name == "events.unsubscribe") f.result("events.subscribe");
+      return f.result(name, json::object(), uid);
+    };
+    CHECK(call_as(1000) == call_as(0));
   }
 }
 
@@ -1780,6 +1785,167 @@ API_CASE("rpc.discover", "the OpenRPC document, as in schema/") {
   check_result("rpc.discover", r);
   check_invalid_param(f.error("rpc.discover", {{"method", "route.add"}}), "method",
                       "unknown parameter");
+}
+
+// --- events.subscribe / events.unsubscribe ----------------------------------------
+
+json route_params(const std::string& source, const std::string& group,
+                  const std::vector<std::string>& oifs) {
+  return json{{"iif", "a1"}, {"source", source}, {"group", group}, {"oifs", oifs}};
+}
+
+// A notification's params are what the schema's Event says.
+void check_event(const json& params) {
+  std::vector<std::string> faults;
+  validate(schema().at("components").at("schemas").at("Event"), params, "params", faults);
+  CAPTURE(params.dump());
+  CHECK(faults == std::vector<std::string>{});
+}
+
+API_CASE("events.subscribe", "a route added afterwards comes as numbered notifications") {
+  ApiFixture f;
+  f.start(kConf);
+  const json subscribed = f.result("events.subscribe", {{"kinds", {"route"}}}, 1000);
+  CHECK(subscribed == json{{"subscribed", true}, {"kinds", {"route"}}});
+  check_result("events.subscribe", subscribed);
+  CHECK(f.sink.streams[7] == true);
+  f.result("route.add", route_params("10.0.0.1", "225.1.1.1", {"a2"}));
+  const auto notes = f.notes(7);
+  CHECK(notes == std::vector<json>{
+                     {{"seq", 1},
+                      {"time", "2026-12-06T19:30:00.123Z"},
+                      {"kind", "route.installed"},
+                      {"family", "ipv4"},
+                      {"source", "10.0.0.1"},
+                      {"group", "225.1.1.1"},
+                      {"iif", "a1"},
+                      {"oifs", {"a2"}},
+                      {"route", "a1 (10.0.0.1, 225.1.1.1)"},
+                      {"origin", {"api"}},
+                      {"owners", {"api"}}},
+                     {{"seq", 2},
+                      {"time", "2026-12-06T19:30:00.123Z"},
+                      {"kind", "route.active"},
+                      {"family", "ipv4"},
+                      {"route", "a1 (10.0.0.1, 225.1.1.1)"},
+                      {"state", "installed"}},
+                 });
+  for (const auto& n : notes)
+    check_event(n);
+  // An OIF more: changed; the route stays active, so no state event.
+  f.result("route.add", route_params("10.0.0.1", "225.1.1.1", {"a3"}));
+  auto after = f.notes(7);
+  REQUIRE(after.size() == 3);
+  CHECK(after[2].at("seq") == 3);
+  CHECK(after[2].at("kind") == "route.changed");
+  CHECK(after[2].at("oifs") == json{"a2", "a3"});
+  // Removed: the kernel entry goes.
+  f.result("route.remove", json{{"iif", "a1"}, {"source", "10.0.0.1"}, {"group", "225.1.1.1"}});
+  after = f.notes(7);
+  REQUIRE(after.size() == 4);
+  CHECK(after[3] == json{{"seq", 4},
+                         {"time", "2026-12-06T19:30:00.123Z"},
+                         {"kind", "route.removed"},
+                         {"family", "ipv4"},
+                         {"source", "10.0.0.1"},
+                         {"group", "225.1.1.1"},
+                         {"route", "a1 (10.0.0.1, 225.1.1.1)"}});
+}
+
+API_CASE("events.subscribe", "filters by kind, family, group and interface") {
+  ApiFixture f;
+  f.start(kConf);
+  f.conn = 1;
+  f.result("events.subscribe", {{"kinds", {"route.installed"}}, {"family", "ipv6"}});
+  f.conn = 2;
+  f.result("events.subscribe", {{"kinds", {"route.installed"}}, {"group", "225.1.0.0/16"}});
+  f.conn = 3;
+  f.result("events.subscribe", {{"kinds", {"route.installed"}}, {"interface", "a3"}});
+  f.conn = 4;
+  f.result("events.subscribe", json::object());  // everything
+  f.conn = 7;
+  f.result("route.add", route_params("10.0.0.1", "225.1.1.1", {"a2"}));
+  f.result("route.add", route_params("10.0.0.1", "225.2.1.1", {"a3"}));
+  auto groups = [&](uint64_t c) {
+    std::vector<std::string> out;
+    for (const auto& n : f.notes(c))
+      out.push_back(n.at("kind").get<std::string>() + " " + n.value("group", ""));
+    return out;
+  };
+  CHECK(groups(1).empty());
+  CHECK(groups(2) == std::vector<std::string>{"route.installed 225.1.1.1"});
+  CHECK(groups(3) == std::vector<std::string>{"route.installed 225.2.1.1"});
+  // a3 had no VIF: the second route added one.
+  CHECK(groups(4) == std::vector<std::string>{"route.installed 225.1.1.1", "route.active ",
+                                              "vif.added ", "route.installed 225.2.1.1",
+                                              "route.active "});
+}
+
+API_CASE("events.subscribe", "refuses an unknown kind, family or group, subscribing nothing") {
+  ApiFixture f;
+  f.start(kConf);
+  check_invalid_param(f.error("events.subscribe", {{"kinds", {"route.bogus"}}}), "kinds",
+                      "unknown event kind \"route.bogus\" (see docs/api.md)");
+  check_invalid_param(f.error("events.subscribe", {{"family", "ipv5"}}), "family",
+                      "must be \"ipv4\" or \"ipv6\"");
+  CHECK(f.error("events.subscribe", {{"group", "225.1.1.1/40"}}).at("code") == rpc::kInvalidParams);
+  CHECK(f.error("events.subscribe", {{"interface", "a/b"}}).at("code") == rpc::kInvalidParams);
+  CHECK(f.error("events.subscribe", {{"kind", {"route"}}}).at("code") == rpc::kInvalidParams);
+  CHECK(!f.hub.wanted());
+  f.conn = 0;  // in-process: no connection to stream to
+  CHECK(f.error("events.subscribe").at("code") == rpc::kInvalidRequest);
+}
+
+API_CASE("events.subscribe", "a subscriber that falls behind gets overflow and is dropped") {
+  ApiFixture f;
+  f.start(kConf);
+  f.sink.capacity = 2;
+  f.result("events.subscribe", {{"kinds", {"route.installed"}}});
+  for (int i = 1; i <= 4; ++i)
+    f.result("route.add", route_params("10.0.0.1", "225.1.1." + std::to_string(i), {"a2"}));
+  const auto notes = f.notes(7);
+  REQUIRE(notes.size() == 3);
+  CHECK(notes[1].at("seq") == 2);
+  CHECK(notes[2] == json{{"seq", 3},
+                         {"time", "2026-12-06T19:30:00.123Z"},
+                         {"kind", "overflow"},
+                         {"reason", "the subscriber fell behind; disconnecting"}});
+  CHECK(f.sink.closed.count(7) == 1);
+  CHECK(!f.hub.wanted());
+}
+
+API_CASE("events.unsubscribe", "stops the notifications; says whether there was a subscription") {
+  ApiFixture f;
+  f.start(kConf);
+  CHECK(f.result("events.unsubscribe") == json{{"unsubscribed", false}});
+  f.result("events.subscribe");
+  CHECK(f.result("events.unsubscribe", json::object(), 1000) == json{{"unsubscribed", true}});
+  CHECK(f.sink.streams[7] == false);
+  f.result("route.add", route_params("10.0.0.1", "225.1.1.1", {"a2"}));
+  CHECK(f.notes(7).empty());
+  check_invalid_param(f.error("events.unsubscribe", {{"kinds", {"route"}}}), "kinds",
+                      "unknown parameter");
+}
+
+TEST_CASE("api: events: reloads, applied and refused, with the report or the errors") {
+  ApiFixture f;
+  f.start(kConf);
+  f.result("events.subscribe", {{"kinds", {"reload"}}});
+  f.daemon.set_config(std::string(kConf) +
+                      "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n");
+  api::publish_reload(f.hub, f.rf.router, "/etc/mfcd.conf", f.daemon.reload(false));
+  f.daemon.set_config("phyint a1 enable\nmroute from a1 group\n");
+  api::publish_reload(f.hub, f.rf.router, "/etc/mfcd.conf", f.daemon.reload(false));
+  const auto notes = f.notes(7);
+  REQUIRE(notes.size() == 2);
+  CHECK(notes[0].at("kind") == "reload.applied");
+  CHECK(notes[0].at("file") == "/etc/mfcd.conf");
+  CHECK(notes[0].at("routes").at("added").size() == 1);
+  CHECK(notes[1].at("kind") == "reload.refused");
+  CHECK(notes[1].at("errors").size() == 1);
+  CHECK(notes[1].at("errors")[0].at("line") == 2);
+  for (const auto& n : notes)
+    check_event(n);
 }
 
 }  // namespace
