@@ -20,6 +20,7 @@
 #include <stdexcept>
 
 #include "client/cli.hpp"
+#include "client/monitor.hpp"
 #include "client/show_format.hpp"
 #include "rpc/client.hpp"
 #include "version.hpp"
@@ -35,6 +36,7 @@ struct Context {
   ShowStyle style;
   Io& io;
   const Transport& transport;
+  const StreamTransport& stream;
 };
 
 std::string text_of(const json& v) {
@@ -195,6 +197,51 @@ int run_one(const Context& ctx, const Command& cmd) {
     return bad_reply(ctx, e.what());
   }
   return kExitOk;
+}
+
+// `monitor`: the subscription's reply, then one line per event until the
+// daemon goes or drops us (overflow: we read too slowly), or Ctrl-C.
+int run_monitor(const Context& ctx, const Command& cmd) {
+  int code = kExitOk;
+  bool replied = false;
+  auto on_line = [&](const std::string& line) {
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::exception& e) {
+      code = bad_reply(ctx, e.what());
+      return false;
+    }
+    if (!replied) {
+      replied = true;
+      const Decoded d = decode(j);
+      if (!d.reply) {
+        code = bad_reply(ctx, d.error);
+      } else if (d.reply->error) {
+        if (ctx.options.json) ctx.io.out << error_json(*d.reply->error).dump(2) << "\n";
+        report_error(ctx, "", *d.reply->error, cmd.method);
+        code = kExitRefused;
+      }
+      return code == kExitOk;
+    }
+    if (!j.is_object() || j.value("method", "") != "event" || !j.contains("params")) return true;
+    const json& params = j.at("params");
+    ctx.io.out << (ctx.options.json ? params.dump() : format_event(params)) << "\n";
+    ctx.io.out.flush();
+    if (params.value("kind", "") != "overflow") return true;
+    ctx.io.err << ctx.program << ": the daemon dropped this monitor: it read events too slowly\n";
+    code = kExitUnavailable;
+    return false;
+  };
+  const Exchange ex =
+      ctx.stream(ctx.options.socket, rpc::make_request(1, cmd.method, cmd.params), on_line);
+  if (code != kExitOk || ex.status == Exchange::Status::ok) return code;
+  if (replied && ex.status == Exchange::Status::no_reply) {
+    ctx.io.err << ctx.program << ": the daemon at " << ctx.options.socket
+               << " closed the connection\n";
+    return kExitUnavailable;
+  }
+  return report_exchange(ctx, ex);
 }
 
 // A batch as sent: each command with its line number, which is its id.
@@ -490,6 +537,15 @@ std::string format_reload_summary(const json& result) {
 }
 
 int run(const std::vector<std::string>& argv, Io& io, const Transport& transport) {
+  const StreamTransport real = [](const std::string& path, const std::string& request,
+                                  const LineHandler& on_line) {
+    return stream(path, request, on_line);
+  };
+  return run(argv, io, transport, real);
+}
+
+int run(const std::vector<std::string>& argv, Io& io, const Transport& transport,
+        const StreamTransport& stream_transport) {
   const std::string program = base_name(argv.empty() ? "mfcctl" : argv[0]);
   const std::vector<std::string> args(argv.empty() ? argv.end() : argv.begin() + 1, argv.end());
 
@@ -514,7 +570,7 @@ int run(const std::vector<std::string>& argv, Io& io, const Transport& transport
                    : opts.plain     ? Headings::plain
                    : io.out_is_tty  ? Headings::terminal
                                     : Headings::plain;
-  const Context ctx{program, opts, style, io, transport};
+  const Context ctx{program, opts, style, io, transport, stream_transport};
 
   if (opts.batch) {
     if (!opts.words.empty()) {
@@ -535,6 +591,7 @@ int run(const std::vector<std::string>& argv, Io& io, const Transport& transport
     return kExitOk;
   }
   set_strictness(*cmd.command, opts.strict, opts.smcroute_names);
+  if (cmd.command->kind == Kind::monitor) return run_monitor(ctx, *cmd.command);
   return run_one(ctx, *cmd.command);
 }
 

@@ -23,7 +23,10 @@ struct Io {
 };
 
 // `argv` includes argv[0]. Returns the process exit code (kExit*).
+// `stream_transport` serves `monitor` (the real socket when not given).
 int run(const std::vector<std::string>& argv, Io& io, const Transport& transport);
+int run(const std::vector<std::string>& argv, Io& io, const Transport& transport,
+        const StreamTransport& stream_transport);
 
 // A daemon error as lines a person can act on: the message first, with the
 // useful part of `data` (interface, errno text, parameter); config errors

@@ -26,9 +26,9 @@ using nlohmann::json;
 
 constexpr std::string_view kOwner = "mfcctl";
 
-constexpr std::array<std::string_view, 13> kCommands = {
-    "add",    "del",    "flush",   "help", "join", "kill",   "leave",
-    "reload", "remove", "restart", "set",  "show", "version"};
+constexpr std::array<std::string_view, 14> kCommands = {
+    "add",     "del",    "flush",  "help",    "join", "kill", "leave",
+    "monitor", "reload", "remove", "restart", "set",  "show", "version"};
 
 CommandParse usage(std::string text) {
   return CommandParse{std::nullopt, std::move(text)};
@@ -382,6 +382,14 @@ CommandParse parse_reload(const CommandWords& w) {
   return parsed;
 }
 
+// monitor [KIND...]: events.subscribe, with the kinds (or categories)
+// given; the daemon refuses one it does not know.
+CommandParse parse_monitor(const CommandWords& w) {
+  auto parsed = command(Kind::monitor, "events.subscribe");
+  if (!w.args.empty()) parsed.command->params["kinds"] = w.args;
+  return parsed;
+}
+
 // flush, kill and version take no argument; help ignores its own.
 CommandParse parse_bare(const CommandWords& w) {
   if (w.name == "help") return command(Kind::help, {});
@@ -399,6 +407,7 @@ CommandParser parser_for(const std::string& name) {
   if (name == "join" || name == "leave") return parse_membership;
   if (name == "show") return parse_show;
   if (name == "reload" || name == "restart") return parse_reload;
+  if (name == "monitor") return parse_monitor;
   return parse_bare;
 }
 
@@ -491,6 +500,9 @@ std::string usage_text(std::string_view program) {
          " shows\n"
          "                                                     what would change (alias restart)\n"
          "  kill                                               stop the daemon\n"
+         "  monitor [KIND...]                                  print events as they happen, e.g.\n"
+         "                                                     'monitor route interface' (-j: "
+         "JSON)\n"
          "  version                                            client and daemon versions\n"
          "  help                                               this text\n"
          "\n"

@@ -22,8 +22,10 @@ using Clock = std::chrono::steady_clock;
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
+  ~Fd() { reset(-1); }
+  void reset(int fd) {
     if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
@@ -54,12 +56,10 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-}  // namespace
-
-Exchange exchange(const std::string& socket_path, const std::string& request,
-                  std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-
+// Connects `sock` to the daemon and sends `request` with its newline;
+// status ok once all of it is sent.
+Exchange connect_and_send(Fd& sock, const std::string& socket_path, const std::string& request,
+                          Clock::time_point deadline) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) {
@@ -67,7 +67,7 @@ Exchange exchange(const std::string& socket_path, const std::string& request,
   }
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
 
-  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  sock.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (sock.get() < 0) return fail(Exchange::Status::cannot_connect, std::strerror(errno));
 
   if (::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) < 0) {
@@ -98,6 +98,18 @@ Exchange exchange(const std::string& socket_path, const std::string& request,
     }
     sent += static_cast<size_t>(n);
   }
+  return Exchange{};
+}
+
+}  // namespace
+
+Exchange exchange(const std::string& socket_path, const std::string& request,
+                  std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  Fd sock(-1);
+  if (auto sent = connect_and_send(sock, socket_path, request, deadline);
+      sent.status != Exchange::Status::ok)
+    return sent;
 
   std::string in;
   char buf[65536];
@@ -123,6 +135,43 @@ Exchange exchange(const std::string& socket_path, const std::string& request,
   Exchange e;
   e.reply = std::move(in);
   return e;
+}
+
+Exchange stream(const std::string& socket_path, const std::string& request,
+                const LineHandler& on_line, std::chrono::milliseconds timeout) {
+  Fd sock(-1);
+  const auto deadline = Clock::now() + timeout;
+  if (auto sent = connect_and_send(sock, socket_path, request, deadline);
+      sent.status != Exchange::Status::ok)
+    return sent;
+  // The reply within the deadline; then lines as they come, for as long
+  // as the daemon sends them.
+  bool replied = false;
+  std::string in;
+  char buf[65536];
+  for (;;) {
+    if (!replied && !wait_for(sock.get(), POLLIN, deadline))
+      return fail(Exchange::Status::timeout, "timed out waiting for the reply");
+    if (replied) {
+      pollfd p{sock.get(), POLLIN, 0};
+      if (::poll(&p, 1, -1) < 0 && errno != EINTR)
+        return fail(Exchange::Status::io_error, std::strerror(errno));
+    }
+    const ssize_t n = ::recv(sock.get(), buf, sizeof(buf), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return fail(Exchange::Status::io_error, std::strerror(errno));
+    }
+    if (n == 0) break;
+    in.append(buf, static_cast<size_t>(n));
+    size_t at = 0;
+    for (size_t nl; (nl = in.find('\n', at)) != std::string::npos; at = nl + 1) {
+      replied = true;
+      if (!on_line(in.substr(at, nl - at))) return Exchange{};
+    }
+    in.erase(0, at);
+  }
+  return fail(Exchange::Status::no_reply, "the daemon closed the connection");
 }
 
 }  // namespace mfcd::client

@@ -30,8 +30,18 @@ inline constexpr std::chrono::milliseconds kReplyTimeout{10'000};
 Exchange exchange(const std::string& socket_path, const std::string& request,
                   std::chrono::milliseconds timeout = kReplyTimeout);
 
+// For `monitor`: sends `request`, then hands each line the daemon sends,
+// the reply first, to `on_line`, until the daemon closes the connection
+// (status no_reply) or on_line returns false (status ok). Only the reply
+// has a deadline: events come when they come.
+using LineHandler = std::function<bool(const std::string& line)>;
+Exchange stream(const std::string& socket_path, const std::string& request,
+                const LineHandler& on_line, std::chrono::milliseconds timeout = kReplyTimeout);
+
 // What run() uses to reach the daemon; tests pass a fake.
 using Transport =
     std::function<Exchange(const std::string& socket_path, const std::string& request)>;
+using StreamTransport = std::function<Exchange(
+    const std::string& socket_path, const std::string& request, const LineHandler& on_line)>;
 
 }  // namespace mfcd::client

@@ -8,6 +8,7 @@
 
 #include "client/app.hpp"
 #include "client/cli.hpp"
+#include "client/monitor.hpp"
 #include "client/show_format.hpp"
 
 using mfcd::client::AddrKind;
@@ -1260,4 +1261,130 @@ TEST_CASE("errors: a strict reload names each missing interface at its line") {
                            "config.reload") ==
         std::vector<std::string>{
             message, "/etc/mfcd.conf:3:1: interface nc-oot does not exist; nothing is forwarded"});
+}
+
+// --- monitor ------------------------------------------------------------------------
+
+namespace {
+
+// A daemon for `monitor`: answers the subscription with `reply`, then
+// sends `events` and closes (or, with `overflow`, ends with one).
+struct StreamDaemon {
+  json reply = ok({{"subscribed", true}, {"kinds", json::array()}});
+  std::vector<json> events;
+  std::vector<std::string> requests;
+
+  mc::StreamTransport transport() {
+    return [this](const std::string&, const std::string& request, const mc::LineHandler& on_line) {
+      requests.push_back(request);
+      json r = reply;
+      r["jsonrpc"] = "2.0";
+      r["id"] = 1;
+      Exchange e;
+      if (!on_line(r.dump())) return e;
+      for (const auto& params : events) {
+        const json note = {{"jsonrpc", "2.0"}, {"method", "event"}, {"params", params}};
+        if (!on_line(note.dump())) return e;
+      }
+      e.status = Exchange::Status::no_reply;
+      e.error = "the daemon closed the connection";
+      return e;
+    };
+  }
+};
+
+Invocation monitor(StreamDaemon& d, std::vector<std::string> argv) {
+  FakeDaemon unused;
+  std::istringstream input;
+  std::ostringstream out, err;
+  mc::Io io{input, out, err, false};
+  Invocation r;
+  r.code = mc::run(argv, io, unused.transport(), d.transport());
+  r.out = out.str();
+  r.err = err.str();
+  CHECK(unused.requests.empty());
+  return r;
+}
+
+const json kInstalled = {{"seq", 1},
+                         {"time", "2026-12-06T19:30:00.123Z"},
+                         {"kind", "route.installed"},
+                         {"family", "ipv4"},
+                         {"source", "10.0.0.1"},
+                         {"group", "225.1.1.1"},
+                         {"iif", "a1"},
+                         {"oifs", {"a2", "a3"}},
+                         {"route", "a1 (10.0.0.1, 225.1.1.1)"},
+                         {"origin", {"api"}},
+                         {"owners", json::array()}};
+
+}  // namespace
+
+TEST_CASE("monitor: subscribes to the kinds given; any prefix of the word will do") {
+  auto c = mc::parse_command({"mon", "route", "interface.up"}, false);
+  REQUIRE(c.command);
+  CHECK(c.command->kind == mc::Kind::monitor);
+  CHECK(c.command->method == "events.subscribe");
+  CHECK(c.command->params == json{{"kinds", {"route", "interface.up"}}});
+  auto all = mc::parse_command({"monitor"}, false);
+  REQUIRE(all.command);
+  CHECK(all.command->params == json::object());
+}
+
+TEST_CASE("monitor: one line per event, members that say what first, lists with commas") {
+  CHECK(mc::format_event(kInstalled) ==
+        "1 2026-12-06T19:30:00.123Z route.installed family=ipv4 source=10.0.0.1 group=225.1.1.1 "
+        "iif=a1 oifs=a2,a3 route=\"a1 (10.0.0.1, 225.1.1.1)\" origin=api owners=-");
+  const json refused = {{"seq", 4},
+                        {"time", "2026-12-06T19:30:01.000Z"},
+                        {"kind", "reload.refused"},
+                        {"file", "/etc/mfcd.conf"},
+                        {"errors",
+                         {{{"file", "/etc/mfcd.conf"},
+                           {"line", 2},
+                           {"column", 12},
+                           {"message", "expected a group"}}}}};
+  CHECK(mc::format_event(refused) ==
+        "4 2026-12-06T19:30:01.000Z reload.refused file=/etc/mfcd.conf errors=1 "
+        "\"/etc/mfcd.conf:2:12: expected a group\"");
+  const json applied = {
+      {"seq", 5},
+      {"time", "2026-12-06T19:30:02.000Z"},
+      {"kind", "reload.applied"},
+      {"file", "/etc/mfcd.conf"},
+      {"routes", {{"added", {1, 2}}, {"changed", json::array()}, {"removed", {3}}}},
+      {"groups", json::object()},
+      {"failures", json::array()},
+      {"warnings", {1}}};
+  CHECK(mc::format_event(applied) ==
+        "5 2026-12-06T19:30:02.000Z reload.applied file=/etc/mfcd.conf added=2 changed=0 "
+        "removed=1 failures=0 warnings=1");
+}
+
+TEST_CASE("monitor: prints each event as it comes; -j prints each as one JSON line") {
+  StreamDaemon d;
+  d.events = {kInstalled};
+  auto r = monitor(d, {"mfcctl", "monitor", "route"});
+  CHECK(json::parse(d.requests.at(0)).at("params") == json{{"kinds", {"route"}}});
+  CHECK(r.out == mc::format_event(kInstalled) + "\n");
+  CHECK(r.err == "mfcctl: the daemon at /run/mfcd.sock closed the connection\n");
+  CHECK(r.code == mc::kExitUnavailable);
+  auto j = monitor(d, {"mfcctl", "-j", "monitor"});
+  CHECK(json::parse(j.out) == kInstalled);
+}
+
+TEST_CASE("monitor: a refused subscription, and being dropped for reading too slowly") {
+  StreamDaemon d;
+  d.reply =
+      fail(-32602, "Invalid params: kinds: unknown event kind \"bogus\" (see docs/api.md)",
+           {{"param", "kinds"}, {"message", "unknown event kind \"bogus\" (see docs/api.md)"}});
+  auto r = monitor(d, {"mfcctl", "monitor", "bogus"});
+  CHECK(r.code == mc::kExitRefused);
+  CHECK(r.out == "");
+  CHECK(r.err.find("unknown event kind \"bogus\"") != std::string::npos);
+  StreamDaemon slow;
+  slow.events = {kInstalled, {{"seq", 2}, {"time", "t"}, {"kind", "overflow"}, {"reason", "r"}}};
+  auto o = monitor(slow, {"mfcctl", "monitor"});
+  CHECK(o.code == mc::kExitUnavailable);
+  CHECK(o.err == "mfcctl: the daemon dropped this monitor: it read events too slowly\n");
 }
