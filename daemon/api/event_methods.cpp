@@ -1,4 +1,6 @@
 // events.subscribe and events.unsubscribe (api/events.hpp has the stream).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "api/events.hpp"
@@ -63,6 +65,8 @@ rpc::HandlerResult events_subscribe(Context& c, const json& params) {
   json kinds = json::array();
   for (const auto& k : filter.kinds)
     kinds.push_back(k);
+  spdlog::info("events: pid {} subscribed to {}", c.caller.pid,
+               filter.kinds.empty() ? std::string("every kind") : kinds.dump());
   hub->subscribe(c.caller.conn, std::move(filter));
   return json{{"subscribed", true}, {"kinds", kinds}};
 }

@@ -418,7 +418,7 @@ void RpcServer::unlink(Client* c) {
   }
 }
 
-void RpcServer::drop(Client* c, How how) {
+void RpcServer::drop(Client* c, How how, uint64_t grace_ms) {
   if (c->closing) return;
   c->closing = true;
   unlink(c);
@@ -440,7 +440,7 @@ void RpcServer::drop(Client* c, How how) {
   }
   uv_timer_start(
       c->stall.get(), [](uv_timer_t* t) { close_pipe(static_cast<Client*>(t->data)); },
-      std::min(limits_.close_grace_ms, limits_.write_timeout_ms), 0);
+      grace_ms ? grace_ms : std::min(limits_.close_grace_ms, limits_.write_timeout_ms), 0);
 }
 
 void RpcServer::close_pipe(Client* c) {

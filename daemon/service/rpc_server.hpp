@@ -105,7 +105,8 @@ class RpcServer {
   void run_ready();
   void unlink(Client* c);
   enum class How { flush, abort };
-  void drop(Client* c, How how);
+  // flush: queued replies get `grace_ms` (0: close_grace_ms) to leave.
+  void drop(Client* c, How how, uint64_t grace_ms = 0);
   static void close_pipe(Client* c);
 
   uv_loop_t* loop_;

@@ -144,7 +144,24 @@ def _check_error(doc, method, error, prefix):
     return problems
 
 
+def validate_event(doc, note):
+    """An events.subscribe notification: no id, method "event", params an Event."""
+    if not isinstance(note, dict):
+        return ["notification: must be an object"]
+    problems = []
+    if note.get("jsonrpc") != "2.0" or note.get("method") != "event" or "id" in note:
+        problems.append("notification: needs jsonrpc \"2.0\", method \"event\" and no id")
+    extra = set(note) - {"jsonrpc", "method", "params"}
+    if extra:
+        problems.append(f"notification: unexpected members {sorted(extra)}")
+    event = {"$ref": "#/components/schemas/Event"}
+    return problems + _schema_problems(doc, event, note.get("params"), "params")
+
+
 def validate_reply(doc, method_name, reply):
+    """The reply to METHOD; "event" checks an event notification instead."""
+    if method_name == "event":
+        return validate_event(doc, reply)
     method = find_method(doc, method_name)
     if method is None:
         return [f"no method {method_name!r} in the schema"]
