@@ -386,7 +386,9 @@ RpcServer::Push RpcServer::push(uint64_t conn, std::string_view line, bool last)
         "control socket: event subscriber (pid {}, uid {}) fell {} bytes behind; "
         "disconnecting",
         c->ctx.pid, c->ctx.uid, c->queued());
-    drop(c, How::flush);
+    // The overflow notification is the subscriber's cue to resync: it
+    // gets as long as any reply to arrive, not the shutdown grace.
+    drop(c, How::flush, limits_.write_timeout_ms);
   }
   return Push::queued;
 }
