@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/metrics.hpp"
 #include "router/reload.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
@@ -46,6 +47,15 @@ struct MrdiscState {
   uint64_t next_due_ms = 0;  // until the next unsolicited Advertisement
 };
 
+// The service's own figures for the metrics (core/metrics.hpp): the RPC
+// counts, its listeners' clients, the reloads and the process.
+struct ServiceFigures {
+  std::vector<rpc::Dispatcher::MethodStats> rpc;
+  std::vector<std::pair<std::string, uint64_t>> clients;  // listener -> connected
+  core::MetricsSnapshot::Reloads reloads;
+  std::optional<uint64_t> resident_bytes, open_fds;
+};
+
 // What the methods need from the service besides the router.
 class Daemon {
  public:
@@ -63,7 +73,14 @@ class Daemon {
   // have changed, so the state file (-S) is brought up to date before the
   // reply goes out. Nothing to do without one.
   virtual void save_state() {}
+  // For metrics.get and the HTTP listener; nothing known by default.
+  virtual ServiceFigures figures() const { return {}; }
 };
+
+// Every figure of the daemon, from the router and the service, and the
+// same as Prometheus text (metrics.get, mfcctl metrics, GET /metrics).
+core::MetricsSnapshot metrics_snapshot(const router::Router& router, const Daemon& daemon);
+std::string metrics_text(const router::Router& router, const Daemon& daemon);
 
 // Every method's name and access, in the order they are registered.
 std::vector<std::pair<std::string, rpc::Access>> method_table();

@@ -38,5 +38,7 @@ rpc::HandlerResult daemon_status(Context& c, const nlohmann::json& params);
 rpc::HandlerResult daemon_version(Context& c, const nlohmann::json& params);
 rpc::HandlerResult daemon_stop(Context& c, const nlohmann::json& params);
 rpc::HandlerResult rpc_discover(Context& c, const nlohmann::json& params);
+// metrics_methods.cpp
+rpc::HandlerResult metrics_get(Context& c, const nlohmann::json& params);
 
 }  // namespace mfcd::api
