@@ -53,7 +53,20 @@ std::string base_name(std::string_view path);
 
 OptionsParse parse_options(const std::vector<std::string>& args, std::string_view program);
 
-enum class Kind { add, set, remove, join, leave, show, flush, reload, kill, version, help };
+enum class Kind {
+  add,
+  set,
+  remove,
+  join,
+  leave,
+  show,
+  flush,
+  reload,
+  kill,
+  metrics,
+  version,
+  help
+};
 enum class ShowWhat { routes, groups, interfaces, pending };
 
 struct Command {
