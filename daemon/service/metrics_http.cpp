@@ -98,24 +98,12 @@ void MetricsHttp::accept_one() {
   if (first_) first_->prev = c;
   first_ = c;
   c->timer.init(uv_timer_init, loop_, c);
-  uv_timer_start(
-      c->timer.get(),
-      [](uv_timer_t* t) {
-        auto* conn = static_cast<Conn*>(t->data);
-        if (!conn->closing) conn->server->drop(conn);
-      },
-      limits_.idle_timeout_ms, 0);
-  uv_read_start(
-      c->stream(),
-      [](uv_handle_t*, size_t suggested, uv_buf_t* buf) {
-        buf->base = new char[suggested];
-        buf->len = suggested;
-      },
-      [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-        auto* conn = static_cast<Conn*>(s->data);
-        if (!conn->closing) conn->server->on_read(conn, n, buf);
-        delete[] buf->base;
-      });
+  drop_after(c, limits_.idle_timeout_ms);
+  uv_read_start(c->stream(), alloc_read_buffer, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+    auto* conn = static_cast<Conn*>(s->data);
+    if (!conn->closing) conn->server->on_read(conn, n, buf);
+    delete[] buf->base;
+  });
 }
 
 void MetricsHttp::on_read(Conn* c, ssize_t n, const uv_buf_t* buf) {
@@ -150,13 +138,7 @@ void MetricsHttp::answer(Conn* c, std::string response) {
     return drop(c);
   }
   // The answer has write_timeout_ms to leave; the shutdown closes once it has.
-  uv_timer_start(
-      c->timer.get(),
-      [](uv_timer_t* t) {
-        auto* conn = static_cast<Conn*>(t->data);
-        if (!conn->closing) conn->server->drop(conn);
-      },
-      limits_.write_timeout_ms, 0);
+  drop_after(c, limits_.write_timeout_ms);
   auto* req = new uv_shutdown_t;
   if (uv_shutdown(req, c->stream(), [](uv_shutdown_t* r, int) {
         auto* conn = static_cast<Conn*>(r->handle->data);
@@ -166,6 +148,16 @@ void MetricsHttp::answer(Conn* c, std::string response) {
     delete req;
     drop(c);
   }
+}
+
+void MetricsHttp::drop_after(Conn* c, uint64_t ms) {
+  uv_timer_start(
+      c->timer.get(),
+      [](uv_timer_t* t) {
+        auto* conn = static_cast<Conn*>(t->data);
+        if (!conn->closing) conn->server->drop(conn);
+      },
+      ms, 0);
 }
 
 void MetricsHttp::drop(Conn* c) {

@@ -50,6 +50,7 @@ class MetricsHttp {
   void accept_one();
   void on_read(Conn* c, ssize_t n, const uv_buf_t* buf);
   void answer(Conn* c, std::string response);
+  void drop_after(Conn* c, uint64_t ms);  // (re)starts c's one deadline
   void drop(Conn* c);
 
   uv_loop_t* loop_;
