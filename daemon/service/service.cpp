@@ -123,6 +123,15 @@ void warn_if_listen_changed(const std::optional<core::ListenAddress>& running, c
                  then);
 }
 
+// The metrics listener's limits (metrics_http.hpp); the control socket's
+// test overrides of the timeouts apply to it too.
+MetricsHttpLimits http_limits() {
+  MetricsHttpLimits limits;
+  if (auto ms = env_ms("MFCD_RPC_IDLE_TIMEOUT_MS")) limits.idle_timeout_ms = *ms;
+  if (auto ms = env_ms("MFCD_RPC_WRITE_TIMEOUT_MS")) limits.write_timeout_ms = *ms;
+  return limits;
+}
+
 }  // namespace
 
 uint64_t Service::SteadyClock::now_ms() const {
@@ -176,8 +185,8 @@ std::optional<StartError> Service::start_metrics_http(
   metrics_address_ = options_.metrics_listen;
   if (!metrics_address_ && conf) metrics_address_ = conf->address;
   if (!metrics_address_) return std::nullopt;
-  metrics_http_ =
-      std::make_unique<MetricsHttp>(&loop_, [this] { return api::metrics_text(*router_, *this); });
+  metrics_http_ = std::make_unique<MetricsHttp>(
+      &loop_, [this] { return api::metrics_text(*router_, *this); }, http_limits());
   if (auto err = metrics_http_->listen(*metrics_address_); !err.empty())
     return StartError{EX_OSERR, err};
   return std::nullopt;

@@ -75,10 +75,30 @@ listening=$(nsx router ss -Htln)
 rpc_ok metrics.get >/dev/null
 mfcctl metrics | grep -q '^mfcd_rpc_requests_total{method="metrics.get"} 2$' ||
   fail "metrics.get requests not counted"
+
+# Reloads: none yet, then one applied (SIGHUP), then one refused.
+# metric NAME: its one sample's value.
+metric() { mfcctl metrics | awk -v n="$1" '$1 == n {print $2}'; }
+[ -z "$(metric mfcd_reload_last_success)" ] || fail "a reload result before any reload"
+mfcd_reload
+[ "$(metric 'mfcd_reloads_total{result="ok"}')" = 1 ] || fail "SIGHUP reload not counted"
+[ "$(metric mfcd_reload_last_success)" = 1 ] || fail "the last reload was applied"
+awk -v d="$(metric mfcd_reload_last_duration_seconds)" 'BEGIN { exit !(d > 0 && d < 60) }' ||
+  fail "reload duration: $(metric mfcd_reload_last_duration_seconds)"
+cp "$CONF" "$E2E_WORK/good.conf"
+echo "metrics-listen nowhere" >>"$CONF"
+if mfcctl reload 2>/dev/null; then fail "a reload with a bad metrics-listen line went through"; fi
+[ "$(metric 'mfcd_reloads_total{result="error"}')" = 1 ] || fail "refused reload not counted"
+[ "$(metric mfcd_reload_last_success)" = 0 ] || fail "the last reload was refused"
+[ "$(metric 'mfcd_rpc_errors_total{method="config.reload"}')" = 1 ] || fail "config.reload error not counted"
+cp "$E2E_WORK/good.conf" "$CONF"
 mfcd_stop
 
 # --- with metrics-listen (a port alone: loopback) ----------------------------
-mfcd_start < <(
+# A short idle timeout (the control socket's test override applies to the
+# listener too), for the limits below.
+IDLE_MS=4000
+MFCD_RPC_IDLE_TIMEOUT_MS=$IDLE_MS mfcd_start < <(
   routes
   echo "metrics-listen $PORT"
 )
@@ -116,6 +136,12 @@ status=$(http_status 'POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n')
 [ "$status" = 405 ] || fail "POST /metrics: expected 405, got $status"
 status=$(http_status 'garbage\r\n\r\n')
 [ "$status" = 400 ] || fail "garbage: expected 400, got $status"
+# 64 silent clients take every slot: one more is closed at once, and the
+# silent ones go after the idle timeout; then GET /metrics works again.
+out=$(nsx router "$PYTHON" "$CHECK" limits 127.0.0.1 "$PORT" 64 "$((IDLE_MS / 1000))") ||
+  fail "listener limits: $out"
+[ "$(sed -n 2p <<<"$out")" = 200 ] || fail "GET /metrics after the limits test: $out"
+say "$(head -n 1 <<<"$out")"
 # The daemon still answers after all of them.
 rpc_ok daemon.version >/dev/null
 mfcd_stop

@@ -11,12 +11,17 @@
   metrics_check.py http HOST PORT REQUEST-TEXT
       Sends REQUEST-TEXT (\\r and \\n escapes allowed) as it is and prints
       the status code, then the body.
+  metrics_check.py limits HOST PORT MAX IDLE-SECONDS
+      Holds MAX silent connections, checks that one more is closed at once
+      (no answer), then that the silent ones are closed after about
+      IDLE-SECONDS and a new one is served again.
 """
 import ipaddress
 import os
 import socket
 import struct
 import sys
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -165,11 +170,39 @@ def http(argv):
     sys.stdout.write(body.decode())
 
 
+def closed_within(sock, seconds):
+    """True when the peer closes `sock` within `seconds` without a byte."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def limits(argv):
+    host, port, most, idle = argv[0], int(argv[1]), int(argv[2]), float(argv[3])
+    held = [socket.create_connection((host, port), timeout=60) for _ in range(most)]
+    # The daemon accepts in arrival order: the first MAX take the slots.
+    extra = socket.create_connection((host, port), timeout=60)
+    if not closed_within(extra, idle / 2):
+        fail("connection %d of %d was not closed at once" % (most + 1, most))
+    start = time.monotonic()
+    for s in held:
+        if not closed_within(s, idle * 3):
+            fail("a silent connection stayed open %.1f s, idle timeout %.1f s" % (idle * 3, idle))
+    waited = time.monotonic() - start
+    print("extra connection refused; silent ones closed %.1f s later" % waited)
+    http([host, str(port), "GET /metrics HTTP/1.0\\r\\n\\r\\n"])
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("check", "http"):
+    commands = {"check": check, "http": http, "limits": limits}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    (check if sys.argv[1] == "check" else http)(sys.argv[2:])
+    commands[sys.argv[1]](sys.argv[2:])
 
 
 main()
