@@ -409,4 +409,18 @@ inline std::vector<std::string> diags(const core::ParseResult& r) {
   return out;
 }
 
+// The sample lines of metric `name` in a Prometheus text, in text order.
+inline std::vector<std::string> metric_samples(const std::string& text, const std::string& name) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(at, end - at);
+    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) out.push_back(line);
+    at = end + 1;
+  }
+  return out;
+}
+
 }  // namespace mfcd::test

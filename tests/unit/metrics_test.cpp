@@ -10,6 +10,7 @@
 
 #include "core/http_request.hpp"
 #include "core/metrics.hpp"
+#include "fakes.hpp"
 
 namespace mfcd::core {
 namespace {
@@ -19,13 +20,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);)
     out.push_back(line);
-  return out;
-}
-
-std::vector<std::string> samples_of(const std::string& text, const std::string& name) {
-  std::vector<std::string> out;
-  for (const auto& line : lines_of(text))
-    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) out.push_back(line);
   return out;
 }
 
@@ -55,7 +49,7 @@ TEST_CASE("metrics: label values escape backslash, double quote and newline only
 TEST_CASE("metrics: an escaped interface name reaches the sample line") {
   MetricsSnapshot s;
   s.vifs = {{"ipv4", 0, "we\"ird\\\n", 1, 2, 3, 4}};
-  const auto got = samples_of(render_metrics(s), "mfcd_vif_received_packets_total");
+  const auto got = test::metric_samples(render_metrics(s), "mfcd_vif_received_packets_total");
   CHECK(got ==
         std::vector<std::string>{
             R"(mfcd_vif_received_packets_total{family="ipv4",vif="0",interface="we\"ird\\\n"} 1)"});
@@ -94,15 +88,15 @@ TEST_CASE("metrics: every family has HELP then TYPE, once, before its samples, n
 TEST_CASE("metrics: route series are sorted by family, group, source, iif, origin") {
   const std::string text = render_metrics(two_routes());
   CHECK(
-      samples_of(text, "mfcd_route_packets_total") ==
+      test::metric_samples(text, "mfcd_route_packets_total") ==
       std::vector<std::string>{
           R"(mfcd_route_packets_total{family="ipv4",source="10.0.0.1",group="225.1.1.1",iif="a1",origin="dynamic"} 3)",
           R"(mfcd_route_packets_total{family="ipv4",source="10.0.0.2",group="225.1.1.1",iif="a1",origin="static"} 7)"});
   CHECK(
-      samples_of(text, "mfcd_route_bytes_total").back() ==
+      test::metric_samples(text, "mfcd_route_bytes_total").back() ==
       R"(mfcd_route_bytes_total{family="ipv4",source="10.0.0.2",group="225.1.1.1",iif="a1",origin="static"} 700)");
   CHECK(
-      samples_of(text, "mfcd_route_wrong_interface_packets_total").back() ==
+      test::metric_samples(text, "mfcd_route_wrong_interface_packets_total").back() ==
       R"(mfcd_route_wrong_interface_packets_total{family="ipv4",source="10.0.0.2",group="225.1.1.1",iif="a1",origin="static"} 1)");
 }
 
@@ -118,62 +112,62 @@ TEST_CASE("metrics: the order of the snapshot does not show in the text") {
 
 TEST_CASE("metrics: VIFs, upcalls, tables, RPC and the process") {
   const std::string text = render_metrics(two_routes());
-  CHECK(samples_of(text, "mfcd_vif_sent_bytes_total") ==
+  CHECK(test::metric_samples(text, "mfcd_vif_sent_bytes_total") ==
         std::vector<std::string>{
             R"(mfcd_vif_sent_bytes_total{family="ipv4",vif="0",interface="a1"} 0)",
             R"(mfcd_vif_sent_bytes_total{family="ipv4",vif="1",interface="a2"} 1000)"});
-  CHECK(samples_of(text, "mfcd_upcalls_total") ==
+  CHECK(test::metric_samples(text, "mfcd_upcalls_total") ==
         std::vector<std::string>{R"(mfcd_upcalls_total{type="nocache"} 5)",
                                  R"(mfcd_upcalls_total{type="wrongvif"} 2)"});
-  CHECK(samples_of(text, "mfcd_upcalls_lost_total") ==
+  CHECK(test::metric_samples(text, "mfcd_upcalls_lost_total") ==
         std::vector<std::string>{"mfcd_upcalls_lost_total 0"});
-  CHECK(samples_of(text, "mfcd_routes") ==
+  CHECK(test::metric_samples(text, "mfcd_routes") ==
         std::vector<std::string>{R"(mfcd_routes{family="ipv4",table="0",state="installed"} 2)",
                                  R"(mfcd_routes{family="ipv4",table="0",state="pending"} 0)",
                                  R"(mfcd_routes{family="ipv6",table="0",state="pending"} 1)"});
-  CHECK(samples_of(text, "mfcd_pending_items") ==
+  CHECK(test::metric_samples(text, "mfcd_pending_items") ==
         std::vector<std::string>{R"(mfcd_pending_items{family="ipv4",table="0",kind="mgroup"} 2)",
                                  R"(mfcd_pending_items{family="ipv4",table="0",kind="mroute"} 0)",
                                  R"(mfcd_pending_items{family="ipv6",table="0",kind="mgroup"} 0)",
                                  R"(mfcd_pending_items{family="ipv6",table="0",kind="mroute"} 1)"});
-  CHECK(samples_of(text, "mfcd_vifs_free") ==
+  CHECK(test::metric_samples(text, "mfcd_vifs_free") ==
         std::vector<std::string>{R"(mfcd_vifs_free{family="ipv4",table="0"} 30)",
                                  R"(mfcd_vifs_free{family="ipv6",table="0"} 32)"});
-  CHECK(samples_of(text, "mfcd_rpc_errors_total") ==
+  CHECK(test::metric_samples(text, "mfcd_rpc_errors_total") ==
         std::vector<std::string>{R"(mfcd_rpc_errors_total{method="daemon.status"} 0)",
                                  R"(mfcd_rpc_errors_total{method="route.list"} 1)"});
-  CHECK(samples_of(text, "mfcd_clients") ==
+  CHECK(test::metric_samples(text, "mfcd_clients") ==
         std::vector<std::string>{R"(mfcd_clients{listener="control"} 1)"});
-  CHECK(samples_of(text, "mfcd_process_resident_memory_bytes") ==
+  CHECK(test::metric_samples(text, "mfcd_process_resident_memory_bytes") ==
         std::vector<std::string>{"mfcd_process_resident_memory_bytes 4096"});
-  CHECK(samples_of(text, "mfcd_process_open_fds") ==
+  CHECK(test::metric_samples(text, "mfcd_process_open_fds") ==
         std::vector<std::string>{"mfcd_process_open_fds 12"});
 }
 
 TEST_CASE("metrics: reload figures appear once there was a reload") {
   MetricsSnapshot s;
   std::string text = render_metrics(s);
-  CHECK(samples_of(text, "mfcd_reloads_total") ==
+  CHECK(test::metric_samples(text, "mfcd_reloads_total") ==
         std::vector<std::string>{R"(mfcd_reloads_total{result="error"} 0)",
                                  R"(mfcd_reloads_total{result="ok"} 0)"});
-  CHECK(samples_of(text, "mfcd_reload_last_duration_seconds").empty());
-  CHECK(samples_of(text, "mfcd_reload_last_success").empty());
+  CHECK(test::metric_samples(text, "mfcd_reload_last_duration_seconds").empty());
+  CHECK(test::metric_samples(text, "mfcd_reload_last_success").empty());
   CHECK(text.find("# TYPE mfcd_reload_last_success gauge\n") != std::string::npos);
   s.reloads = {3, 1, 0.25, false};
   text = render_metrics(s);
-  CHECK(samples_of(text, "mfcd_reloads_total") ==
+  CHECK(test::metric_samples(text, "mfcd_reloads_total") ==
         std::vector<std::string>{R"(mfcd_reloads_total{result="error"} 1)",
                                  R"(mfcd_reloads_total{result="ok"} 3)"});
-  CHECK(samples_of(text, "mfcd_reload_last_duration_seconds") ==
+  CHECK(test::metric_samples(text, "mfcd_reload_last_duration_seconds") ==
         std::vector<std::string>{"mfcd_reload_last_duration_seconds 0.25"});
-  CHECK(samples_of(text, "mfcd_reload_last_success") ==
+  CHECK(test::metric_samples(text, "mfcd_reload_last_success") ==
         std::vector<std::string>{"mfcd_reload_last_success 0"});
 }
 
 TEST_CASE("metrics: process figures that could not be read are left out") {
   MetricsSnapshot s;
   const std::string text = render_metrics(s);
-  CHECK(samples_of(text, "mfcd_process_open_fds").empty());
+  CHECK(test::metric_samples(text, "mfcd_process_open_fds").empty());
   CHECK(text.find("# HELP mfcd_process_open_fds ") != std::string::npos);
 }
 
@@ -257,7 +251,7 @@ TEST_CASE("metrics: 100,000 routes render quickly") {
   const std::string text = render_metrics(s);
   const double ms = 1000.0 * double(std::clock() - start) / CLOCKS_PER_SEC;
   MESSAGE("100k routes: " << ms << " ms of CPU, " << text.size() / 1024 << " KiB");
-  CHECK(samples_of(text, "mfcd_route_packets_total").size() == 100000);
+  CHECK(test::metric_samples(text, "mfcd_route_packets_total").size() == 100000);
   CHECK(ms < 5000);
 }
 
