@@ -85,6 +85,10 @@ void emit_result(const Context& ctx, const Command& cmd, const json& result) {
     case Kind::show:
       out << format_show(cmd.show, result, ctx.style);
       break;
+    case Kind::metrics:
+      // As it is, for node_exporter's textfile collector (a file) or a pipe.
+      out << result.at("text").get<std::string>();
+      break;
     case Kind::version:
       out << text_of(result.at("name")) << " " << text_of(result.at("version")) << "\n";
       break;

@@ -26,9 +26,9 @@ using nlohmann::json;
 
 constexpr std::string_view kOwner = "mfcctl";
 
-constexpr std::array<std::string_view, 14> kCommands = {
+constexpr std::array<std::string_view, 15> kCommands = {
     "add",     "del",    "flush",  "help",    "join", "kill", "leave",
-    "monitor", "reload", "remove", "restart", "set",  "show", "version"};
+    "metrics", "monitor", "reload", "remove", "restart", "set", "show", "version"};
 
 CommandParse usage(std::string text) {
   return CommandParse{std::nullopt, std::move(text)};
@@ -390,12 +390,13 @@ CommandParse parse_monitor(const CommandWords& w) {
   return parsed;
 }
 
-// flush, kill and version take no argument; help ignores its own.
+// flush, kill, metrics and version take no argument; help ignores its own.
 CommandParse parse_bare(const CommandWords& w) {
   if (w.name == "help") return command(Kind::help, {});
   if (!w.args.empty()) return usage(w.name + ": unexpected argument '" + w.args[0] + "'");
   if (w.name == "flush") return command(Kind::flush, "cache.flush");
   if (w.name == "kill") return command(Kind::kill, "daemon.stop");
+  if (w.name == "metrics") return command(Kind::metrics, "metrics.get");
   return command(Kind::version, "daemon.version");
 }
 
@@ -503,6 +504,8 @@ std::string usage_text(std::string_view program) {
          "  monitor [KIND...]                                  print events as they happen, e.g.\n"
          "                                                     'monitor route interface' (-j: "
          "JSON)\n"
+         "  metrics                                            the daemon's metrics, Prometheus"
+         " text\n"
          "  version                                            client and daemon versions\n"
          "  help                                               this text\n"
          "\n"

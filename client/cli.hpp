@@ -63,6 +63,7 @@ enum class Kind {
   flush,
   reload,
   kill,
+  metrics,
   version,
   monitor,
   help

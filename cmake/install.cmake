@@ -60,14 +60,17 @@ install(CODE "
 # The API reference and the migration guide for people (the doc directory),
 # the OpenRPC document for programs (the data directory; rpc.discover
 # returns the same document from a running daemon).
-install(FILES docs/api.md docs/migrating-from-smcroute.md LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES docs/api.md docs/metrics.md docs/migrating-from-smcroute.md LICENSE
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES schema/mfcd.openrpc.json DESTINATION ${CMAKE_INSTALL_DATADIR}/mfcd)
 
 # The units name /usr/sbin and /etc; other prefixes get their own paths.
 # mfcd@.service is the template for more instances (mfcd@NAME: -i NAME);
-# smcroute.service runs smcrouted, as SMCRoute's own unit does.
+# smcroute.service runs smcrouted, as SMCRoute's own unit does;
+# mfcd-metrics.timer writes the metrics for node_exporter (not enabled).
 if(MFCD_SYSTEMD_UNIT_DIR)
-  foreach(_mfcd_unit_name mfcd.service mfcd@.service smcroute.service)
+  foreach(_mfcd_unit_name mfcd.service mfcd@.service smcroute.service mfcd-metrics.service
+                          mfcd-metrics.timer)
     set(_mfcd_unit_src ${CMAKE_SOURCE_DIR}/packaging/systemd/${_mfcd_unit_name})
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_mfcd_unit_src})
     file(READ ${_mfcd_unit_src} _mfcd_unit)

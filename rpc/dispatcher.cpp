@@ -7,6 +7,7 @@
 // notification either (the spec's own examples do this).
 #include "rpc/dispatcher.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -102,7 +103,28 @@ std::string_view access_name(Access access) {
 }
 
 void Dispatcher::add(std::string method, Access access, Handler handler) {
-  methods_.insert_or_assign(std::move(method), Method{access, std::move(handler)});
+  methods_.insert_or_assign(std::move(method), Method{access, std::move(handler), 0, 0});
+}
+
+std::vector<Dispatcher::MethodStats> Dispatcher::stats() const {
+  std::vector<MethodStats> out;
+  out.reserve(methods_.size() + 2);
+  for (const auto& [name, m] : methods_)
+    out.push_back({name, m.requests, m.errors});
+  out.push_back({std::string(kUnknownLabel), unknown_requests_, unknown_requests_});
+  out.push_back({std::string(kInvalidLabel), invalid_requests_, invalid_requests_});
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.method < b.method; });
+  return out;
+}
+
+void Dispatcher::count(Method* method, bool error) {
+  if (!method) {
+    ++unknown_requests_;
+    return;
+  }
+  ++method->requests;
+  method->errors += error ? 1 : 0;
 }
 
 bool Dispatcher::has(std::string_view method) const {
@@ -129,6 +151,7 @@ void Dispatcher::set_policy(Policy policy) {
 
 std::optional<std::string> Dispatcher::handle(std::string_view text, const CallContext& ctx) {
   if (!depth_within(text, kMaxDepth)) {
+    ++invalid_requests_;
     return error_reply(
         nullptr, with_detail(kInvalidRequest,
                              "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels"));
@@ -137,8 +160,10 @@ std::optional<std::string> Dispatcher::handle(std::string_view text, const CallC
   try {
     message = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
+    ++invalid_requests_;
     return error_reply(nullptr, with_detail(kParseError, plain(e.what())));
   } catch (const std::exception& e) {
+    ++invalid_requests_;
     return error_reply(nullptr, with_detail(kParseError, e.what()));
   }
   return handle_json(message, ctx);
@@ -158,7 +183,10 @@ std::optional<std::string> Dispatcher::handle_json(const nlohmann::json& message
 std::optional<std::string> Dispatcher::handle_message(const nlohmann::json& message,
                                                       const CallContext& ctx) {
   if (!message.is_array()) return handle_one(message, ctx);
-  if (message.empty()) return error_reply(nullptr, with_detail(kInvalidRequest, "empty batch"));
+  if (message.empty()) {
+    ++invalid_requests_;
+    return error_reply(nullptr, with_detail(kInvalidRequest, "empty batch"));
+  }
   std::string out = "[";
   bool any = false;
   for (const auto& request : message) {
@@ -176,6 +204,7 @@ std::optional<std::string> Dispatcher::handle_message(const nlohmann::json& mess
 std::optional<std::string> Dispatcher::handle_one(const nlohmann::json& request,
                                                   const CallContext& ctx) {
   if (const auto problem = envelope_problem(request); !problem.empty()) {
+    ++invalid_requests_;
     nlohmann::json id = nullptr;
     if (request.is_object()) {
       if (const auto it = request.find("id"); it != request.end() && valid_id(*it)) id = *it;
@@ -203,18 +232,26 @@ HandlerResult Dispatcher::call(const std::string& method, const nlohmann::json& 
                                const CallContext& ctx) {
   const auto it = methods_.find(method);
   if (it == methods_.end()) {
+    count(nullptr, true);
     return with_detail(kMethodNotFound, method, {{"method", method}});
   }
+  HandlerResult outcome = run(method, it->second, params, ctx);
+  count(&it->second, std::holds_alternative<RpcError>(outcome));
+  return outcome;
+}
+
+HandlerResult Dispatcher::run(const std::string& method, const Method& m,
+                              const nlohmann::json& params, const CallContext& ctx) {
   try {
     // Who may call it is decided before its params are looked at, so a
     // caller without the right learns nothing from their validation.
     if (policy_) {
-      if (auto refused = policy_(it->second.access, method, ctx)) return std::move(*refused);
+      if (auto refused = policy_(m.access, method, ctx)) return std::move(*refused);
     }
     if (params.is_array()) {
       return invalid_params("", "params must be an object (named params)");
     }
-    HandlerResult outcome = it->second.handler(params, ctx);
+    HandlerResult outcome = m.handler(params, ctx);
     if (auto* result = std::get_if<nlohmann::json>(&outcome); result && !result->is_object()) {
       return with_detail(kInternalError,
                          method + " returned a " + result->type_name() + ", not an object");

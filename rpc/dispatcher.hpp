@@ -84,6 +84,19 @@ class Dispatcher {
   // The same for an already-parsed message (object or batch array).
   std::optional<std::string> handle_json(const nlohmann::json& message, const CallContext& ctx);
 
+  // Requests seen and answered with an error, per registered method, for
+  // the metrics. Requests for no registered method count under
+  // kUnknownLabel, and those that are not even requests (unparsable,
+  // invalid envelope) under kInvalidLabel: a caller choosing names must
+  // not be able to grow the list.
+  struct MethodStats {
+    std::string method;
+    uint64_t requests = 0, errors = 0;
+  };
+  static constexpr std::string_view kUnknownLabel = "(unknown)";
+  static constexpr std::string_view kInvalidLabel = "(invalid)";
+  std::vector<MethodStats> stats() const;  // by method name
+
  private:
   std::optional<std::string> handle_message(const nlohmann::json& message, const CallContext& ctx);
   std::optional<std::string> handle_one(const nlohmann::json& request, const CallContext& ctx);
@@ -93,8 +106,13 @@ class Dispatcher {
   struct Method {
     Access access;
     Handler handler;
+    uint64_t requests = 0, errors = 0;
   };
+  HandlerResult run(const std::string& method, const Method& m, const nlohmann::json& params,
+                    const CallContext& ctx);
+  void count(Method* method, bool error);
   std::map<std::string, Method, std::less<>> methods_;
+  uint64_t unknown_requests_ = 0, invalid_requests_ = 0;
   Policy policy_;
   std::function<void()> after_message_;
 };

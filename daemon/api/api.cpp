@@ -36,6 +36,7 @@ constexpr Entry kMethods[] = {
     {"daemon.status", kRead, daemon_status},
     {"daemon.version", kRead, daemon_version},
     {"daemon.stop", kWrite, daemon_stop},
+    {"metrics.get", kRead, metrics_get},
     {"rpc.discover", kRead, rpc_discover},
     {"events.subscribe", kRead, events_subscribe},
     {"events.unsubscribe", kRead, events_unsubscribe},

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/metrics.hpp"
 #include "router/reload.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
@@ -48,6 +49,15 @@ struct MrdiscState {
   uint64_t next_due_ms = 0;  // until the next unsolicited Advertisement
 };
 
+// The service's own figures for the metrics (core/metrics.hpp): the RPC
+// counts, its listeners' clients, the reloads and the process.
+struct ServiceFigures {
+  std::vector<rpc::Dispatcher::MethodStats> rpc;
+  std::vector<std::pair<std::string, uint64_t>> clients;  // listener -> connected
+  core::MetricsSnapshot::Reloads reloads;
+  std::optional<uint64_t> resident_bytes, open_fds;
+};
+
 // What the methods need from the service besides the router.
 class Daemon {
  public:
@@ -67,12 +77,19 @@ class Daemon {
   virtual void save_state() {}
   // events.subscribe's hub; nullptr where there are no connections.
   virtual EventHub* events() { return nullptr; }
+  // For metrics.get and the HTTP listener; nothing known by default.
+  virtual ServiceFigures figures() const { return {}; }
 };
 
 // A reload's event for events.subscribe: reload.applied with the report
 // config.reload answers, or reload.refused with the file's errors.
 void publish_reload(EventHub& hub, const router::Router& router, const std::string& file,
                     const ReloadOutcome& outcome);
+
+// Every figure of the daemon, from the router and the service, and the
+// same as Prometheus text (metrics.get, mfcctl metrics, GET /metrics).
+core::MetricsSnapshot metrics_snapshot(const router::Router& router, const Daemon& daemon);
+std::string metrics_text(const router::Router& router, const Daemon& daemon);
 
 // Every method's name and access, in the order they are registered.
 std::vector<std::pair<std::string, rpc::Access>> method_table();

@@ -41,5 +41,7 @@ rpc::HandlerResult rpc_discover(Context& c, const nlohmann::json& params);
 // event_methods.cpp
 rpc::HandlerResult events_subscribe(Context& c, const nlohmann::json& params);
 rpc::HandlerResult events_unsubscribe(Context& c, const nlohmann::json& params);
+// metrics_methods.cpp
+rpc::HandlerResult metrics_get(Context& c, const nlohmann::json& params);
 
 }  // namespace mfcd::api

@@ -104,7 +104,7 @@ rpc::HandlerResult pending_list(Context& c, const json& params) {
   json pending = json::array();
   for (const auto* r : c.router.model().intent.routes()) {
     const core::RouteStatus* st = c.router.route_status(r->key);
-    if (!st || (st->state != core::RouteState::pending && st->missing_oifs.empty())) continue;
+    if (!route_is_pending(st)) continue;
     json item = key_json(r->key);
     item["kind"] = "mroute";
     item["oifs"] = r->oifs();
@@ -114,7 +114,7 @@ rpc::HandlerResult pending_list(Context& c, const json& params) {
     pending.push_back(item);
   }
   for (const auto* j : c.router.model().joins.joins()) {
-    if (j->ifindex || !j->error.empty()) continue;
+    if (!join_is_pending(*j)) continue;
     json item = key_json(j->key);
     item["kind"] = "mgroup";
     item["reason"] = "interface " + j->key.iif + " does not exist";

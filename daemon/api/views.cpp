@@ -32,15 +32,19 @@ json route_item(const router::Router& router, const core::RouteIntent& r) {
   return route_item(r, router.route_status(r.key));
 }
 
-namespace {
-
 std::string vif_name(const core::Installed& inst, core::Family f, core::VifIndex vif) {
   if (vif < 0 || vif >= core::kMaxVifs) return "?";
   const auto& v = inst.vifs[core::family_index(f)][static_cast<size_t>(vif)];
   return v ? v->ifname : "vif" + std::to_string(vif);
 }
 
-}  // namespace
+bool route_is_pending(const core::RouteStatus* st) {
+  return st && (st->state == core::RouteState::pending || !st->missing_oifs.empty());
+}
+
+bool join_is_pending(const core::JoinIntent& j) {
+  return !j.ifindex && j.error.empty();
+}
 
 json kernel_entry(const router::Router& router, const core::InstalledMfc& m, bool detail) {
   const auto& inst = router.installed();

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/config.hpp"
@@ -19,6 +20,15 @@ namespace mfcd::api {
 nlohmann::json prefix_or_null(const std::optional<core::Prefix>& p);
 // {iif, source, group}, shared by routes and joins.
 nlohmann::json key_json(const core::FlowKey& key);
+
+// The name of VIF `vif` as mfcd installed it ("vifN" for a number it
+// holds no more, "?" out of range).
+std::string vif_name(const core::Installed& installed, core::Family family, core::VifIndex vif);
+// Whether pending.list lists a route (no inbound interface yet, or OIFs
+// missing) and a join (its interface does not exist); the metrics count
+// the same ones.
+bool route_is_pending(const core::RouteStatus* status);
+bool join_is_pending(const core::JoinIntent& join);
 
 nlohmann::json route_item(const core::RouteIntent& route, const core::RouteStatus* status);
 nlohmann::json route_item(const router::Router& router, const core::RouteIntent& route);

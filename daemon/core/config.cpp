@@ -602,6 +602,8 @@ class Parser {
       parse_phyint(line);
     } else if (is(keyword, "include")) {
       parse_include(line);
+    } else if (is(keyword, "metrics-listen")) {
+      parse_metrics_listen(line);
     } else {
       error(SourcePos{line.file, line.number, line.tokens[0].column}, unknown_keyword(keyword));
     }
@@ -611,8 +613,8 @@ class Parser {
   // mistyped one, otherwise only said (see is_word).
   static std::string unknown_keyword(std::string_view keyword) {
     if (is_word(keyword)) return "unknown keyword " + quote(keyword);
-    return "expected a keyword (mroute, mgroup, ssmgroup, phyint or include) at the start of "
-           "the line";
+    return "expected a keyword (mroute, mgroup, ssmgroup, phyint, include or metrics-listen) at "
+           "the start of the line";
   }
 
   // Checks an interface name token with the API's own judge
@@ -964,6 +966,22 @@ class Parser {
     matches.erase(std::unique(matches.begin(), matches.end()), matches.end());
     for (const std::string& m : matches)
       parse_file(m, at);
+  }
+
+  // metrics-listen ADDR:PORT (PORT alone: 127.0.0.1). A daemon-wide
+  // setting, so a second line is an error rather than a silent override.
+  void parse_metrics_listen(const Line& line) {
+    Cursor c{line};
+    const Token* value = c.take();
+    if (!value) return fail(c, value, "expected ADDR:PORT after 'metrics-listen', got end of line");
+    if (const Token* extra = c.take())
+      return fail(c, extra, "expected end of line after the address, got " + quote(extra->text));
+    auto parsed = parse_listen_address(value->text);
+    if (!parsed) return fail(c, value, parsed.error().message);
+    if (const auto& first = out_.config.metrics_listen)
+      return fail(c, &line.tokens[0],
+                  "metrics-listen given twice (first at " + first->pos.str() + ")");
+    out_.config.metrics_listen = MetricsListenConf{*parsed, c.at(&line.tokens[0])};
   }
 
   const FileSystem& fs_;

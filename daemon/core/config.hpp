@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/addr.hpp"
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 
 namespace mfcd::core {
@@ -141,7 +142,14 @@ struct JoinConf {
   SourcePos pos;
 };
 
+// metrics-listen ADDR:PORT: the daemon-wide HTTP metrics listener.
+struct MetricsListenConf {
+  ListenAddress address;
+  SourcePos pos;
+};
+
 struct Config {
+  std::optional<MetricsListenConf> metrics_listen;  // the last line counts; none: off
   std::vector<PhyintConf> phyints;
   std::vector<RouteConf> routes;
   std::vector<JoinConf> joins;

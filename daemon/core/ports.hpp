@@ -43,6 +43,12 @@ struct Counters {
   uint64_t packets = 0, bytes = 0, wrong_if = 0;
 };
 
+// A VIF's counters, as the kernel keeps them (SIOCGETVIFCNT): what arrived
+// on it and what was forwarded out of it.
+struct VifCounters {
+  uint64_t packets_in = 0, packets_out = 0, bytes_in = 0, bytes_out = 0;
+};
+
 // The kernel's multicast forwarding state: VIFs and MFC entries.
 class KernelPort {
  public:
@@ -59,6 +65,8 @@ class KernelPort {
   virtual void release_all() = 0;
   // Reads, not writes: not_found-like errors for a missing entry.
   virtual Result<Counters> counters(const SgKey& key) const = 0;
+  // A VIF's counters; an error for a VIF the kernel does not have.
+  virtual Result<VifCounters> vif_counters(Family family, VifIndex vif) const = 0;
   // Upcalls the kernel dropped because mfcd's queue was full, per family.
   virtual uint64_t upcalls_lost(Family family) const = 0;
 };

@@ -359,6 +359,26 @@ core::Result<Counters> Mroute::counters(const core::SgKey& key) const {
   return Counters{req.pktcnt, req.bytecnt, req.wrong_if};
 }
 
+core::Result<core::VifCounters> Mroute::vif_counters(Family f, core::VifIndex vif) const {
+  const bool v4 = f == Family::v4;
+  auto what = [&] {
+    return std::string(v4 ? "SIOCGETVIFCNT " : "SIOCGETMIFCNT_IN6 ") + std::to_string(vif);
+  };
+  if (vif < 0 || vif >= core::kMaxVifs)
+    return core::make_error(core::Errc::invalid_argument, what() + ": no such VIF number");
+  if (!has(f)) return family_off(what(), off_note(f));
+  if (v4) {
+    sioc_vif_req req{};
+    req.vifi = static_cast<vifi_t>(vif);
+    if (::ioctl(fd4_, SIOCGETVIFCNT, &req) < 0) return kernel_error(what(), errno);
+    return core::VifCounters{req.icount, req.ocount, req.ibytes, req.obytes};
+  }
+  sioc_mif_req6 req{};
+  req.mifi = static_cast<mifi_t>(vif);
+  if (::ioctl(fd6_, SIOCGETMIFCNT_IN6, &req) < 0) return kernel_error(what(), errno);
+  return core::VifCounters{req.icount, req.ocount, req.ibytes, req.obytes};
+}
+
 std::vector<Upcall> Mroute::read_upcalls(Family f, size_t budget, bool* more) {
   std::vector<Upcall> out;
   if (more != nullptr) *more = false;

@@ -97,6 +97,9 @@ class Mroute final : public core::KernelPort {
   core::Result<void> del_mfc(const core::SgKey& key) override;
   // SIOCGETSGCNT / SIOCGETSGCNT_IN6. A missing entry fails with EADDRNOTAVAIL.
   core::Result<Counters> counters(const core::SgKey& key) const override;
+  // SIOCGETVIFCNT / SIOCGETMIFCNT_IN6. A VIF not in use fails with EADDRNOTAVAIL.
+  core::Result<core::VifCounters> vif_counters(core::Family family,
+                                               core::VifIndex vif) const override;
   // Closes both sockets: the kernel drops every VIF and entry they made.
   void release_all() override;
 

@@ -438,4 +438,11 @@ std::optional<core::Counters> Router::counters(const core::SgKey& key) const {
   return c.value();
 }
 
+std::optional<core::VifCounters> Router::vif_counters(core::Family family,
+                                                      core::VifIndex vif) const {
+  auto c = writer_.kernel().vif_counters(family, vif);
+  if (!c) return std::nullopt;
+  return c.value();
+}
+
 }  // namespace mfcd::router

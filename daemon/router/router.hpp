@@ -113,6 +113,7 @@ class Router final : private WriteObserver {
   const core::Installed& installed() const { return writer_.installed(); }
   const core::RouteStatus* route_status(const core::RouteKey& key) const;
   std::optional<core::Counters> counters(const core::SgKey& key) const;
+  std::optional<core::VifCounters> vif_counters(core::Family family, core::VifIndex vif) const;
   const UpcallStats& upcall_stats() const { return upcalls_.stats(); }
   uint64_t upcalls_lost() const { return upcalls_.lost(); }
   JoinState join_state(const core::JoinIntent& join) const { return groups_.state(model_, join); }

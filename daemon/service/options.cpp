@@ -40,7 +40,7 @@ const Spec kSpecs[] = {
     {'s', "syslog", false},       {'S', "state-file", true},
     {'t', "table", true},         {'u', "socket", true},
     {'v', "version", false},      {'D', nullptr, true},
-    {0, "list-methods", false},
+    {0, "list-methods", false},   {0, "metrics-listen", true},
 };
 
 const Spec* find_short(char c) {
@@ -172,8 +172,24 @@ class ArgParser {
   }
 
   void set(const Spec& spec, const std::string& value) {
+    if (!spec.short_name) return set_long_only(spec, value);
     if (set_number(spec, value) || set_text(spec, value)) return;
     set_switch(spec);
+  }
+
+  // mfcd's own options, which SMCRoute has no flag for.
+  void set_long_only(const Spec& spec, const std::string& value) {
+    Options& o = out_.options;
+    const std::string name = spec.long_name;
+    if (name == "list-methods") {
+      o.list_methods = true;
+    } else if (name == "metrics-listen") {
+      auto addr = core::parse_listen_address(value);
+      if (addr)
+        o.metrics_listen = *addr;
+      else
+        failed_ = addr.error().message + " for --metrics-listen";
+    }
   }
 
   // The flags whose value is a number; true if spec was one of them.
@@ -270,9 +286,6 @@ class ArgParser {
       case 'v':
         if (out_.action == ParsedArgs::Action::run) out_.action = ParsedArgs::Action::version;
         break;
-      case 0:
-        o.list_methods = true;
-        break;
       default:
         break;
     }
@@ -319,6 +332,9 @@ std::string usage_text(const Options& o) {
          "                           /run/NAME.sock and the log ident (-I is an old alias)\n"
          "  -l, --loglevel LEVEL     none, err, notice (default), info, debug\n"
          "  -m, --mrdisc-interval SEC  multicast router discovery interval, 4..180 (default 20)\n"
+         "      --metrics-listen ADDR:PORT\n"
+         "                           serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+         "                           (PORT alone: 127.0.0.1; default off)\n"
          "  -n, --foreground         stay in the foreground, log to stderr\n"
          "  -N                       accepted for SMCRoute compatibility, ignored\n"
          "  -p, --user USER[:GROUP]  drop root after start-up, keep only CAP_NET_ADMIN\n"

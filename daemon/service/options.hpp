@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics.hpp"
+
 namespace mfcd {
 
 enum class LogLevel { none, err, notice, info, debug };
@@ -36,6 +38,9 @@ struct Options {
   std::string script;                     // -e
   std::string run_as;                     // -p USER[:GROUP]
   bool list_methods = false;              // --list-methods (schema test)
+  // --metrics-listen ADDR:PORT: serve GET /metrics there (over the
+  // config's metrics-listen line); nullopt: as the config says, else off.
+  std::optional<core::ListenAddress> metrics_listen;
 };
 
 struct ParsedArgs {

@@ -195,17 +195,11 @@ void RpcServer::set_reading(Client* c, bool on) {
     uv_read_stop(c->stream());
     return;
   }
-  uv_read_start(
-      c->stream(),
-      [](uv_handle_t*, size_t suggested, uv_buf_t* buf) {
-        buf->base = new char[suggested];
-        buf->len = suggested;
-      },
-      [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-        auto* cl = static_cast<Client*>(s->data);
-        if (!cl->closing) cl->server->on_read(cl, n, buf);
-        delete[] buf->base;
-      });
+  uv_read_start(c->stream(), alloc_read_buffer, [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+    auto* cl = static_cast<Client*>(s->data);
+    if (!cl->closing) cl->server->on_read(cl, n, buf);
+    delete[] buf->base;
+  });
 }
 
 void RpcServer::on_read(Client* c, ssize_t n, const uv_buf_t* buf) {

@@ -17,6 +17,7 @@
 
 #include "api/state.hpp"
 #include "service/config_files.hpp"
+#include "service/proc_self.hpp"
 #include "service/sd_notify.hpp"
 #include "version.hpp"
 
@@ -115,6 +116,29 @@ uint64_t wall_clock_ms() {
                                    .count());
 }
 
+// The listener is set up at start only: a reload that changes its line
+// says so rather than leave the operator guessing. The command line's
+// --metrics-listen wins over the file anyway.
+void warn_if_listen_changed(const std::optional<core::ListenAddress>& running, const Options& o,
+                            const core::Config& config) {
+  if (o.metrics_listen) return;
+  const auto& wanted = config.metrics_listen;
+  const std::string now = running ? running->str() : "off";
+  const std::string then = wanted ? wanted->address.str() : "off";
+  if (now != then)
+    spdlog::warn("metrics-listen changed ({} -> {}): it takes effect when mfcd restarts", now,
+                 then);
+}
+
+// The metrics listener's limits (metrics_http.hpp); the control socket's
+// test overrides of the timeouts apply to it too.
+MetricsHttpLimits http_limits() {
+  MetricsHttpLimits limits;
+  if (auto ms = env_ms("MFCD_RPC_IDLE_TIMEOUT_MS")) limits.idle_timeout_ms = *ms;
+  if (auto ms = env_ms("MFCD_RPC_WRITE_TIMEOUT_MS")) limits.write_timeout_ms = *ms;
+  return limits;
+}
+
 }  // namespace
 
 uint64_t Service::SteadyClock::now_ms() const {
@@ -132,6 +156,7 @@ Service::~Service() {
   // handle is freed before the loop is.
   uv_run(&loop_, UV_RUN_DEFAULT);
   rpc_server_.reset();
+  metrics_http_.reset();
   mrdisc_.reset();
   teardown();
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -147,7 +172,9 @@ std::optional<StartError> Service::start() {
   core::Links links;
   if (auto err = open_kernel(links)) return err;
   if (auto err = claim_control_socket()) return err;
+  const auto metrics_listen = config.metrics_listen;
   if (auto err = start_router(std::move(config), std::move(links))) return err;
+  if (auto err = start_metrics_http(metrics_listen)) return err;
   restore_state();
   watch_signals();
   watch_sockets();
@@ -155,6 +182,20 @@ std::optional<StartError> Service::start() {
   spdlog::info("{} {} ready: {} routes, table {}, socket {}", options_.program, MFCD_VERSION,
                router_->model().intent.route_count(), options_.table, options_.socket_path);
   sd_notify_send("READY=1\nSTATUS=ready");
+  return std::nullopt;
+}
+
+// The HTTP metrics listener, if the command line or the config asks for
+// one (the command line first). Off by default: it is a TCP port.
+std::optional<StartError> Service::start_metrics_http(
+    const std::optional<core::MetricsListenConf>& conf) {
+  metrics_address_ = options_.metrics_listen;
+  if (!metrics_address_ && conf) metrics_address_ = conf->address;
+  if (!metrics_address_) return std::nullopt;
+  metrics_http_ = std::make_unique<MetricsHttp>(
+      &loop_, [this] { return api::metrics_text(*router_, *this); }, http_limits());
+  if (auto err = metrics_http_->listen(*metrics_address_); !err.empty())
+    return StartError{EX_OSERR, err};
   return std::nullopt;
 }
 
@@ -187,6 +228,24 @@ void Service::save_state() {
   if (!state_file_) return;
   if (auto err = state_file_->save(api::api_state(*router_)))
     spdlog::error("state file: {}: the last change is not saved", *err);
+}
+
+api::ServiceFigures Service::figures() const {
+  api::ServiceFigures f;
+  f.rpc = dispatcher_.stats();
+  f.clients.emplace_back("control", rpc_server_ ? rpc_server_->client_count() : 0);
+  if (metrics_http_) f.clients.emplace_back("http", metrics_http_->client_count());
+  f.reloads = reloads_;
+  f.resident_bytes = resident_bytes();
+  f.open_fds = open_fd_count();
+  return f;
+}
+
+void Service::record_reload(std::chrono::steady_clock::time_point started, bool ok) {
+  (ok ? reloads_.succeeded : reloads_.failed)++;
+  reloads_.last_ok = ok;
+  reloads_.last_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
 // The config file, or none: what start() hands the router.
@@ -483,6 +542,7 @@ api::ReloadOutcome Service::reload(bool dry_run) {
                     options_.config_file);
       if (events_) api::publish_reload(*events_, *router_, options_.config_file, out);
       sd_notify_send("READY=1\nSTATUS=ready");
+      record_reload(started, false);
     }
     return out;
   }
@@ -504,6 +564,8 @@ api::ReloadOutcome Service::reload(bool dry_run) {
   if (events_) api::publish_reload(*events_, *router_, options_.config_file, out);
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
+  record_reload(started, true);
+  warn_if_listen_changed(metrics_address_, options_, parsed.config);
   // read: the file parsed and checked; planned: its lines matched with the
   // routes and the changed ones decided (the matching grows with the file,
   // the deciding with the changes); applied: the plan written.
@@ -576,6 +638,7 @@ void Service::teardown() {
   torn_down_ = true;
   if (mrdisc_) mrdisc_->stop();
   if (rpc_server_) rpc_server_->close();
+  if (metrics_http_) metrics_http_->close();
   for (auto* h : {&sighup_, &sigint_, &sigterm_})
     h->close();
   for (auto* p : {&upcall_poll_[0], &upcall_poll_[1], &netlink_poll_})

@@ -28,6 +28,7 @@
 #include "kernel/netlink.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
+#include "service/metrics_http.hpp"
 #include "service/mrdisc_announcer.hpp"
 #include "service/options.hpp"
 #include "service/rpc_server.hpp"
@@ -78,6 +79,7 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   std::optional<api::MrdiscState> mrdisc_state(const std::string& ifname) const override;
   void save_state() override;
   api::EventHub* events() override { return events_.get(); }
+  api::ServiceFigures figures() const override;
 
  private:
   struct SteadyClock final : core::Clock {
@@ -91,6 +93,8 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   std::optional<StartError> refuse_if_socket_taken();
   std::optional<StartError> claim_control_socket();
   void restore_state();
+  std::optional<StartError> start_metrics_http(const std::optional<core::MetricsListenConf>& conf);
+  void record_reload(std::chrono::steady_clock::time_point started, bool ok);
   void watch_signals();
   void watch_sockets();
 
@@ -113,6 +117,9 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   rpc::Dispatcher dispatcher_;
   std::unique_ptr<api::EventHub> events_;  // before the server, which tells it of closes
   std::unique_ptr<RpcServer> rpc_server_;
+  std::unique_ptr<MetricsHttp> metrics_http_;  // --metrics-listen / metrics-listen
+  std::optional<core::ListenAddress> metrics_address_;
+  core::MetricsSnapshot::Reloads reloads_;  // every reload, SIGHUP and config.reload alike
   // The control socket between claim_control_socket() and the RpcServer.
   std::optional<ClaimedSocket> control_socket_;
   std::unique_ptr<MrdiscAnnouncer> mrdisc_;  // RFC 4286 announcements

@@ -58,4 +58,11 @@ class UvHandle {
   T* handle_ = nullptr;
 };
 
+// The read buffers of uv_read_start: one heap block per read, which the
+// read callback frees with delete[] once it has used the bytes.
+inline void alloc_read_buffer(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
+  buf->base = new char[suggested];
+  buf->len = suggested;
+}
+
 }  // namespace mfcd

@@ -57,7 +57,7 @@ _mfcctl_command() {
     echo set
     return
   fi
-  for c in add del flush help join kill leave reload remove restart show version; do
+  for c in add del flush help join kill leave metrics reload remove restart show version; do
     if [ "$c" = "$1" ]; then
       echo "$c"
       return
@@ -151,8 +151,8 @@ _mfcctl() {
   _mfcctl_split
   local nargs=${#_mfcctl_args[@]}
   if ((nargs == 0)); then
-    mapfile -t COMPREPLY < <(compgen -W "add del flush help join kill leave reload remove
-                                         restart set show version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "add del flush help join kill leave metrics reload
+                                         remove restart set show version" -- "$cur")
     return 0
   fi
 

@@ -55,12 +55,15 @@ _mfcd() {
     -c | --cache-timeout | -d | --startup-delay | -m | --mrdisc-interval | -t | --table)
       return 0 # a number
       ;;
+    --metrics-listen)
+      return 0 # ADDR:PORT
+      ;;
   esac
 
   if [[ $cur == --* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "--cache-timeout= --startup-delay= --exec= --config=
-        --check= --help --ident= --loglevel= --mrdisc-interval= --foreground --user=
-        --pidfile= --state-file= --syslog --table= --socket= --version" -- "$cur")
+        --check= --help --ident= --loglevel= --metrics-listen= --mrdisc-interval= --foreground
+        --user= --pidfile= --state-file= --syslog --table= --socket= --version" -- "$cur")
     # A name that takes a value: no space after the "=".
     if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *= ]]; then
       compopt -o nospace 2>/dev/null

@@ -108,10 +108,11 @@ expect_has "mfcctl reload -" -n --dry-run
 expect "mfcctl reload " -n --dry-run
 expect_has "mfcctl --" --json --plain --socket --ident --no-headings --batch --detail --strict
 expect_has "mfcctl -" -b -d -j -p -S -t -u -i
-expect_has "mfcctl " add set remove del join leave show flush reload kill version help
+expect_has "mfcctl " add set remove del join leave show flush reload kill version help metrics
 # Abbreviations complete to the full word, kill and flush too (only typing
 # them short is refused).
 expect "mfcctl k" kill
+expect "mfcctl m" metrics
 expect "mfcctl fl" flush
 # No daemon: interface names come from this machine, but for lo.
 # shellcheck disable=SC2046
@@ -127,6 +128,7 @@ out=$(complete_line "mfcctl -u $NOSOCK join eth0 " 2>&1 >/dev/null)
 # mfcd's own flags and their values.
 expect_has "mfcd -" -f -F -l -n -s -i -p -t -u -h -v
 expect "mfcd --logl" --loglevel=
+expect "mfcd --metr" --metrics-listen=
 expect "mfcd -l " none err notice info debug
 expect "mfcd -l n" none notice
 expect "mfcd --loglevel=d" debug

@@ -136,6 +136,7 @@ expect_link() {
 for f in /usr/sbin/mfcd /usr/sbin/mfcctl /etc/mfcd.conf /etc/mfcd.d /etc/mfcd.d/README.conf \
   /etc/default/mfcd /etc/init.d/mfcd \
   /lib/systemd/system/mfcd.service /lib/systemd/system/mfcd@.service \
+  /lib/systemd/system/mfcd-metrics.service /lib/systemd/system/mfcd-metrics.timer \
   /usr/share/bash-completion/completions/mfcctl /usr/share/bash-completion/completions/mfcd \
   /usr/share/man/man8/mfcd.8.gz /usr/share/man/man8/mfcctl.8.gz \
   /usr/share/man/man5/mfcd.conf.5.gz /usr/share/doc/mfcd/copyright \
@@ -256,7 +257,7 @@ if command -v systemd-analyze >/dev/null && [ -d /lib/systemd/system ]; then
   # The template, as an instance whose configuration exists.
   cp "$ROOT/etc/mfcd.conf" "$ROOT/etc/mfcd-b.conf"
   out=$(systemd-analyze verify --root="$ROOT" --man=no mfcd.service mfcd@mfcd-b.service \
-    smcroute.service 2>&1) || fail "systemd-analyze verify: $out"
+    smcroute.service mfcd-metrics.service mfcd-metrics.timer 2>&1) || fail "systemd-analyze verify: $out"
   [ -z "$out" ] || fail "systemd-analyze verify warns: $out"
   score=$(systemd-analyze security --offline=yes --root="$ROOT" mfcd.service 2>&1 |
     sed -n 's/.*Overall exposure level for mfcd.service: //p')

@@ -49,9 +49,10 @@ class FakeDaemon : public api::Daemon {
   std::map<std::string, std::string> files;
   // Router discovery per interface, for interface.list.
   std::map<std::string, api::MrdiscState> mrdisc;
-  std::vector<std::string> stops;    // each stop()'s reason
-  std::vector<bool> reloads;         // each reload()'s dry_run
-  std::vector<std::string> checked;  // each check_config()'s path
+  std::vector<std::string> stops;       // each stop()'s reason
+  std::vector<bool> reloads;            // each reload()'s dry_run
+  std::vector<std::string> checked;     // each check_config()'s path
+  api::ServiceFigures service_figures;  // what figures() reports
 
   // What the next reload reads.
   void set_config(const std::string& text) { files[settings.config_file] = text; }
@@ -78,6 +79,7 @@ class FakeDaemon : public api::Daemon {
   }
 
   void stop(const std::string& why) override { stops.push_back(why); }
+  api::ServiceFigures figures() const override { return service_figures; }
 
   // `path` parsed, as the service reads its config file.
   core::ParseResult parse(const std::string& path) const {

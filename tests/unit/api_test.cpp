@@ -1761,6 +1761,76 @@ API_CASE("daemon.version", "the name and version") {
   check_invalid_param(f.error("daemon.version", {{"long", true}}), "long", "unknown parameter");
 }
 
+// --- metrics.get ------------------------------------------------------------------
+
+API_CASE("metrics.get",
+         "the kernel's counters per route and VIF, the router's and service's figures") {
+  ApiFixture f;
+  f.start(std::string(kConf) + "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2\n" +
+          "mroute from a1 group 225.3.3.3 to a2\n" +
+          "mroute from a9 source 10.0.0.5 group 225.9.9.9 to a2\n");
+  f.rf.upcall(core::UpcallType::nocache, 0, "10.0.0.9", "225.3.3.3");
+  f.rf.kernel.set_counters(
+      core::SgKey{*core::Addr::parse("10.0.0.1"), *core::Addr::parse("225.1.1.1")}, {10, 1000, 2});
+  f.rf.kernel.set_vif_counters(core::Family::v4, 0, {10, 0, 1000, 0});
+  f.rf.kernel.lost[0] = 5;
+  f.daemon.settings.table = 7;
+  f.daemon.service_figures.clients = {{"control", 3}};
+  f.daemon.service_figures.reloads = {1, 0, 0.5, true};
+  f.daemon.service_figures.open_fds = 9;
+  f.result("daemon.version");
+  f.daemon.service_figures.rpc = f.dispatcher.stats();
+  const json r = f.result("metrics.get", json::object(), 1000);
+  check_result("metrics.get", r);
+  CHECK(r.at("format") == "prometheus-text-0.0.4");
+  const std::string text = r.at("text");
+  CHECK(
+      metric_samples(text, "mfcd_route_packets_total") ==
+      std::vector<std::string>{
+          R"(mfcd_route_packets_total{family="ipv4",source="10.0.0.1",group="225.1.1.1",iif="a1",origin="static"} 10)",
+          R"(mfcd_route_packets_total{family="ipv4",source="10.0.0.9",group="225.3.3.3",iif="a1",origin="dynamic"} 0)"});
+  CHECK(metric_samples(text, "mfcd_route_bytes_total").front().ends_with("} 1000"));
+  CHECK(metric_samples(text, "mfcd_route_wrong_interface_packets_total").front().ends_with("} 2"));
+  CHECK(metric_samples(text, "mfcd_vif_received_bytes_total") ==
+        std::vector<std::string>{
+            R"(mfcd_vif_received_bytes_total{family="ipv4",vif="0",interface="a1"} 1000)",
+            R"(mfcd_vif_received_bytes_total{family="ipv4",vif="1",interface="a2"} 0)",
+            R"(mfcd_vif_received_bytes_total{family="ipv6",vif="0",interface="a1"} 0)",
+            R"(mfcd_vif_received_bytes_total{family="ipv6",vif="1",interface="a2"} 0)"});
+  CHECK(metric_samples(text, "mfcd_upcalls_total") ==
+        std::vector<std::string>{R"(mfcd_upcalls_total{type="nocache"} 1)",
+                                 R"(mfcd_upcalls_total{type="wrongvif"} 0)"});
+  CHECK(metric_samples(text, "mfcd_upcalls_lost_total") ==
+        std::vector<std::string>{"mfcd_upcalls_lost_total 5"});
+  CHECK(metric_samples(text, "mfcd_routes") ==
+        std::vector<std::string>{R"(mfcd_routes{family="ipv4",table="7",state="installed"} 1)",
+                                 R"(mfcd_routes{family="ipv4",table="7",state="pending"} 1)",
+                                 R"(mfcd_routes{family="ipv4",table="7",state="rule"} 1)",
+                                 R"(mfcd_routes{family="ipv4",table="7",state="standby"} 0)",
+                                 R"(mfcd_routes{family="ipv6",table="7",state="installed"} 0)",
+                                 R"(mfcd_routes{family="ipv6",table="7",state="pending"} 0)",
+                                 R"(mfcd_routes{family="ipv6",table="7",state="rule"} 0)",
+                                 R"(mfcd_routes{family="ipv6",table="7",state="standby"} 0)"});
+  // The same routes as pending.list.
+  CHECK(f.result("pending.list").at("pending").size() == 1);
+  CHECK(metric_samples(text, "mfcd_pending_items").at(1) ==
+        R"(mfcd_pending_items{family="ipv4",table="7",kind="mroute"} 1)");
+  CHECK(metric_samples(text, "mfcd_vifs_used").front() ==
+        R"(mfcd_vifs_used{family="ipv4",table="7"} 2)");
+  CHECK(metric_samples(text, "mfcd_vifs_free").front() ==
+        R"(mfcd_vifs_free{family="ipv4",table="7"} 30)");
+  CHECK(metric_samples(text, "mfcd_rpc_requests_total").size() == api::method_table().size() + 2);
+  CHECK(text.find("\nmfcd_rpc_requests_total{method=\"daemon.version\"} 1\n") != std::string::npos);
+  CHECK(metric_samples(text, "mfcd_clients") ==
+        std::vector<std::string>{R"(mfcd_clients{listener="control"} 3)"});
+  CHECK(metric_samples(text, "mfcd_reload_last_duration_seconds") ==
+        std::vector<std::string>{"mfcd_reload_last_duration_seconds 0.5"});
+  CHECK(metric_samples(text, "mfcd_process_open_fds") ==
+        std::vector<std::string>{"mfcd_process_open_fds 9"});
+  // A reader may call it; it takes no params.
+  check_invalid_param(f.error("metrics.get", {{"all", true}}), "all", "unknown parameter");
+}
+
 // --- daemon.stop ------------------------------------------------------------------
 
 API_CASE("daemon.stop", "asks the daemon to stop, naming the caller; root only") {

@@ -395,6 +395,7 @@ TEST_CASE("commands: flush, reload, kill, version, help") {
   CHECK(c.params == json{{"dry_run", true}});
   CHECK(command({"kill"}).method == "daemon.stop");
   CHECK(command({"version"}).method == "daemon.version");
+  CHECK(command({"metrics"}).method == "metrics.get");
   CHECK(command({"help"}).kind == Kind::help);
   CHECK(command({"help"}).method.empty());
   CHECK(command_error({"flush", "now"}) == "flush: unexpected argument 'now'");
@@ -894,6 +895,23 @@ TEST_CASE("run: help, -v and version") {
   CHECK(r.code == 0);
   CHECK(r.out.find("\nmfcd 0.1.0\n") != std::string::npos);
   CHECK(json::parse(d.requests.at(0))["method"] == "daemon.version");
+}
+
+TEST_CASE("run: metrics prints the text as it is, and nothing else") {
+  FakeDaemon d;
+  const std::string text = "# HELP mfcd_x x\n# TYPE mfcd_x gauge\nmfcd_x{a=\"\\\"\"} 1\n";
+  d.answer = [&](const json&) {
+    return ok(
+        {{"format", "prometheus-text-0.0.4"}, {"content_type", "text/plain"}, {"text", text}});
+  };
+  auto r = invoke(d, {"mfcctl", "metrics"});
+  CHECK(r.code == 0);
+  CHECK(r.out == text);
+  CHECK(r.err.empty());
+  CHECK(json::parse(d.requests.at(0))["method"] == "metrics.get");
+  CHECK(invoke(d, {"mfcctl", "metrics", "now"}).code == 64);
+  d.answer = [](const json&) { return ok({{"format", "prometheus-text-0.0.4"}}); };
+  CHECK(invoke(d, {"mfcctl", "metrics"}).code != 0);  // no text: a bad reply
 }
 
 TEST_CASE("run: show with an unknown table is a usage error naming it") {

@@ -866,3 +866,24 @@ TEST_CASE("config: long lines, long tokens and long comments") {
   // A line of blanks only, longer than a block.
   CHECK(parse(std::string(200, ' ') + "\n" + std::string(130, '\t')).diagnostics.empty());
 }
+
+TEST_CASE("config: metrics-listen sets the HTTP listener, checked at its token") {
+  const ParseResult r = parse("phyint a1\nmetrics-listen 192.0.2.1:9468\n");
+  REQUIRE(r.ok());
+  REQUIRE(r.config.metrics_listen.has_value());
+  CHECK(r.config.metrics_listen->address.str() == "192.0.2.1:9468");
+  CHECK(r.config.metrics_listen->pos.str() == "test.conf:2:1");
+  CHECK(parse("metrics-listen 9468\n").config.metrics_listen->address.str() == "127.0.0.1:9468");
+  CHECK_FALSE(parse("phyint a1\n").config.metrics_listen.has_value());
+
+  CHECK(only_diag("metrics-listen 127.0.0.1:99999\n") ==
+        "test.conf:1:16: error: invalid listen address '127.0.0.1:99999': the port must be "
+        "1..65535 (expected PORT, ADDR:PORT or [ADDR6]:PORT)");
+  CHECK(only_diag("metrics-listen\n") ==
+        "test.conf:1:15: error: expected ADDR:PORT after 'metrics-listen', got end of line");
+  CHECK(only_diag("metrics-listen 9468 now\n") ==
+        "test.conf:1:21: error: expected end of line after the address, got 'now'");
+  CHECK(only_diag("metrics-listen 9468\nmetrics-listen 9469\n") ==
+        "test.conf:2:1: error: metrics-listen given twice (first at test.conf:1:1)");
+  CHECK_FALSE(parse("metrics-listen host:1\n").ok());
+}

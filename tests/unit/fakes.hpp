@@ -128,6 +128,19 @@ class FakeKernel : public core::KernelPort {
   // Traffic: `packets` more arrived for the entry (on its inbound VIF).
   void traffic(const core::SgKey& key, uint64_t packets) { counters_[key].packets += packets; }
 
+  // A VIF's counters: what set_vif_counters said (zeros until then); a VIF
+  // not in use fails as the kernel's SIOCGETVIFCNT does.
+  core::Result<core::VifCounters> vif_counters(core::Family family,
+                                               core::VifIndex vif) const override {
+    if (vif < 0 || vif >= core::kMaxVifs || !vifs_[core::family_index(family)][size_t(vif)])
+      return core::make_error(core::Errc::kernel, "SIOCGETVIFCNT: no such VIF", EADDRNOTAVAIL);
+    auto it = vif_counters_.find({core::family_index(family), vif});
+    return it == vif_counters_.end() ? core::VifCounters{} : it->second;
+  }
+  void set_vif_counters(core::Family family, core::VifIndex vif, core::VifCounters c) {
+    vif_counters_[{core::family_index(family), vif}] = c;
+  }
+
   uint64_t upcalls_lost(core::Family family) const override {
     return lost[core::family_index(family)];
   }
@@ -213,6 +226,7 @@ class FakeKernel : public core::KernelPort {
   std::array<std::array<std::optional<core::VifConf>, core::kMaxVifs>, 2> vifs_;
   std::unordered_map<core::SgKey, core::MfcConf, core::SgKeyHash> mfc_;
   std::unordered_map<core::SgKey, core::Counters, core::SgKeyHash> counters_;
+  std::map<std::pair<size_t, core::VifIndex>, core::VifCounters> vif_counters_;
   std::vector<Fault> faults_;
 };
 
@@ -392,6 +406,20 @@ inline std::vector<std::string> diags(const core::ParseResult& r) {
   std::vector<std::string> out;
   for (const auto& d : r.diagnostics)
     out.push_back(d.str());
+  return out;
+}
+
+// The sample lines of metric `name` in a Prometheus text, in text order.
+inline std::vector<std::string> metric_samples(const std::string& text, const std::string& name) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(at, end - at);
+    if (line.rfind(name + "{", 0) == 0 || line.rfind(name + " ", 0) == 0) out.push_back(line);
+    at = end + 1;
+  }
   return out;
 }
 

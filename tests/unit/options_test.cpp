@@ -119,3 +119,18 @@ TEST_CASE("-p keeps USER[:GROUP] as given; -N is accepted") {
   CHECK(a.options.run_as == "nobody:nogroup");
   CHECK(parse_args({"mfcd", "-p", ""}).error == "-p needs USER[:GROUP]");
 }
+
+TEST_CASE("--metrics-listen takes ADDR:PORT or a port, and nothing SMCRoute has") {
+  CHECK_FALSE(parse_args({"mfcd"}).options.metrics_listen.has_value());
+  auto a = parse_args({"mfcd", "--metrics-listen", "9468"});
+  REQUIRE(a.options.metrics_listen.has_value());
+  CHECK(a.options.metrics_listen->str() == "127.0.0.1:9468");
+  CHECK(parse_args({"mfcd", "--metrics-listen=[::1]:80"}).options.metrics_listen->str() ==
+        "[::1]:80");
+  auto bad = parse_args({"mfcd", "--metrics-listen", "nowhere"});
+  CHECK(bad.action == Action::exit_usage);
+  CHECK(bad.error.find("invalid listen address 'nowhere'") == 0);
+  CHECK(bad.error.find("for --metrics-listen") != std::string::npos);
+  CHECK(parse_args({"mfcd", "--metrics-listen"}).action == Action::exit_usage);
+  CHECK(parse_args({"mfcd", "--list-methods"}).options.list_methods);
+}

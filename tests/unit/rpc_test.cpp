@@ -2,6 +2,7 @@
 // (and sometimes as exact text) so the tests pin down what a client sees.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -526,4 +527,26 @@ TEST_CASE("error texts") {
         json{{"code", -32007}, {"message", "Conflict"}, {"data", {{"message", "x"}}}});
   CHECK(error_reply(nullptr, make_error(kInvalidRequest)) ==
         R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}})");
+}
+
+TEST_CASE("requests and errors are counted per method; unknown and invalid ones apart") {
+  auto d = make_dispatcher();
+  call(d, R"({"jsonrpc":"2.0","id":1,"method":"sum","params":{"a":1}})");
+  call(d, R"({"jsonrpc":"2.0","id":2,"method":"sum","params":{"c":1}})");
+  call(d, R"({"jsonrpc":"2.0","id":3,"method":"fail"})");
+  call(d, R"({"jsonrpc":"2.0","id":4,"method":"nope.1"})");
+  call(d, R"({"jsonrpc":"2.0","id":5,"method":"nope.2"})");
+  call(d, R"({"jsonrpc":"2.0","id":6})");
+  call(d, R"(not json)");
+  call(d, R"([{"jsonrpc":"2.0","id":7,"method":"sum"},{"jsonrpc":"2.0","id":8,"method":"boom"}])");
+  std::map<std::string, std::pair<uint64_t, uint64_t>> got;
+  for (const auto& s : d.stats())
+    got[s.method] = {s.requests, s.errors};
+  CHECK(got.size() == d.methods().size() + 2);  // no entry per unknown name
+  CHECK(got["sum"] == std::pair<uint64_t, uint64_t>{3, 1});
+  CHECK(got["fail"] == std::pair<uint64_t, uint64_t>{1, 1});
+  CHECK(got["boom"] == std::pair<uint64_t, uint64_t>{1, 1});
+  CHECK(got["echo"] == std::pair<uint64_t, uint64_t>{0, 0});
+  CHECK(got["(unknown)"] == std::pair<uint64_t, uint64_t>{2, 2});
+  CHECK(got["(invalid)"] == std::pair<uint64_t, uint64_t>{2, 2});
 }
