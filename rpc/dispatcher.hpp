@@ -35,11 +35,14 @@
 
 namespace mfcd::rpc {
 
-// Who is calling (from SO_PEERCRED). Zero for in-process callers and tests.
+// Who is calling (SO_PEERCRED, and SO_PEERGROUPS for the supplementary
+// groups): the peer's credentials when it connected. Zero for in-process
+// callers and tests.
 struct CallContext {
   uint32_t uid = 0;
-  uint32_t gid = 0;
+  uint32_t gid = 0;  // primary group
   int32_t pid = 0;
+  std::vector<uint32_t> groups;  // supplementary groups
 };
 
 using HandlerResult = std::variant<nlohmann::json, RpcError>;
