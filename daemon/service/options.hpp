@@ -35,7 +35,12 @@ struct Options {
   unsigned exit_after = 0;                // -D (tests): exit cleanly after SEC
   std::string script;                     // -e
   std::string run_as;                     // -p USER[:GROUP]
-  bool list_methods = false;              // --list-methods (schema test)
+  // --socket-group NAME|GID: the control socket's group (members may call
+  // read methods); --admin-group NAME|GID: whose members may also write.
+  // As given; the service resolves them. Empty: the config's, or none.
+  std::string socket_group;
+  std::string admin_group;
+  bool list_methods = false;  // --list-methods (schema test)
 };
 
 struct ParsedArgs {
