@@ -265,7 +265,9 @@ std::optional<StartError> Service::refuse_if_socket_taken() {
 std::optional<StartError> Service::claim_control_socket() {
   std::optional<gid_t> group;
   if (access_groups_.socket) group = access_groups_.socket->gid;
-  socket_base_gid_ = ::getegid();  // what bind(2) gives it (the directory not setgid)
+  // Without a socket group bind(2) gives the socket ours (unless its
+  // directory is setgid): what a reload that drops the group goes back to.
+  socket_base_gid_ = ::getegid();
   auto claim = claim_socket(options_.socket_path, 0660, SOMAXCONN, group);
   if (!claim.socket)
     return StartError{claim.error.live ? EX_UNAVAILABLE : EX_OSERR, claim.error.message};
@@ -300,10 +302,11 @@ void Service::log_groups() const {
 }
 
 // A reload may change both groups. The admin group is only the policy's:
-// it applies to the next call. The socket's group is the file's: root
-// changes it on the socket in place, so connected clients stay and new ones
-// are judged by the new group; a daemon that dropped root (-p) has no
-// CAP_CHOWN left, and then the change waits for a restart, as the log says.
+// it applies to the next call. The socket's group is the file's, changed
+// in place, so connected clients stay and new ones are judged by the new
+// group. That takes CAP_CHOWN or a daemon in the new group: one that
+// dropped root (-p), or runs under the packaged unit without the group in
+// SupplementaryGroups=, keeps the old group until it restarts, and says so.
 void Service::apply_groups(const core::Config& config) {
   AccessGroups next;
   const auto errors = resolve_access_groups(options_, config, lookup_group, next);
