@@ -14,6 +14,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <istream>
 #include <map>
 #include <ostream>
@@ -43,6 +45,14 @@ std::string text_of(const json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
+// What to try when the socket cannot be reached. Refused by its mode, the
+// caller is neither root nor in the socket's group: that is what to ask for.
+std::string connect_hint(const std::string& error) {
+  if (error == std::strerror(EACCES))
+    return " (the socket admits root and the members of its group: mfcd --socket-group)";
+  return " (is it running? -u FILE or -i NAME picks another socket)";
+}
+
 // Reports a transport failure; returns the exit code.
 int report_exchange(const Context& ctx, const Exchange& ex) {
   const std::string& sock = ctx.options.socket;
@@ -52,7 +62,7 @@ int report_exchange(const Context& ctx, const Exchange& ex) {
       return kExitOk;
     case Exchange::Status::cannot_connect:
       err << ctx.program << ": cannot connect to the daemon at " << sock << ": " << ex.error
-          << " (is it running? -u FILE or -i NAME picks another socket)\n";
+          << connect_hint(ex.error) << "\n";
       return kExitUnavailable;
     case Exchange::Status::timeout:
       err << ctx.program << ": no reply from the daemon at " << sock << " within "

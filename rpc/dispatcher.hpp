@@ -35,13 +35,15 @@
 
 namespace mfcd::rpc {
 
-// Who is calling (from SO_PEERCRED), and on which connection (the
-// server's number for it; events are sent there). Zero for in-process
-// callers and tests.
+// Who is calling (SO_PEERCRED, and SO_PEERGROUPS for the supplementary
+// groups: the peer's credentials when it connected), and on which
+// connection (the server's number for it; events are sent there). Zero
+// for in-process callers and tests.
 struct CallContext {
   uint32_t uid = 0;
-  uint32_t gid = 0;
+  uint32_t gid = 0;  // primary group
   int32_t pid = 0;
+  std::vector<uint32_t> groups;  // supplementary groups
   uint64_t conn = 0;
 };
 

@@ -2,6 +2,7 @@
 // place. The dispatcher enforces the access before a handler runs.
 #include "api/api.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "api/methods.hpp"
@@ -51,7 +52,8 @@ std::vector<std::pair<std::string, rpc::Access>> method_table() {
   return table;
 }
 
-void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemon& daemon) {
+void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemon& daemon,
+                      AccessRules rules) {
   // A write method may change the API's routes and joins (a refused one
   // too: a partial reload), so the state is saved after the message that
   // held it, once for a whole batch, before the reply goes out. Saving an
@@ -67,7 +69,7 @@ void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemo
                      return method(c, params);
                    });
   }
-  dispatcher.set_policy(check_access);
+  set_access_rules(dispatcher, std::move(rules));
   dispatcher.set_after_message([&daemon, wrote] {
     if (!*wrote) return;
     *wrote = false;
@@ -75,13 +77,43 @@ void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemo
   });
 }
 
-std::optional<rpc::RpcError> check_access(rpc::Access access, const std::string& method,
-                                          const rpc::CallContext& ctx) {
+void set_access_rules(rpc::Dispatcher& dispatcher, AccessRules rules) {
+  dispatcher.set_policy([rules = std::move(rules)](rpc::Access access, const std::string& method,
+                                                   const rpc::CallContext& ctx) {
+    return check_access(rules, access, method, ctx);
+  });
+}
+
+bool in_group(const rpc::CallContext& ctx, uint32_t gid) {
+  return ctx.gid == gid || std::find(ctx.groups.begin(), ctx.groups.end(), gid) != ctx.groups.end();
+}
+
+namespace {
+
+std::string who_may_write(const AccessRules& rules) {
+  if (!rules.admin_gid) return "only root may call it";
+  return "it needs root or membership of group \"" + rules.admin_group + "\"";
+}
+
+nlohmann::json needs(const AccessRules& rules) {
+  nlohmann::json out{{"uid", 0}};
+  if (rules.admin_gid) out["group"] = {{"name", rules.admin_group}, {"gid", *rules.admin_gid}};
+  return out;
+}
+
+}  // namespace
+
+std::optional<rpc::RpcError> check_access(const AccessRules& rules, rpc::Access access,
+                                          const std::string& method, const rpc::CallContext& ctx) {
   if (access == rpc::Access::read || ctx.uid == 0) return std::nullopt;
+  if (rules.admin_gid && in_group(ctx, *rules.admin_gid)) return std::nullopt;
   return rpc::RpcError{
       rpc::kPermissionDenied,
-      "permission denied: " + method + " changes the daemon; only root may call it",
-      nlohmann::json{{"uid", ctx.uid}}};
+      "permission denied: " + method + " changes the daemon; " + who_may_write(rules),
+      nlohmann::json{{"uid", ctx.uid},
+                     {"method", method},
+                     {"access", rpc::access_name(access)},
+                     {"needs", needs(rules)}}};
 }
 
 }  // namespace mfcd::api

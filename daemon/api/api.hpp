@@ -94,11 +94,29 @@ std::string metrics_text(const router::Router& router, const Daemon& daemon);
 // Every method's name and access, in the order they are registered.
 std::vector<std::pair<std::string, rpc::Access>> method_table();
 
-// Registers every method on `dispatcher`, with its access.
-void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemon& daemon);
+// Who may write besides root: the members of one group (--admin-group, or
+// `admin-group` in the config), already resolved to its gid by the service.
+struct AccessRules {
+  std::optional<uint32_t> admin_gid;
+  std::string admin_group;  // its name as given, for the refusal's words
+};
 
-// The access rule: a write needs root; everyone who can connect may read.
-std::optional<rpc::RpcError> check_access(rpc::Access access, const std::string& method,
-                                          const rpc::CallContext& ctx);
+// Registers every method on `dispatcher`, with its access, and the access
+// policy for `rules`.
+void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemon& daemon,
+                      AccessRules rules = {});
+
+// Replaces the policy's rules (a reload that changes the admin group).
+void set_access_rules(rpc::Dispatcher& dispatcher, AccessRules rules);
+
+// Whether the caller is in group `gid`: its primary group or one of its
+// supplementary groups.
+bool in_group(const rpc::CallContext& ctx, uint32_t gid);
+
+// The access rule: a read is for everyone who can connect (the socket's
+// owner, group and mode decide that); a write needs root or membership of
+// the admin group. The refusal names the group that would do.
+std::optional<rpc::RpcError> check_access(const AccessRules& rules, rpc::Access access,
+                                          const std::string& method, const rpc::CallContext& ctx);
 
 }  // namespace mfcd::api

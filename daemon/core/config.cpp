@@ -39,6 +39,7 @@
 #include "core/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <map>
@@ -604,6 +605,10 @@ class Parser {
       parse_include(line);
     } else if (is(keyword, "metrics-listen")) {
       parse_metrics_listen(line);
+    } else if (is(keyword, "socket-group")) {
+      parse_access_group(line, out_.config.socket_group);
+    } else if (is(keyword, "admin-group")) {
+      parse_access_group(line, out_.config.admin_group);
     } else {
       error(SourcePos{line.file, line.number, line.tokens[0].column}, unknown_keyword(keyword));
     }
@@ -613,8 +618,40 @@ class Parser {
   // mistyped one, otherwise only said (see is_word).
   static std::string unknown_keyword(std::string_view keyword) {
     if (is_word(keyword)) return "unknown keyword " + quote(keyword);
-    return "expected a keyword (mroute, mgroup, ssmgroup, phyint, include or metrics-listen) at "
-           "the start of the line";
+    return "expected a keyword (mroute, mgroup, ssmgroup, phyint, include, metrics-listen, "
+           "socket-group or admin-group) at the start of the line";
+  }
+
+  // A group name as groupadd(8) takes one (letters, digits, '_', '-', '.',
+  // a trailing '$'; not starting with '-'), or a numeric GID.
+  static bool plausible_group(std::string_view g) {
+    if (g.empty() || g.size() > 32 || g[0] == '-') return false;
+    for (size_t i = 0; i < g.size(); ++i) {
+      const char ch = g[i];
+      const bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' ||
+                      ch == '.' || (ch == '$' && i + 1 == g.size());
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  // socket-group GROUP / admin-group GROUP: once per load (includes too).
+  void parse_access_group(const Line& line, std::optional<AccessGroupConf>& slot) {
+    Cursor c{line};
+    const std::string keyword(line.tokens[0].text);
+    const Token* group = c.take();
+    if (!group || !plausible_group(group->text)) {
+      return fail(
+          c, group,
+          "expected a group name or GID after '" + keyword + "', got " + Cursor::got(group));
+    }
+    if (const Token* extra = c.take()) {
+      return fail(c, extra, "expected end of line after the group, got " + quote(extra->text));
+    }
+    if (slot) {
+      return fail(c, group, "'" + keyword + "' given twice; the first is at " + slot->pos.str());
+    }
+    slot = AccessGroupConf{std::string(group->text), c.at(group)};
   }
 
   // Checks an interface name token with the API's own judge

@@ -148,7 +148,17 @@ struct MetricsListenConf {
   SourcePos pos;
 };
 
+// socket-group GROUP / admin-group GROUP: a group name or a numeric GID,
+// as written. Whether it exists is the service's to find out (the group
+// database is I/O); it reports an unknown one at `pos`.
+struct AccessGroupConf {
+  std::string group;
+  SourcePos pos;  // the GROUP token
+};
+
 struct Config {
+  std::optional<AccessGroupConf> socket_group;  // the control socket's group (readers)
+  std::optional<AccessGroupConf> admin_group;   // whose members may also write
   std::optional<MetricsListenConf> metrics_listen;  // the last line counts; none: off
   std::vector<PhyintConf> phyints;
   std::vector<RouteConf> routes;

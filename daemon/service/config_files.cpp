@@ -4,6 +4,8 @@
 // is not a file.
 #include "service/config_files.hpp"
 
+#include "service/access_groups.hpp"
+
 #include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -109,7 +111,9 @@ core::FileSystem real_file_system() {
 }
 
 core::ParseResult load_config_file(const std::string& path, const core::ParseOptions& options) {
-  return core::parse_config_file(path, real_file_system(), options);
+  auto parsed = core::parse_config_file(path, real_file_system(), options);
+  check_config_groups(parsed.config, lookup_group, parsed.diagnostics);
+  return parsed;
 }
 
 }  // namespace mfcd

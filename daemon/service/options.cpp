@@ -41,6 +41,7 @@ const Spec kSpecs[] = {
     {'t', "table", true},         {'u', "socket", true},
     {'v', "version", false},      {'D', nullptr, true},
     {0, "list-methods", false},   {0, "metrics-listen", true},
+    {0, "socket-group", true},  {0, "admin-group", true},
 };
 
 const Spec* find_short(char c) {
@@ -177,7 +178,8 @@ class ArgParser {
     set_switch(spec);
   }
 
-  // mfcd's own options, which SMCRoute has no flag for.
+  // The options without a short flag: SMCRoute's smcrouted has none of
+  // these, so no letter of its may be taken for them.
   void set_long_only(const Spec& spec, const std::string& value) {
     Options& o = out_.options;
     const std::string name = spec.long_name;
@@ -189,6 +191,10 @@ class ArgParser {
         o.metrics_listen = *addr;
       else
         failed_ = addr.error().message + " for --metrics-listen";
+    } else if (value.empty()) {
+      failed_ = "--" + name + " needs a group name or a numeric GID";
+    } else {
+      (name == "socket-group" ? o.socket_group : o.admin_group) = value;
     }
   }
 
@@ -312,7 +318,7 @@ std::string usage_text(const Options& o) {
   return "Usage: " + o.program +
          " [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-F FILE] [-i NAME]\n"
          "       [-l LEVEL] [-m SEC] [-p USER[:GROUP]] [-P FILE] [-S FILE] [-t ID]\n"
-         "       [-u FILE]\n"
+         "       [-u FILE] [--socket-group GROUP] [--admin-group GROUP]\n"
          "\n"
          "Static multicast routing daemon: installs the routes of its configuration\n"
          "into the kernel's multicast forwarding cache and keeps them there.\n"
@@ -353,6 +359,10 @@ std::string usage_text(const Options& o) {
          sock +
          ")\n"
          "  -v, --version            print the version and exit\n"
+         "      --socket-group GROUP  the control socket's group (name or GID): its\n"
+         "                           members may connect and call read methods\n"
+         "      --admin-group GROUP  members of GROUP (name or GID) may also call write\n"
+         "                           methods, as root may\n"
          "\n"
          "Exit status: 0 ok, 64 usage, 69 table in use, 70 internal error, 71 OS error,\n"
          "76 no multicast routing in the kernel, 77 permission, 78 configuration error.\n";

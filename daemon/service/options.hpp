@@ -41,6 +41,11 @@ struct Options {
   // --metrics-listen ADDR:PORT: serve GET /metrics there (over the
   // config's metrics-listen line); nullopt: as the config says, else off.
   std::optional<core::ListenAddress> metrics_listen;
+  // --socket-group NAME|GID: the control socket's group (members may call
+  // read methods); --admin-group NAME|GID: whose members may also write.
+  // As given; the service resolves them. Empty: the config's, or none.
+  std::string socket_group;
+  std::string admin_group;
 };
 
 struct ParsedArgs {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
 #include <nlohmann/json.hpp>
 
@@ -124,6 +125,28 @@ void RpcServer::on_connection(uv_stream_t* server, int status) {
 
 namespace {
 
+// The peer's supplementary groups, as the kernel recorded them when it
+// connected (Linux 4.13+), from the same credentials as SO_PEERCRED. The
+// alternatives are worse: /proc/PID/status of the peer's pid may by now be
+// another process (the client exited and the pid was reused) or the same
+// one after it changed its groups, and getgrouplist() answers what the
+// group database says of the uid's user, not what the process holds (a
+// client that dropped its groups would still count as a member, and a uid
+// without a passwd entry would count as none).
+bool read_peer_groups(int fd, std::vector<uint32_t>& groups) {
+  std::vector<gid_t> buf(16);
+  for (;;) {
+    socklen_t len = static_cast<socklen_t>(buf.size() * sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf.data(), &len) == 0) {
+      groups.assign(buf.begin(), buf.begin() + len / sizeof(gid_t));
+      return true;
+    }
+    // ERANGE: len now says how much room the list needs.
+    if (errno != ERANGE || len / sizeof(gid_t) <= buf.size()) return false;
+    buf.resize(len / sizeof(gid_t));
+  }
+}
+
 bool read_peer(uv_pipe_t* pipe, rpc::CallContext& ctx) {
   uv_os_fd_t fd = -1;
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe), &fd) != 0) return false;
@@ -133,7 +156,7 @@ bool read_peer(uv_pipe_t* pipe, rpc::CallContext& ctx) {
   ctx.uid = cred.uid;
   ctx.gid = cred.gid;
   ctx.pid = cred.pid;
-  return true;
+  return read_peer_groups(fd, ctx.groups);
 }
 
 }  // namespace

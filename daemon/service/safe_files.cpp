@@ -114,6 +114,15 @@ std::string bind_temporary(int fd, const std::string& dir, mode_t mode, std::str
   return "";
 }
 
+// A failed lchown(2). EPERM is the usual one: changing a file's group
+// takes CAP_CHOWN, or an owner that is itself in the group.
+std::string group_error(const std::string& path, gid_t group) {
+  const int err = errno;
+  std::string text = errno_text("cannot give " + path + " group " + std::to_string(group), err);
+  if (err == EPERM) text += " (this takes CAP_CHOWN, or the daemon a member of that group)";
+  return text;
+}
+
 }  // namespace
 
 FileId file_id(const std::string& path) {
@@ -203,7 +212,8 @@ SocketProbe probe_socket(const std::string& path) {
   return probe;
 }
 
-ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog) {
+ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog,
+                         std::optional<gid_t> group) {
   ClaimResult out;
   auto fail = [&](std::string message) {
     out.error.message = std::move(message);
@@ -243,7 +253,9 @@ ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog) {
   // Listening before the rename: a daemon probing the final name must
   // never see it refuse connections (that would read as stale).
   const FileId id = file_id(tmp);
-  if (::listen(fd, backlog) != 0) {
+  if (group && ::lchown(tmp.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    error = group_error(tmp, *group);
+  } else if (::listen(fd, backlog) != 0) {
     error = errno_text("listen on " + tmp);
   } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
     error = errno_text("cannot rename " + tmp + " to " + path);
@@ -255,6 +267,12 @@ ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog) {
   }
   out.socket = ClaimedSocket{fd, id, path};
   return out;
+}
+
+std::optional<std::string> set_socket_group(const std::string& path, FileId id, gid_t group) {
+  if (!id.valid() || file_id(path) != id) return path + " is no longer this daemon's socket";
+  if (::lchown(path.c_str(), static_cast<uid_t>(-1), group) != 0) return group_error(path, group);
+  return std::nullopt;
 }
 
 std::optional<std::string> replace_file(const std::string& path, std::string_view data, mode_t mode,

@@ -83,11 +83,19 @@ struct ClaimError {
 // over `path`. Daemons claiming sockets in the same directory are
 // serialised by an flock(2) on it, so two that start at once cannot both
 // find the path stale. The descriptor is non-blocking and close-on-exec.
+// With `group`, the socket gets that group before it takes the final name,
+// so no client ever sees it with the wrong one.
 struct ClaimResult {
   std::optional<ClaimedSocket> socket;
   ClaimError error;
 };
-ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog);
+ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog,
+                         std::optional<gid_t> group = std::nullopt);
+
+// Gives the socket at `path` group `group`, if `path` is still the socket
+// `id` (a socket claimed by another daemon since is left alone). Returns
+// an error naming the path and the failing call.
+std::optional<std::string> set_socket_group(const std::string& path, FileId id, gid_t group);
 
 // Replaces `path` with a file holding `data` (mode `mode`), atomically: a
 // new file under a fresh temporary name beside it, fsynced, renamed over

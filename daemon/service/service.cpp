@@ -168,6 +168,7 @@ std::optional<StartError> Service::start() {
     std::this_thread::sleep_for(std::chrono::seconds(options_.startup_delay));
   core::Config config;
   if (auto err = read_startup_config(config)) return err;
+  if (auto err = resolve_groups(config)) return err;
   if (auto err = refuse_if_socket_taken()) return err;
   core::Links links;
   if (auto err = open_kernel(links)) return err;
@@ -304,7 +305,7 @@ std::optional<StartError> Service::start_router(core::Config config, core::Links
   router_ = std::make_unique<router::Router>(*mroute_, *membership_, clock_, *this, settings);
   router_->start(config, std::move(links));
 
-  api::register_methods(dispatcher_, *router_, *this);
+  api::register_methods(dispatcher_, *router_, *this, access_rules(access_groups_));
   events_ = std::make_unique<api::EventHub>(
       *this, [] { return wall_clock_ms(); }, [this] { router_->start_route_events(); });
   rpc_server_ = std::make_unique<RpcServer>(&loop_, dispatcher_, rpc_limits());
@@ -334,11 +335,72 @@ std::optional<StartError> Service::refuse_if_socket_taken() {
 // Bound and listening from here on; served once the router is up, so a
 // client connecting meanwhile waits in the backlog.
 std::optional<StartError> Service::claim_control_socket() {
-  auto claim = claim_socket(options_.socket_path, 0660, SOMAXCONN);
+  std::optional<gid_t> group;
+  if (access_groups_.socket) group = access_groups_.socket->gid;
+  // Without a socket group bind(2) gives the socket ours (unless its
+  // directory is setgid): what a reload that drops the group goes back to.
+  socket_base_gid_ = ::getegid();
+  auto claim = claim_socket(options_.socket_path, 0660, SOMAXCONN, group);
   if (!claim.socket)
     return StartError{claim.error.live ? EX_UNAVAILABLE : EX_OSERR, claim.error.message};
+  socket_id_ = claim.socket->id;
   control_socket_ = std::move(claim.socket);
   return std::nullopt;
+}
+
+// The access groups, before anything is touched. The config's unknown
+// groups were errors of the file already (load_config_file), so what is
+// left to fail here is an option.
+std::optional<StartError> Service::resolve_groups(const core::Config& config) {
+  const auto errors = resolve_access_groups(options_, config, lookup_group, access_groups_);
+  if (errors.empty()) {
+    log_groups();
+    return std::nullopt;
+  }
+  std::string all;
+  for (const auto& e : errors)
+    all += (all.empty() ? "" : "; ") + e;
+  return StartError{EX_USAGE, all};
+}
+
+void Service::log_groups() const {
+  const auto& g = access_groups_;
+  if (g.socket)
+    spdlog::info("control socket group {} (gid {}): its members may call read methods",
+                 g.socket->name, g.socket->gid);
+  if (g.admin)
+    spdlog::info("admin group {} (gid {}): its members may call write methods", g.admin->name,
+                 g.admin->gid);
+}
+
+// A reload may change both groups. The admin group is only the policy's:
+// it applies to the next call. The socket's group is the file's, changed
+// in place, so connected clients stay and new ones are judged by the new
+// group. That takes CAP_CHOWN or a daemon in the new group: one that
+// dropped root (-p), or runs under the packaged unit without the group in
+// SupplementaryGroups=, keeps the old group until it restarts, and says so.
+void Service::apply_groups(const core::Config& config) {
+  AccessGroups next;
+  const auto errors = resolve_access_groups(options_, config, lookup_group, next);
+  for (const auto& e : errors)
+    spdlog::error("{}; keeping the access groups in force", e);
+  if (!errors.empty()) return;
+  if (next.admin != access_groups_.admin) {
+    access_groups_.admin = next.admin;
+    api::set_access_rules(dispatcher_, access_rules(access_groups_));
+    spdlog::info("admin group now {}", next.admin ? next.admin->name : "none (root only)");
+  }
+  if (next.socket != access_groups_.socket) apply_socket_group(next.socket);
+}
+
+void Service::apply_socket_group(const std::optional<GroupId>& group) {
+  const gid_t gid = group ? group->gid : socket_base_gid_;
+  if (auto err = set_socket_group(options_.socket_path, socket_id_, gid)) {
+    spdlog::warn("control socket group stays as it is until mfcd restarts: {}", *err);
+    return;
+  }
+  access_groups_.socket = group;
+  spdlog::info("control socket group now {} (gid {})", group ? group->name : "the default", gid);
 }
 
 // HUP reloads; INT and TERM stop; a closed client socket is not a signal.
@@ -552,6 +614,7 @@ api::ReloadOutcome Service::reload(bool dry_run) {
     return out;
   }
   log_diagnostics(out.diagnostics);
+  apply_groups(parsed.config);
   const auto read = Clock::now();
   auto plan = router_->plan_reload(parsed.config);
   const auto planned = Clock::now();

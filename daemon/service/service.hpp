@@ -28,6 +28,7 @@
 #include "kernel/netlink.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
+#include "service/access_groups.hpp"
 #include "service/metrics_http.hpp"
 #include "service/mrdisc_announcer.hpp"
 #include "service/options.hpp"
@@ -91,7 +92,13 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   std::optional<StartError> open_kernel(core::Links& links);
   std::optional<StartError> start_router(core::Config config, core::Links links);
   std::optional<StartError> refuse_if_socket_taken();
+  std::optional<StartError> resolve_groups(const core::Config& config);
+  void log_groups() const;
   std::optional<StartError> claim_control_socket();
+  // A reload's groups: the admin group at once, the socket's group if the
+  // daemon may still change it (see the definition).
+  void apply_groups(const core::Config& config);
+  void apply_socket_group(const std::optional<GroupId>& group);
   void restore_state();
   std::optional<StartError> start_metrics_http(const std::optional<core::MetricsListenConf>& conf);
   void record_reload(std::chrono::steady_clock::time_point started, bool ok);
@@ -122,6 +129,9 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   core::MetricsSnapshot::Reloads reloads_;  // every reload, SIGHUP and config.reload alike
   // The control socket between claim_control_socket() and the RpcServer.
   std::optional<ClaimedSocket> control_socket_;
+  FileId socket_id_;           // the control socket we made, for a reload's chown
+  gid_t socket_base_gid_ = 0;  // its group without --socket-group (ours)
+  AccessGroups access_groups_;
   std::unique_ptr<MrdiscAnnouncer> mrdisc_;  // RFC 4286 announcements
   std::optional<StateFile> state_file_;      // -S: the API's routes and joins
 

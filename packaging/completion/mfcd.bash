@@ -2,8 +2,9 @@
 #
 # Completes the flags, short and long, and the value each one takes: files
 # for -f, -F, -P, -S and -u, a command for -e, the log levels for -l, users and
-# groups for -p, the identities whose configuration exists (/etc/NAME.conf)
-# for -i. Numbers (-c, -d, -m, -t) are left to the user.
+# groups for -p, groups for --socket-group and --admin-group, the identities
+# whose configuration exists (/etc/NAME.conf) for -i. Numbers (-c, -d, -m,
+# -t) are left to the user.
 
 _mfcd() {
   local cur=${COMP_WORDS[COMP_CWORD]}
@@ -46,6 +47,10 @@ _mfcd() {
       fi
       return 0
       ;;
+    --socket-group | --admin-group)
+      mapfile -t COMPREPLY < <(compgen -g -- "$cur")
+      return 0
+      ;;
     -i | -I | --ident)
       local ids
       ids=$(command ls /etc/*.conf 2>/dev/null | sed 's|^/etc/||; s|\.conf$||')
@@ -63,7 +68,8 @@ _mfcd() {
   if [[ $cur == --* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "--cache-timeout= --startup-delay= --exec= --config=
         --check= --help --ident= --loglevel= --metrics-listen= --mrdisc-interval= --foreground
-        --user= --pidfile= --state-file= --syslog --table= --socket= --version" -- "$cur")
+        --user= --pidfile= --state-file= --syslog --table= --socket= --version --socket-group=
+        --admin-group=" -- "$cur")
     # A name that takes a value: no space after the "=".
     if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *= ]]; then
       compopt -o nospace 2>/dev/null

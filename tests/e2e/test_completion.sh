@@ -138,6 +138,10 @@ expect "mfcd -F ${DAEMON_COMPLETION%.bash}" "$DAEMON_COMPLETION"
 expect "mfcd --config=${DAEMON_COMPLETION%.bash}" "$DAEMON_COMPLETION"
 expect_has "mfcd -p ro" root
 expect "mfcd -t "
+expect "mfcd --socket-g" --socket-group=
+expect "mfcd --adm" --admin-group=
+expect_has "mfcd --socket-group ro" root
+expect_has "mfcd --admin-group=ro" root
 expect "mfcd -n -c "
 
 # --- with a daemon ----------------------------------------------------------

@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzDaemon daemon;
   rpc::Dispatcher dispatcher;
   api::register_methods(dispatcher, r.router, daemon);
-  const rpc::CallContext caller{data[0] & 1 ? 0u : 1000u, 0, 1};
+  const rpc::CallContext caller{data[0] & 1 ? 0u : 1000u, 0, 1, {}};
   const size_t chunk = 1 + data[1] % 64;
   rpc::LineFramer framer(64 * 1024);
   std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);

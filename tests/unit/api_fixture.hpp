@@ -164,7 +164,7 @@ struct ApiFixture {
     const int id = ++last_id;
     const nlohmann::json request = {
         {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
-    const rpc::CallContext caller{uid, uid, 4242, conn};
+    const rpc::CallContext caller{uid, uid, 4242, {}, conn};
     const auto reply = dispatcher.handle(request.dump(), caller);
     REQUIRE(reply.has_value());
     const nlohmann::json parsed = nlohmann::json::parse(*reply);

@@ -259,10 +259,12 @@ void check_invalid_param(const json& error, const json& param, const std::string
 
 // The refusal of a write by a caller who is not root.
 void check_refused(const json& error, const std::string& method, uint32_t uid) {
-  CHECK(error == json{{"code", rpc::kPermissionDenied},
-                      {"message", "permission denied: " + method +
-                                      " changes the daemon; only root may call it"},
-                      {"data", {{"uid", uid}}}});
+  CHECK(error ==
+        json{{"code", rpc::kPermissionDenied},
+             {"message",
+              "permission denied: " + method + " changes the daemon; only root may call it"},
+             {"data",
+              {{"uid", uid}, {"method", method}, {"access", "write"}, {"needs", {{"uid", 0}}}}}});
 }
 
 // --- the table as a whole -----------------------------------------------------

@@ -57,7 +57,8 @@ struct FakeDaemon {
   std::vector<std::string> sockets;
   std::function<json(const json& request)> answer;
   Exchange::Status status = Exchange::Status::ok;
-  std::string raw_reply;  // when set, sent verbatim
+  std::string status_error = "No such file or directory";  // with a status not ok
+  std::string raw_reply;                                   // when set, sent verbatim
 
   mc::Transport transport() {
     return [this](const std::string& socket, const std::string& request) {
@@ -66,7 +67,7 @@ struct FakeDaemon {
       Exchange e;
       e.status = status;
       if (status != Exchange::Status::ok) {
-        e.error = "No such file or directory";
+        e.error = status_error;
         return e;
       }
       if (!raw_reply.empty()) {
@@ -1087,6 +1088,27 @@ TEST_CASE("errors: details the message already says are not repeated") {
             "route.list") == std::vector<std::string>{"Limit exceeded (limit clients = 64)"});
   CHECK(mc::describe_error(RpcError{-32005, "", {{"uid", 1000}}}, "route.add") ==
         std::vector<std::string>{"error -32005 (uid 1000)"});
+}
+
+TEST_CASE("run: a refused write names the group that would do; a refused connection too") {
+  FakeDaemon d;
+  d.raw_reply =
+      R"({"jsonrpc":"2.0","id":1,"error":{"code":-32005,"message":"permission denied: route.add )"
+      R"(changes the daemon; it needs root or membership of group \"mfcadmin\"","data":{"uid":)"
+      R"(1000,"method":"route.add","access":"write","needs":{"uid":0,"group":{"name":)"
+      R"("mfcadmin","gid":998}}}}})";
+  auto r = invoke(d, {"mfcctl", "add", "a1", "225.1.1.1", "a2"});
+  CHECK(r.code == 1);
+  CHECK(r.err ==
+        "mfcctl: permission denied: route.add changes the daemon; it needs root or membership of "
+        "group \"mfcadmin\" (uid 1000)\n");
+  d.status = Exchange::Status::cannot_connect;
+  d.status_error = "Permission denied";
+  r = invoke(d, {"mfcctl", "show"});
+  CHECK(r.code == 69);
+  CHECK(r.err ==
+        "mfcctl: cannot connect to the daemon at /run/mfcd.sock: Permission denied (the socket "
+        "admits root and the members of its group: mfcd --socket-group)\n");
 }
 
 // --- addresses that are not addresses (issue 15, item 2) -----------------------

@@ -126,8 +126,8 @@ TEST_CASE("config: lines of a file that is not a config do not come back in mess
       "bin:*:19000:0:99999:7:::\n";
   const ParseResult r = parse(shadow);
   const std::string expected =
-      ": error: expected a keyword (mroute, mgroup, ssmgroup, phyint, include or metrics-listen) "
-      "at the start of the line";
+      ": error: expected a keyword (mroute, mgroup, ssmgroup, phyint, include, metrics-listen, "
+      "socket-group or admin-group) at the start of the line";
   CHECK(diags(r) ==
         Lines{"test.conf:1:1" + expected, "test.conf:2:1" + expected, "test.conf:3:1" + expected});
   for (const auto& d : r.diagnostics) {

@@ -271,7 +271,7 @@ TEST_CASE("an RpcError passes through with its data") {
 
 TEST_CASE("the call context reaches the handler; the access policy refuses before params") {
   auto d = make_dispatcher();
-  const CallContext ctx{1000, 100, 4242};
+  const CallContext ctx{1000, 100, 4242, {}};
   CHECK(call(d, R"({"jsonrpc":"2.0","id":1,"method":"whoami"})", ctx)["result"] ==
         json{{"uid", 1000}, {"gid", 100}, {"pid", 4242}});
   std::vector<std::string> asked;

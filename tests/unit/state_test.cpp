@@ -230,7 +230,7 @@ TEST_CASE("state: saved once per message that held a write, before its reply") {
   CountingDaemon daemon(rf.router);
   mfcd::rpc::Dispatcher dispatcher;
   mfcd::api::register_methods(dispatcher, rf.router, daemon);
-  const mfcd::rpc::CallContext root{0, 0, 1};
+  const mfcd::rpc::CallContext root{0, 0, 1, {}};
   auto add = [](int id, const std::string& group) {
     return json{{"jsonrpc", "2.0"},
                 {"id", id},
@@ -250,7 +250,7 @@ TEST_CASE("state: saved once per message that held a write, before its reply") {
   REQUIRE(dispatcher.handle(R"({"jsonrpc":"2.0","id":5,"method":"route.add","params":{}})", root));
   CHECK(daemon.saves == 2);
   // A write refused before it runs (not root): none.
-  const mfcd::rpc::CallContext user{1000, 1000, 2};
+  const mfcd::rpc::CallContext user{1000, 1000, 2, {}};
   REQUIRE(dispatcher.handle(add(6, "225.1.1.6").dump(), user));
   CHECK(daemon.saves == 2);
 }
