@@ -27,8 +27,8 @@ using nlohmann::json;
 constexpr std::string_view kOwner = "mfcctl";
 
 constexpr std::array<std::string_view, 15> kCommands = {
-    "add",     "del",    "flush",  "help",    "join", "kill", "leave",
-    "metrics", "monitor", "reload", "remove", "restart", "set", "show", "version"};
+    "add",     "del",    "flush",  "help",    "join", "kill", "leave",  "metrics",
+    "monitor", "reload", "remove", "restart", "set",  "show", "version"};
 
 CommandParse usage(std::string text) {
   return CommandParse{std::nullopt, std::move(text)};

@@ -157,8 +157,8 @@ struct AccessGroupConf {
 };
 
 struct Config {
-  std::optional<AccessGroupConf> socket_group;  // the control socket's group (readers)
-  std::optional<AccessGroupConf> admin_group;   // whose members may also write
+  std::optional<AccessGroupConf> socket_group;      // the control socket's group (readers)
+  std::optional<AccessGroupConf> admin_group;       // whose members may also write
   std::optional<MetricsListenConf> metrics_listen;  // the last line counts; none: off
   std::vector<PhyintConf> phyints;
   std::vector<RouteConf> routes;

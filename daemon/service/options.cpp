@@ -41,7 +41,7 @@ const Spec kSpecs[] = {
     {'t', "table", true},         {'u', "socket", true},
     {'v', "version", false},      {'D', nullptr, true},
     {0, "list-methods", false},   {0, "metrics-listen", true},
-    {0, "socket-group", true},  {0, "admin-group", true},
+    {0, "socket-group", true},    {0, "admin-group", true},
 };
 
 const Spec* find_short(char c) {
