@@ -57,7 +57,7 @@ _mfcctl_command() {
     echo set
     return
   fi
-  for c in add del flush help join kill leave metrics reload remove restart show version; do
+  for c in add del flush help join kill leave metrics monitor reload remove restart show version; do
     if [ "$c" = "$1" ]; then
       echo "$c"
       return
@@ -151,14 +151,23 @@ _mfcctl() {
   _mfcctl_split
   local nargs=${#_mfcctl_args[@]}
   if ((nargs == 0)); then
-    mapfile -t COMPREPLY < <(compgen -W "add del flush help join kill leave metrics reload
-                                         remove restart set show version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "add del flush help join kill leave metrics monitor
+                                         reload remove restart set show version" -- "$cur")
     return 0
   fi
 
   local cmd
   cmd=$(_mfcctl_command "${_mfcctl_args[0]}")
   case $cmd in
+    monitor)
+      # Event kinds and categories (docs/api.md, Events).
+      mapfile -t COMPREPLY < <(compgen -W "route flow filter wrongvif upcalls interface vif join
+        reload clients route.installed route.changed route.removed route.active route.pending
+        route.standby filter.added flow.learned flow.changed flow.expired upcalls.lost
+        interface.added interface.removed interface.up interface.down vif.added vif.freed
+        join.active join.pending join.left join.failed reload.applied reload.refused
+        clients.limit" -- "$cur")
+      ;;
     show)
       if ((nargs == 1)); then
         mapfile -t COMPREPLY < <(compgen -W "groups interfaces pending routes" -- "$cur")

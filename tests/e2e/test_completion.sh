@@ -108,11 +108,15 @@ expect_has "mfcctl reload -" -n --dry-run
 expect "mfcctl reload " -n --dry-run
 expect_has "mfcctl --" --json --plain --socket --ident --no-headings --batch --detail --strict
 expect_has "mfcctl -" -b -d -j -p -S -t -u -i
-expect_has "mfcctl " add set remove del join leave show flush reload kill version help metrics
+expect_has "mfcctl " add set remove del join leave show flush reload kill version help metrics \
+  monitor
 # Abbreviations complete to the full word, kill and flush too (only typing
 # them short is refused).
 expect "mfcctl k" kill
-expect "mfcctl m" metrics
+expect "mfcctl m" metrics monitor
+expect "mfcctl mo" monitor
+expect_has "mfcctl monitor " route interface.up reload.refused
+expect "mfcctl monitor route.a" route.active
 expect "mfcctl fl" flush
 # No daemon: interface names come from this machine, but for lo.
 # shellcheck disable=SC2046
