@@ -35,6 +35,9 @@ namespace {
 // After a client that had this much queued leaves, the freed memory is
 // handed back to the system at once (glibc keeps freed heap otherwise).
 constexpr size_t kTrimAfter = 256 << 10;
+// After this many clients at once, the last one leaving trims the heap.
+constexpr size_t kTrimCrowd = 16;
+constexpr uint64_t kTrimDelayMs = 100;
 
 struct WriteReq {
   uv_write_t req{};
@@ -93,6 +96,7 @@ std::string RpcServer::serve(ClaimedSocket socket) {
     adopted = rc == 0;
   }
   if (rc == 0) rc = ready_idle_.init(uv_idle_init, loop_, this);
+  if (rc == 0) rc = trim_timer_.init(uv_timer_init, loop_, this);
   if (rc == 0)
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), SOMAXCONN, on_connection);
   if (rc != 0) {
@@ -111,6 +115,7 @@ void RpcServer::close() {
     drop(first_, How::flush);
   ready_.clear();
   ready_idle_.close();
+  trim_timer_.close();
 }
 
 // --- accepting ----------------------------------------------------------------------
@@ -178,6 +183,7 @@ void RpcServer::accept_one() {
     return refuse(c, why);
   }
   c->admitted = true;
+  crowd_ = std::max(crowd_, conns_.total());
   c->ctx.conn = next_conn_++;
   by_conn_[c->ctx.conn] = c;
   c->next = first_;
@@ -430,6 +436,13 @@ void RpcServer::unlink(Client* c) {
     c->admitted = false;
     by_conn_.erase(c->ctx.conn);
     if (on_closed_) on_closed_(c->ctx.conn);
+    // The clients' memory is freed in their close callbacks, a turn or
+    // two from now: trim once those have run.
+    if (conns_.total() == 0 && crowd_ >= kTrimCrowd && trim_timer_) {
+      crowd_ = 0;
+      uv_timer_start(
+          trim_timer_.get(), [](uv_timer_t*) { ::malloc_trim(0); }, kTrimDelayMs, 0);
+    }
   }
   if (c->scheduled) {
     ready_.erase(std::find(ready_.begin(), ready_.end(), c));
