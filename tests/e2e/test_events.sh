@@ -145,7 +145,7 @@ routes() { # routes FIRST-OCTET: 4,000 (S,G) routes r-in -> r-out1
   echo "$BASE_CONF"
   routes 20
 } >"$CONF"
-mfcctl reload >/dev/null
+mfcd_reload
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$MFCD_PID/status"; }
 rss_before=$(rss)
 "$PYTHON" - "$SOCK" "$E2E_WORK/slow.out" <<'PY' &
@@ -177,8 +177,10 @@ wait_for 10 "the slow subscriber to subscribe" subscribers 3
   routes 21
 } >"$CONF"
 # The reload writes its 12,000 events at once: the subscriber is dropped
-# before the reload returns, with its last 1 MiB still held for it.
-mfcctl reload >/dev/null
+# before the reload returns, with its last 1 MiB still held for it. By
+# SIGHUP: with AddressSanitizer and debug logging, these reloads take
+# longer than mfcctl waits for a reply.
+mfcd_reload
 rss_held=$(rss)
 touch "$E2E_WORK/slow.out.go"
 wait_for 30 "the daemon to drop the slow subscriber" grep -q "event subscriber .* fell [0-9]* bytes behind; disconnecting" "$MFCD_LOG"
@@ -190,10 +192,10 @@ jq -e '.method == "event" and .params.kind == "overflow" and (.params.seq | type
 say "overflow after $(($(wc -l <"$E2E_WORK/slow.out") - 2)) notifications; RSS ${rss_before} kB before the reload, ${rss_held} kB while held, ${rss_after} kB after"
 # 12,000 route events are about 3 MB of notifications, 6 MB of memory with
 # a write request and an allocation each. The daemon holds at most 1 MiB of
-# them for the subscriber (about 2 MB of memory): what it gives back once
+# them for the subscriber (1.4 to 2.7 MB of memory seen): what it gives back once
 # the subscriber is gone (the reload's own growth stays) is no more.
-if [ "$MFCD_SANITIZED" = 0 ] && [ "$rss_held" -gt $((rss_after + 3072)) ]; then
-  fail "mfcd held $((rss_held - rss_after)) kB for a subscriber that never reads (limit 3 MB)"
+if [ "$MFCD_SANITIZED" = 0 ] && [ "$rss_held" -gt $((rss_after + 4096)) ]; then
+  fail "mfcd held $((rss_held - rss_after)) kB for a subscriber that never reads (limit 4 MB)"
 fi
 rpc_ok daemon.version >/dev/null
 mfcd_stop
