@@ -6,8 +6,8 @@
 //     message seen (IGMP 0x30..0x32, ICMPv6 151..153):
 //       t=MS ipv4 advertisement src=A dst=G ttl=1 ra=1 interval=4 csum=ok
 //     t is ms since the capture started. Messages this host sends end in
-//     " out", so a test can time an answer from its question on one clock. Exits after COUNT lines (default
-//     unlimited) or SECONDS (default 10), whichever comes first; status 0.
+//     " out", so a test can time an answer from its question on one clock. Exits after COUNT lines
+//     (default unlimited) or SECONDS (default 10), whichever comes first; status 0.
 //   pktcap solicit -i IFNAME -f 4|6
 //     Sends one Solicitation (to 224.0.0.2 / ff02::2, TTL 1, Router Alert).
 //
