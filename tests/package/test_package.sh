@@ -254,6 +254,20 @@ if command -v systemd-analyze >/dev/null && [ -d /lib/systemd/system ]; then
   for u in /lib/systemd/system/*; do
     [ -e "$ROOT/lib/systemd/system/$(basename "$u")" ] || cp -a "$u" "$ROOT/lib/systemd/system/"
   done
+  # Programs the units start that the package does not ship must come from
+  # Essential packages (present on every Debian system without a Depends);
+  # verify looks for them in the root, so they are copied in from here.
+  for unit in "$ROOT"/lib/systemd/system/mfcd* "$ROOT"/lib/systemd/system/smcroute*; do
+    for prog in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\(\/[^ ]*\).*/\1/p' "$unit"); do
+      [ -e "$ROOT$prog" ] && continue
+      owner=$(dpkg -S "$prog" 2>/dev/null | grep -v "^diversion " | head -n1 | cut -d: -f1) ||
+        fail "$(basename "$unit") starts $prog, which no package here ships"
+      [ "$(dpkg-query -W -f='${Essential}' "$owner")" = yes ] ||
+        fail "$(basename "$unit") starts $prog from $owner, which is not Essential"
+      mkdir -p "$ROOT$(dirname "$prog")"
+      cp -L "$prog" "$ROOT$prog"
+    done
+  done
   # The template, as an instance whose configuration exists.
   cp "$ROOT/etc/mfcd.conf" "$ROOT/etc/mfcd-b.conf"
   out=$(systemd-analyze verify --root="$ROOT" --man=no mfcd.service mfcd@mfcd-b.service \
