@@ -2,7 +2,6 @@
 // check-only mode, going into the background, then hand over to Service.
 // Exit codes follow sysexits.h, as SMCRoute's do (see compat.md).
 #include <fcntl.h>
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include "kernel/netlink.hpp"
 #include "router/missing.hpp"
 #include "service/config_files.hpp"
+#include "service/heap.hpp"
 #include "service/logging.hpp"
 #include "service/options.hpp"
 #include "service/privdrop.hpp"
@@ -138,19 +138,6 @@ void report(int fd, int code) {
   ::close(fd);
 }
 
-// glibc raises its mmap threshold each time a big block is freed: after
-// one large listing, later big replies and config buffers come from the
-// heap, and the pages that they leave behind between live blocks stay
-// resident after a hostile client is gone. Fixed thresholds keep blocks of
-// 128 KiB and more in mappings of their own, returned to the system when
-// freed, and trim the heap's free top beyond 128 KiB.
-void keep_big_buffers_apart() {
-#if defined(__GLIBC__)
-  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-  ::mallopt(M_TRIM_THRESHOLD, 128 * 1024);
-#endif
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -192,7 +179,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  keep_big_buffers_apart();
+  mfcd::keep_big_buffers_apart();
   int report_fd = -1;
   if (!o.foreground) {
     if (int rc = daemonize(&report_fd); rc != EX_OK) {

@@ -15,7 +15,6 @@
 // until its write timeout; everyone else is served meanwhile.
 #include "service/rpc_server.hpp"
 
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 
 #include "rpc/errors.hpp"
 #include "rpc/framing.hpp"
+#include "service/heap.hpp"
 
 namespace mfcd {
 
@@ -35,9 +35,18 @@ namespace {
 // After a client that had this much queued leaves, the freed memory is
 // handed back to the system at once (glibc keeps freed heap otherwise).
 constexpr size_t kTrimAfter = 256 << 10;
-// After this many clients at once, the last one leaving trims the heap.
+// After this many clients at once, the heap is trimmed once the last of
+// them is freed.
 constexpr size_t kTrimCrowd = 16;
-constexpr uint64_t kTrimDelayMs = 100;
+
+// Clients not yet freed, closing ones included, and whether the last of them
+// to go trims the heap. They live here rather than in the server because a
+// dropped client's close callback must not touch the server (see above), and
+// a client that never read is freed only after its grace period, long after
+// it left the server's count: a trim at the server's last unlink ran before
+// those replies were freed and left megabytes in the heap.
+size_t clients_alive = 0;
+bool trim_when_all_freed = false;
 
 struct WriteReq {
   uv_write_t req{};
@@ -96,7 +105,6 @@ std::string RpcServer::serve(ClaimedSocket socket) {
     adopted = rc == 0;
   }
   if (rc == 0) rc = ready_idle_.init(uv_idle_init, loop_, this);
-  if (rc == 0) rc = trim_timer_.init(uv_timer_init, loop_, this);
   if (rc == 0)
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), SOMAXCONN, on_connection);
   if (rc != 0) {
@@ -115,7 +123,6 @@ void RpcServer::close() {
     drop(first_, How::flush);
   ready_.clear();
   ready_idle_.close();
-  trim_timer_.close();
 }
 
 // --- accepting ----------------------------------------------------------------------
@@ -168,6 +175,7 @@ bool read_peer(uv_pipe_t* pipe, rpc::CallContext& ctx) {
 
 void RpcServer::accept_one() {
   auto* c = new Client(limits_.max_message);
+  ++clients_alive;
   c->server = this;
   uv_pipe_init(loop_, &c->pipe, 0);
   c->pipe.data = c;
@@ -436,12 +444,11 @@ void RpcServer::unlink(Client* c) {
     c->admitted = false;
     by_conn_.erase(c->ctx.conn);
     if (on_closed_) on_closed_(c->ctx.conn);
-    // The clients' memory is freed in their close callbacks, a turn or
-    // two from now: trim once those have run.
-    if (conns_.total() == 0 && crowd_ >= kTrimCrowd && trim_timer_) {
+    // The clients' memory is freed in their close callbacks, from a turn
+    // from now to a grace period later: the last of them trims.
+    if (conns_.total() == 0 && crowd_ >= kTrimCrowd) {
       crowd_ = 0;
-      uv_timer_start(
-          trim_timer_.get(), [](uv_timer_t*) { ::malloc_trim(0); }, kTrimDelayMs, 0);
+      trim_when_all_freed = true;
     }
   }
   if (c->scheduled) {
@@ -481,9 +488,13 @@ void RpcServer::close_pipe(Client* c) {
   c->stall.close();
   uv_close(handle, [](uv_handle_t* h) {
     auto* cl = static_cast<Client*>(h->data);
-    const bool trim = cl->peak_queued >= kTrimAfter;
+    bool trim = cl->peak_queued >= kTrimAfter;
     delete cl;
-    if (trim) ::malloc_trim(0);
+    if (--clients_alive == 0 && trim_when_all_freed) {
+      trim_when_all_freed = false;
+      trim = true;
+    }
+    if (trim) trim_heap();
   });
 }
 

@@ -117,7 +117,6 @@ class RpcServer {
   UvHandle<uv_idle_t> ready_idle_;  // serves clients with lines left over
   // Once the last client of a crowd has gone, the heap that served them is
   // handed back (glibc keeps freed heap, however many clients freed it).
-  UvHandle<uv_timer_t> trim_timer_;
   size_t crowd_ = 0;  // most clients at once since the last trim
   std::deque<Client*> ready_;
   std::string path_;

@@ -17,6 +17,7 @@
 
 #include "api/state.hpp"
 #include "service/config_files.hpp"
+#include "service/heap.hpp"
 #include "service/proc_self.hpp"
 #include "service/sd_notify.hpp"
 #include "version.hpp"
@@ -29,6 +30,8 @@ namespace {
 
 constexpr size_t kUpcallBudget = 256;  // upcalls read per loop callback
 constexpr size_t kLinkBudget = 256;    // netlink messages read per loop callback
+constexpr size_t kHeapSlackLimit = size_t{1} << 20;
+constexpr uint64_t kHeapCheckMs = 10000;
 
 void log_diagnostics(const std::vector<core::Diagnostic>& diags) {
   for (const auto& d : diags) {
@@ -447,6 +450,12 @@ void Service::watch_sockets() {
   tick_timer_.init(uv_timer_init, &loop_, this);
   rearm();
 
+  heap_timer_.init(uv_timer_init, &loop_, this);
+  uv_timer_start(
+      heap_timer_.get(), [](uv_timer_t* t) { static_cast<Service*>(t->data)->on_heap_check(); },
+      kHeapCheckMs, kHeapCheckMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(heap_timer_.get()));
+
   if (options_.exit_after > 0) {
     exit_timer_.init(uv_timer_init, &loop_, this);
     uv_timer_start(
@@ -493,6 +502,18 @@ void Service::on_tick() {
   if (stopping_) return;
   router_->tick();
   rearm();
+}
+
+// Whatever freed it, a heap holding over 1 MiB free is trimmed within 10 s.
+// A trim leaves the free blocks where they are (it only hands their pages
+// back), so the slack stays: trimming again is worth it only once RSS has
+// grown since. mallinfo2() walks the free lists: microseconds at this size.
+void Service::on_heap_check() {
+  if (heap_slack_bytes() <= kHeapSlackLimit) return;
+  const uint64_t rss = resident_bytes().value_or(0);
+  if (rss != 0 && rss <= rss_after_trim_) return;
+  trim_heap();
+  rss_after_trim_ = resident_bytes().value_or(0);
 }
 
 void Service::on_upcalls(core::Family family) {
@@ -708,6 +729,7 @@ void Service::teardown() {
     p->close();
   tick_timer_.close();
   exit_timer_.close();
+  heap_timer_.close();
   stopper_.close();
   // Only if it is still the file we wrote: another daemon may have put its
   // own there since.

@@ -108,6 +108,7 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   void on_upcalls(core::Family family);
   void on_link_events();
   void on_tick();
+  void on_heap_check();
   // After any event: when the Router next has periodic work, the timer.
   void rearm();
   void teardown();
@@ -142,6 +143,8 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   UvHandle<uv_poll_t> netlink_poll_;
   UvHandle<uv_timer_t> tick_timer_;
   UvHandle<uv_timer_t> exit_timer_;
+  UvHandle<uv_timer_t> heap_timer_;  // the backstop of heap.hpp
+  uint64_t rss_after_trim_ = 0;
   UvHandle<uv_idle_t> stopper_;
   bool stopping_ = false;
   bool torn_down_ = false;

@@ -71,7 +71,18 @@ say "flow: $received of $received datagrams through the load, 0 lost"
 
 # The abusers are gone; whatever the daemon held for them must be too.
 settled() { [ "$(rss_kb)" -le $((rss_before * 110 / 100)) ]; }
-wait_for 10 "RSS back within 10% of ${rss_before} kB (now $(rss_kb) kB)" settled
+# On failure, where the memory is: every mapping holding over 200 kB.
+big_mappings() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6 ? $6 : "[anon]"} /^Rss:/ && $2 > 200 {printf "%s %s kB; ", name, $2}' \
+    "/proc/$MFCD_PID/smaps"
+}
+# (wait_for would word its failure with the figures of its start.)
+deadline=$((SECONDS + 10 * E2E_SLOWDOWN))
+until settled; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "RSS not back within 10% of ${rss_before} kB after" \
+    "$((10 * E2E_SLOWDOWN))s: now $(rss_kb) kB, RssAnon $(anon_kb) kB; $(big_mappings)"
+  e2e_sleep 0.05
+done
 say "RSS: ${rss_idle} kB idle, ${rss_before} kB after the warm-up, $(rss_kb) kB after the load; RssAnon ${anon_before} -> $(anon_kb) kB"
 rpc_ok daemon.status >/dev/null
 say "ok"
