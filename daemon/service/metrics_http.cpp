@@ -151,6 +151,7 @@ void MetricsHttp::answer(Conn* c, std::string response) {
 }
 
 void MetricsHttp::drop_after(Conn* c, uint64_t ms) {
+  uv_update_time(loop_);  // rendering a big table may have taken a while
   uv_timer_start(
       c->timer.get(),
       [](uv_timer_t* t) {

@@ -353,6 +353,9 @@ void RpcServer::send(Client* c, std::string data) {
   if (queued > 0 && c->stall && !uv_is_active(reinterpret_cast<uv_handle_t*>(c->stall.get())) &&
       !c->closing) {
     c->written_at_check = c->enqueued - queued;
+    // Events are sent from inside long work (a reload of thousands of
+    // routes), while the loop's clock stands still: count from now.
+    uv_update_time(loop_);
     uv_timer_start(
         c->stall.get(),
         [](uv_timer_t* t) {
@@ -477,6 +480,9 @@ void RpcServer::drop(Client* c, How how, uint64_t grace_ms) {
     delete req;
     return close_pipe(c);
   }
+  // The grace counts from now, not from the start of the loop turn: a
+  // subscriber dropped in the middle of a 20 s reload still gets it whole.
+  uv_update_time(loop_);
   uv_timer_start(
       c->stall.get(), [](uv_timer_t* t) { close_pipe(static_cast<Client*>(t->data)); },
       grace_ms ? grace_ms : std::min(limits_.close_grace_ms, limits_.write_timeout_ms), 0);
