@@ -78,6 +78,9 @@ jq -e '.verdict == "forwarding" and ([.checks[] | select(.ok | not)] == [])
 looked=$(check "$out" rp_filter r-in true)
 [[ $looked == *"/proc/sys/net/ipv4/conf/r-in/rp_filter = 0"* ]] || fail "rp_filter looked at: $looked"
 check "$out" mc_forwarding r-out1 true >/dev/null
+# The kernel's own table, parsed: the entry is there, resolved, on VIF 0.
+looked=$(check "$out" unresolved "" true)
+[ "$looked" = "/proc/net/ip_mr_cache: Iif 0" ] || fail "ip_mr_cache: $looked"
 before=$(jq .kernel.packets <<<"$out")
 flow 233.252.0.1 10 10 0
 out=$(explain "$SENDER4" 233.252.0.1)
@@ -94,6 +97,8 @@ jq -e '.verdict == "forwarding" and ([.checks[] | select(.ok | not)] == [])' <<<
   fail "healthy IPv6 flow: $out"
 looked=$(check "$out" mc_forwarding r-in true)
 [ "$looked" = "/proc/sys/net/ipv6/conf/r-in/mc_forwarding = 1" ] || fail "IPv6 mc_forwarding: $looked"
+looked=$(check "$out" unresolved "" true)
+[ "$looked" = "/proc/net/ip6_mr_cache: Iif 0" ] || fail "ip6_mr_cache: $looked"
 
 say "rp_filter on the inbound interface: the larger of all and the interface"
 nsx router sysctl -qw net.ipv4.conf.r-in.rp_filter=1
@@ -154,6 +159,26 @@ out=$(explain "$SENDER4" 224.0.0.251)
 check "$out" link_local "" false >/dev/null
 jq -e '.verdict == "dropped: group 224.0.0.251 is link-local: the kernel never routes it"' \
   <<<"$out" >/dev/null || fail "link-local: $out"
+
+say "the kernel shows an unresolved entry with Iif -1 (what the unresolved check reads)"
+# With mfcd stopped, nobody answers the upcall. (mfcd answers as soon as
+# it runs again, so explain itself cannot be shown an unresolved entry.)
+kill -STOP "$MFCD_PID"
+send 233.252.0.98 1
+# 233.252.0.98 from 192.0.2.2, printed as native (little-endian) integers.
+unres() { nsx router cat /proc/net/ip_mr_cache | grep -Eq '^6200FCE9 020200C0 -1 '; }
+# Polled by hand rather than with wait_for: mfcd must be woken up on
+# failure too.
+seen=0
+for _ in $(seq 1 $((100 * E2E_SLOWDOWN))); do
+  if unres; then
+    seen=1
+    break
+  fi
+  e2e_sleep 0.05
+done
+kill -CONT "$MFCD_PID"
+[ "$seen" = 1 ] || fail "no unresolved entry (Iif -1) in ip_mr_cache: $(nsx router cat /proc/net/ip_mr_cache)"
 
 say "no route, then the stop filter its first packet left"
 out=$(explain "$SENDER4" 233.252.0.99)
