@@ -148,6 +148,8 @@ rpc::HandlerResult route_explain(Context& c, const json& params) {
   f.covered_by = cover.key ? cover.key->str() : "";
   f.covered_by_asm = cover.key && cover.key->is_asm();
   f.installed = entry != nullptr;
+  f.iif_given = asked_iif;
+  if (entry) f.entry_iif = vif_name(inst, fam, entry->conf.iif);
   f.vifs_used = inst.vif_count(fam);
 
   // The kernel's own table: is the flow there, resolved or not.

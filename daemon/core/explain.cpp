@@ -208,6 +208,15 @@ Explanation explain(const ExplainFacts& f) {
            "mfcd's routes and rules" + (f.covered_by.empty() ? std::string() : ": " + f.covered_by),
            coverage_detail(f)));
 
+  if (f.iif_given && !f.entry_iif.empty()) {
+    const bool same = f.entry_iif == f.iif;
+    out.push_back(make(
+        "wrong_iif", same, "mfcd's kernel entry for the flow: inbound interface " + f.entry_iif,
+        same ? "the kernel entry expects the flow on " + f.iif
+             : "the kernel entry expects the flow on " + f.entry_iif + ", so packets arriving on " +
+                   f.iif + " count as wrong-interface and are dropped"));
+  }
+
   if (is_ssm_group(f.flow.group)) {
     const bool bad = covered && f.covered_by_asm;
     out.push_back(make("ssm_rule", !bad, "group " + f.flow.group.str() + " in the SSM range",

@@ -59,6 +59,8 @@ struct ExplainFacts {
   std::string covered_by;                // the route or rule, as text ("" for none)
   bool covered_by_asm = false;           // that route has no source
   bool installed = false;                // mfcd installed an (S,G) entry for the flow
+  std::string entry_iif;                 // that entry's inbound interface
+  bool iif_given = false;                // the caller named `iif`
   std::optional<std::string> proc_path;  // /proc/net/ip(6)_mr_cache, nullopt: unreadable
   std::optional<int> proc_iif;           // the flow's line there: its Iif (-1: unresolved)
   size_t vifs_used = 0;                  // VIFs of the family mfcd holds

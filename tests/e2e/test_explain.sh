@@ -91,6 +91,11 @@ text=$(mfcctl explain "$SENDER4" 233.252.0.1 r-in)
 grep -q '^Verdict: forwarding$' <<<"$text" || fail "plain words: $text"
 grep -q '^  [0-9]* packets (+0), ' <<<"$text" || fail "plain words, no traffic since: $text"
 
+say "asked about another inbound interface than the entry's"
+out=$(explain "$SENDER4" 233.252.0.1 r-out2)
+looked=$(check "$out" wrong_iif "" false)
+[ "$looked" = "mfcd's kernel entry for the flow: inbound interface r-in" ] || fail "wrong iif: $looked"
+
 say "IPv6: a healthy flow passes too (mc_forwarding of the IPv6 interfaces)"
 out=$(explain "$SENDER6" ff0e::db8:1)
 jq -e '.verdict == "forwarding" and ([.checks[] | select(.ok | not)] == [])' <<<"$out" >/dev/null ||

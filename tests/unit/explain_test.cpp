@@ -239,6 +239,24 @@ TEST_CASE("explain: an SSM group covered by a rule without source") {
   CHECK(find(explain(f), "ssm_rule").ok);
 }
 
+TEST_CASE("explain: asked about another inbound interface than the entry's") {
+  ExplainFacts f = good();
+  f.entry_iif = "r-in";
+  const auto quiet = explain(f);  // no iif asked: nothing to compare
+  CHECK(std::none_of(quiet.checks.begin(), quiet.checks.end(),
+                     [](const Check& c) { return c.check == "wrong_iif"; }));
+  f.iif_given = true;
+  CHECK(find(explain(f), "wrong_iif").ok);
+  f.iif = "r-other";
+  const auto e = explain(f);
+  const Check& c = find(e, "wrong_iif");
+  CHECK(!c.ok);
+  CHECK(c.looked_at == "mfcd's kernel entry for the flow: inbound interface r-in");
+  CHECK(e.verdict ==
+        "dropped: the kernel entry expects the flow on r-in, so packets arriving on r-other count "
+        "as wrong-interface and are dropped");
+}
+
 TEST_CASE("explain: an unresolved kernel entry") {
   ExplainFacts f = good();
   f.installed = false;
