@@ -22,6 +22,7 @@
 #include <stdexcept>
 
 #include "client/cli.hpp"
+#include "client/explain_format.hpp"
 #include "client/monitor.hpp"
 #include "client/show_format.hpp"
 #include "rpc/client.hpp"
@@ -94,6 +95,9 @@ void emit_result(const Context& ctx, const Command& cmd, const json& result) {
   switch (cmd.kind) {
     case Kind::show:
       out << format_show(cmd.show, result, ctx.style);
+      break;
+    case Kind::explain:
+      out << format_explain(result);
       break;
     case Kind::metrics:
       // As it is, for node_exporter's textfile collector (a file) or a pipe.

@@ -26,9 +26,9 @@ using nlohmann::json;
 
 constexpr std::string_view kOwner = "mfcctl";
 
-constexpr std::array<std::string_view, 15> kCommands = {
-    "add",     "del",    "flush",  "help",    "join", "kill", "leave",  "metrics",
-    "monitor", "reload", "remove", "restart", "set",  "show", "version"};
+constexpr std::array<std::string_view, 16> kCommands = {
+    "add",     "del",     "explain", "flush",  "help",    "join", "kill", "leave",
+    "metrics", "monitor", "reload",  "remove", "restart", "set",  "show", "version"};
 
 CommandParse usage(std::string text) {
   return CommandParse{std::nullopt, std::move(text)};
@@ -390,6 +390,27 @@ CommandParse parse_monitor(const CommandWords& w) {
   return parsed;
 }
 
+// explain SOURCE GROUP [IIF]: route.explain. The addresses must look
+// like addresses; the daemon judges them further.
+CommandParse parse_explain(const CommandWords& w) {
+  const std::string synopsis = "SOURCE GROUP [IIF]";
+  auto error = [&](const std::string& what) {
+    return usage("explain: " + what + " (usage: explain " + synopsis + ")");
+  };
+  if (w.args.size() < 2)
+    return error("missing " + std::string(w.args.empty() ? "source" : "group") + " address");
+  if (w.args.size() > 3) return error("unexpected argument '" + w.args[3] + "'");
+  if (classify_address(w.args[0]) != AddrKind::unicast)
+    return error("'" + w.args[0] + "' is not a unicast source address");
+  if (classify_address(w.args[1]) != AddrKind::multicast)
+    return error("'" + w.args[1] + "' is not a multicast group address");
+  if (w.args.size() == 3 && meant_as_address(w.args[2]))
+    return error("'" + w.args[2] + "' is an address, expected the inbound interface");
+  json params{{"source", w.args[0]}, {"group", w.args[1]}};
+  if (w.args.size() == 3) params["iif"] = w.args[2];
+  return command(Kind::explain, "route.explain", std::move(params));
+}
+
 // flush, kill, metrics and version take no argument; help ignores its own.
 CommandParse parse_bare(const CommandWords& w) {
   if (w.name == "help") return command(Kind::help, {});
@@ -409,6 +430,7 @@ CommandParser parser_for(const std::string& name) {
   if (name == "show") return parse_show;
   if (name == "reload" || name == "restart") return parse_reload;
   if (name == "monitor") return parse_monitor;
+  if (name == "explain") return parse_explain;
   return parse_bare;
 }
 
@@ -495,6 +517,10 @@ std::string usage_text(std::string_view program) {
          "  join   IIF [SOURCE[/LEN]] GROUP[/LEN]               join a group (SSM with SOURCE)\n"
          "  leave  IIF [SOURCE[/LEN]] GROUP[/LEN]               leave a group\n"
          "  show   [groups|interfaces|pending|routes]          default routes; -d adds counters\n"
+         "  explain SOURCE GROUP [IIF]                         why a flow is forwarded or not:"
+         " the\n"
+         "                                                     route, the kernel entry, every"
+         " check\n"
          "  flush                                              drop routes learned from (*,G)"
          " rules\n"
          "  reload [-n]                                        re-read the configuration; -n only"

@@ -66,6 +66,7 @@ enum class Kind {
   metrics,
   version,
   monitor,
+  explain,
   help
 };
 enum class ShowWhat { routes, groups, interfaces, pending };

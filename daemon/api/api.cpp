@@ -19,12 +19,14 @@ struct Entry {
 
 constexpr rpc::Access kRead = rpc::Access::read;
 constexpr rpc::Access kWrite = rpc::Access::write;
+constexpr size_t kExplainedFlows = 1024;
 
 constexpr Entry kMethods[] = {
     {"route.add", kWrite, route_add},
     {"route.set", kWrite, route_set},
     {"route.remove", kWrite, route_remove},
     {"route.list", kRead, route_list},
+    {"route.explain", kRead, route_explain},
     {"pending.list", kRead, pending_list},
     {"group.join", kWrite, group_join},
     {"group.leave", kWrite, group_leave},
@@ -59,12 +61,14 @@ void register_methods(rpc::Dispatcher& dispatcher, router::Router& router, Daemo
   // held it, once for a whole batch, before the reply goes out. Saving an
   // unchanged state writes nothing.
   auto wrote = std::make_shared<bool>(false);
+  // route.explain's memory of the counters it showed, per flow.
+  auto explained = std::make_shared<core::CounterMemory>(kExplainedFlows);
   for (const Entry& e : kMethods) {
     const bool writes = e.access == kWrite;
     dispatcher.add(e.name, e.access,
-                   [&router, &daemon, method = e.method, writes, wrote](
+                   [&router, &daemon, method = e.method, writes, wrote, explained](
                        const nlohmann::json& params, const rpc::CallContext& caller) {
-                     Context c{router, daemon, caller};
+                     Context c{router, daemon, caller, explained.get()};
                      *wrote = *wrote || writes;
                      return method(c, params);
                    });

@@ -17,6 +17,7 @@
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "core/ports.hpp"
 #include "router/reload.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
@@ -32,7 +33,8 @@ struct DaemonInfo {
   std::string socket;
   uint32_t table = 0;
   unsigned cache_timeout = 0;
-  bool ipv4 = true, ipv6 = true;  // the families the kernel routes
+  bool ipv4 = true, ipv6 = true;   // the families the kernel routes
+  std::string ipv4_off, ipv6_off;  // why a family is not routed, in words
   int pid = 0;
 };
 
@@ -79,6 +81,8 @@ class Daemon {
   virtual EventHub* events() { return nullptr; }
   // For metrics.get and the HTTP listener; nothing known by default.
   virtual ServiceFigures figures() const { return {}; }
+  // route.explain's view of sysctls, sysfs and /proc; nullptr: none.
+  virtual const core::SystemFiles* system_files() const { return nullptr; }
 };
 
 // A reload's event for events.subscribe: reload.applied with the report

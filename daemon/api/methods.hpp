@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api.hpp"
+#include "core/explain.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
 
@@ -14,6 +15,7 @@ struct Context {
   router::Router& router;
   Daemon& daemon;
   rpc::CallContext caller;
+  core::CounterMemory* explained = nullptr;  // route.explain's counters per flow
 };
 
 using Method = rpc::HandlerResult (*)(Context& c, const nlohmann::json& params);
@@ -24,6 +26,8 @@ rpc::HandlerResult route_set(Context& c, const nlohmann::json& params);
 rpc::HandlerResult route_remove(Context& c, const nlohmann::json& params);
 rpc::HandlerResult route_list(Context& c, const nlohmann::json& params);
 rpc::HandlerResult pending_list(Context& c, const nlohmann::json& params);
+// explain_methods.cpp
+rpc::HandlerResult route_explain(Context& c, const nlohmann::json& params);
 // group_methods.cpp
 rpc::HandlerResult group_join(Context& c, const nlohmann::json& params);
 rpc::HandlerResult group_leave(Context& c, const nlohmann::json& params);

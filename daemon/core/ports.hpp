@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,14 @@ class MembershipPort {
   // Drops every membership at once (closing their sockets).
   virtual void release_all() = 0;
   virtual std::vector<HeldMembership> held() const = 0;
+};
+
+// Reads of the system's own settings and tables: sysctls, sysfs attributes,
+// /proc/net files (route.explain). nullopt: the file could not be read.
+class SystemFiles {
+ public:
+  virtual ~SystemFiles() = default;
+  virtual std::optional<std::string> read(const std::string& path) const = 0;
 };
 
 // Monotonic milliseconds, for idle times and feed switching.

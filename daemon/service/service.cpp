@@ -584,6 +584,10 @@ api::DaemonInfo Service::info() const {
   i.cache_timeout = options_.cache_timeout;
   i.ipv4 = mroute_ && mroute_->has(core::Family::v4);
   i.ipv6 = mroute_ && mroute_->has(core::Family::v6);
+  if (mroute_) {
+    i.ipv4_off = mroute_->off_note(core::Family::v4);
+    i.ipv6_off = mroute_->off_note(core::Family::v6);
+  }
   i.pid = static_cast<int>(::getpid());
   return i;
 }

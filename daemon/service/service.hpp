@@ -26,6 +26,7 @@
 #include "kernel/membership.hpp"
 #include "kernel/mroute.hpp"
 #include "kernel/netlink.hpp"
+#include "kernel/system_files.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
 #include "service/access_groups.hpp"
@@ -81,6 +82,7 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   void save_state() override;
   api::EventHub* events() override { return events_.get(); }
   api::ServiceFigures figures() const override;
+  const core::SystemFiles* system_files() const override { return &system_files_; }
 
  private:
   struct SteadyClock final : core::Clock {
@@ -119,6 +121,7 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   Options options_;
   SteadyClock clock_;
   std::unique_ptr<kernel::Mroute> mroute_;
+  kernel::ProcFiles system_files_;
   std::unique_ptr<kernel::MembershipSockets> membership_;
   std::unique_ptr<kernel::LinkMonitor> link_monitor_;
   std::unique_ptr<router::Router> router_;

@@ -57,7 +57,8 @@ _mfcctl_command() {
     echo set
     return
   fi
-  for c in add del flush help join kill leave metrics monitor reload remove restart show version; do
+  for c in add del explain flush help join kill leave metrics monitor reload remove restart show \
+    version; do
     if [ "$c" = "$1" ]; then
       echo "$c"
       return
@@ -151,8 +152,8 @@ _mfcctl() {
   _mfcctl_split
   local nargs=${#_mfcctl_args[@]}
   if ((nargs == 0)); then
-    mapfile -t COMPREPLY < <(compgen -W "add del flush help join kill leave metrics monitor
-                                         reload remove restart set show version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "add del explain flush help join kill leave metrics
+                                         monitor reload remove restart set show version" -- "$cur")
     return 0
   fi
 
@@ -167,6 +168,15 @@ _mfcctl() {
         interface.added interface.removed interface.up interface.down vif.added vif.freed
         join.active join.pending join.left join.failed reload.applied reload.refused
         clients.limit" -- "$cur")
+      ;;
+    explain)
+      # SOURCE GROUP [IIF]: sources cannot be guessed; groups the daemon
+      # knows can; then the inbound interface.
+      if ((nargs == 2)); then
+        mapfile -t COMPREPLY < <(compgen -W "$(_mfcctl_groups)" -- "$cur")
+      elif ((nargs == 3)); then
+        mapfile -t COMPREPLY < <(compgen -W "$(_mfcctl_interfaces)" -- "$cur")
+      fi
       ;;
     show)
       if ((nargs == 1)); then

@@ -109,7 +109,8 @@ expect "mfcctl reload " -n --dry-run
 expect_has "mfcctl --" --json --plain --socket --ident --no-headings --batch --detail --strict
 expect_has "mfcctl -" -b -d -j -p -S -t -u -i
 expect_has "mfcctl " add set remove del join leave show flush reload kill version help metrics \
-  monitor
+  monitor explain
+expect "mfcctl e" explain
 # Abbreviations complete to the full word, kill and flush too (only typing
 # them short is refused).
 expect "mfcctl k" kill

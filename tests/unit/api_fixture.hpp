@@ -28,6 +28,16 @@
 
 namespace mfcd::test {
 
+// core::SystemFiles from a map: path -> contents; other paths are unreadable.
+struct FakeSystemFiles : core::SystemFiles {
+  std::map<std::string, std::string> files;
+  std::optional<std::string> read(const std::string& path) const override {
+    auto it = files.find(path);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
 // api::Daemon with settings a test fills in and config files held in
 // memory. reload() and check_config() parse those files with the real
 // parser and hand the result to the router as the service does; stop()
@@ -53,6 +63,7 @@ class FakeDaemon : public api::Daemon {
   std::vector<bool> reloads;            // each reload()'s dry_run
   std::vector<std::string> checked;     // each check_config()'s path
   api::ServiceFigures service_figures;  // what figures() reports
+  FakeSystemFiles system;               // sysctls, sysfs, /proc for route.explain
 
   // What the next reload reads.
   void set_config(const std::string& text) { files[settings.config_file] = text; }
@@ -80,6 +91,7 @@ class FakeDaemon : public api::Daemon {
 
   void stop(const std::string& why) override { stops.push_back(why); }
   api::ServiceFigures figures() const override { return service_figures; }
+  const core::SystemFiles* system_files() const override { return &system; }
 
   // `path` parsed, as the service reads its config file.
   core::ParseResult parse(const std::string& path) const {

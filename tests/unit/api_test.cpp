@@ -351,6 +351,10 @@ TEST_CASE("api: a write from a non-root caller is refused before its params are 
         check_documented(method, error);
       } else if (params.is_array()) {
         check_invalid_param(error, nullptr, "params must be an object (named params)");
+      } else if (const auto required = required_params(method); !required.empty()) {
+        // A read with required params (route.explain): the first missing one.
+        check_invalid_param(error, error.at("data").at("param"), "is required");
+        CHECK(required.count(error.at("data").at("param").get<std::string>()) == 1);
       } else {
         check_invalid_param(error, "bogus", "unknown parameter");
       }
@@ -384,7 +388,11 @@ TEST_CASE("api: a non-root caller may call every read with good params") {
     auto call_as = [&, name = method](uint32_t uid) {
       // events.unsubscribe ends the connection's subscription: one each time.
       if (name == "events.unsubscribe") f.result("events.subscribe");
-      return f.result(name, json::object(), uid);
+      // The one read that needs params: a flow to explain.
+      const json params = name == "route.explain"
+                              ? json{{"source", "10.0.0.1"}, {"group", "225.1.1.1"}}
+                              : json::object();
+      return f.result(name, params, uid);
     };
     CHECK(call_as(1000) == call_as(0));
   }
@@ -1015,6 +1023,103 @@ API_CASE("route.list", "bad params are -32602 naming the param") {
 }
 
 // --- pending.list -----------------------------------------------------------------
+
+// The system files a healthy router shows for a1 and a2.
+void healthy_system(ApiFixture& f) {
+  auto& files = f.daemon.system.files;
+  files["/proc/sys/net/ipv4/conf/all/rp_filter"] = "0\n";
+  for (const char* i : {"a1", "a2"}) {
+    files[std::string("/sys/class/net/") + i + "/carrier"] = "1\n";
+    files[std::string("/proc/sys/net/ipv4/conf/") + i + "/mc_forwarding"] = "1\n";
+    files[std::string("/proc/sys/net/ipv4/conf/") + i + "/rp_filter"] = "0\n";
+  }
+}
+
+const json& check_of(const json& r, const std::string& id, const std::string& iface = {}) {
+  for (const auto& c : r.at("checks"))
+    if (c.at("check") == id && (iface.empty() || c.value("interface", "") == iface)) return c;
+  FAIL("no check " << id << " " << iface << " in " << r.dump());
+  static const json none;
+  return none;
+}
+
+API_CASE("route.explain", "a static route: its entry, counters moving, every check passing") {
+  ApiFixture f;
+  f.start(
+      "phyint a1 enable\nphyint a2 enable\n"
+      "mroute from a1 source 198.51.100.2 group 233.252.0.1 to a2\n");
+  healthy_system(f);
+  const core::SgKey key{*core::Addr::parse("198.51.100.2"), *core::Addr::parse("233.252.0.1")};
+  f.rf.kernel.set_counters(key, core::Counters{10, 1000, 0});
+  const json params{{"source", "198.51.100.2"}, {"group", "233.252.0.1"}};
+  json r = f.result("route.explain", params);
+  check_result("route.explain", r);
+  CHECK(r.at("flow") == json{{"source", "198.51.100.2"},
+                             {"group", "233.252.0.1"},
+                             {"iif", "a1"},
+                             {"iif_given", false},
+                             {"family", "ipv4"}});
+  CHECK(r.at("covered_by").at("kind") == "route");
+  CHECK(r.at("covered_by").at("route").at("oifs") == json{"a2"});
+  CHECK(r.at("kernel").at("oifs") == json{{{"interface", "a2"}, {"ttl", 1}}});
+  CHECK(r.at("kernel").at("packets") == 10);
+  CHECK(r.at("kernel").at("change").is_null());
+  for (const auto& c : r.at("checks")) {
+    CAPTURE(c.dump());
+    CHECK(c.at("ok") == true);
+  }
+  CHECK(r.at("verdict") == "forwarding");
+
+  f.rf.kernel.set_counters(key, core::Counters{25, 2500, 1});
+  r = f.result("route.explain", params);
+  CHECK(r.at("kernel").at("change") == json{{"packets", 15}, {"bytes", 1500}, {"wrong_if", 1}});
+  check_result("route.explain", r);
+  // A reader may ask: explain changes nothing.
+  CHECK(f.call("route.explain", params, 1000).contains("result"));
+  CHECK(f.calls().empty());
+}
+
+API_CASE("route.explain", "what the system files say: rp_filter, a missing OIF, no route") {
+  ApiFixture f;
+  f.start(
+      "phyint a1 enable\nphyint a2 enable\n"
+      "mroute from a1 group 233.252.0.0/24 to a2 eth9\n");
+  healthy_system(f);
+  f.daemon.system.files["/proc/sys/net/ipv4/conf/a1/rp_filter"] = "1\n";
+  json r = f.result("route.explain",
+                    {{"source", "198.51.100.2"}, {"group", "233.252.0.7"}, {"iif", "a1"}});
+  check_result("route.explain", r);
+  CHECK(r.at("covered_by").at("kind") == "rule");
+  CHECK(r.at("kernel").is_null());
+  const json& rp = check_of(r, "rp_filter", "a1");
+  CHECK(rp.at("ok") == false);
+  CHECK(rp.at("looked_at") ==
+        "/proc/sys/net/ipv4/conf/all/rp_filter = 0; /proc/sys/net/ipv4/conf/a1/rp_filter = 1 "
+        "(effective 1)");
+  CHECK(check_of(r, "interface_present", "eth9").at("ok") == false);
+  CHECK(r.at("verdict") == "dropped: outbound interface eth9 does not exist");
+
+  r = f.result("route.explain", {{"source", "198.51.100.2"}, {"group", "233.252.1.1"}});
+  CHECK(r.at("covered_by") == json{{"kind", "none"}, {"route", nullptr}});
+  CHECK(r.at("verdict") == "dropped: no route or rule covers the flow: the kernel drops it");
+  check_result("route.explain", r);
+}
+
+API_CASE("route.explain", "bad params") {
+  ApiFixture f;
+  f.start("phyint a1 enable\n");
+  auto e = f.error("route.explain", {{"source", "198.51.100.2"}, {"group", "198.51.100.3"}});
+  CHECK(e.at("code") == -32602);
+  CHECK(e.at("data").at("param") == "group");
+  e = f.error("route.explain", {{"source", "2001:db8::1"}, {"group", "233.252.0.1"}});
+  CHECK(e.at("data").at("param") == "source");
+  e = f.error("route.explain", {{"group", "233.252.0.1"}});
+  CHECK(e.at("data").at("param") == "source");
+  e = f.error("route.explain",
+              {{"source", "198.51.100.2"}, {"group", "233.252.0.1"}, {"oifs", json::array()}});
+  CHECK(e.at("code") == -32602);
+  check_documented("route.explain", e);
+}
 
 API_CASE("pending.list", "routes and joins waiting for an interface, until it appears") {
   ApiFixture f;

@@ -1428,3 +1428,97 @@ TEST_CASE("monitor: a refused subscription, and being dropped for reading too sl
   CHECK(o.code == mc::kExitUnavailable);
   CHECK(o.err == "mfcctl: the daemon dropped this monitor: it read events too slowly\n");
 }
+
+// --- explain ------------------------------------------------------------------
+
+namespace {
+
+const json kExplained = {{"flow",
+                          {{"source", "198.51.100.2"},
+                           {"group", "233.252.0.1"},
+                           {"iif", "r-in"},
+                           {"iif_given", false},
+                           {"family", "ipv4"}}},
+                         {"covered_by",
+                          {{"kind", "route"},
+                           {"route",
+                            {{"iif", "r-in"},
+                             {"source", "198.51.100.2"},
+                             {"group", "233.252.0.1"},
+                             {"oifs", {"r-out"}}}}}},
+                         {"kernel",
+                          {{"iif", "r-in"},
+                           {"oifs", {{{"interface", "r-out"}, {"ttl", 1}}}},
+                           {"type", "static"},
+                           {"resolved", true},
+                           {"packets", 12},
+                           {"bytes", 1200},
+                           {"wrong_if", 0},
+                           {"change", {{"packets", 5}, {"bytes", 500}, {"wrong_if", 0}}}}},
+                         {"checks",
+                          {{{"check", "route"},
+                            {"ok", true},
+                            {"looked_at", "mfcd's routes and rules"},
+                            {"detail", "the route covers the flow"},
+                            {"blocking", true}},
+                           {{"check", "rp_filter"},
+                            {"ok", false},
+                            {"looked_at", "/proc/sys/net/ipv4/conf/r-in/rp_filter = 1"},
+                            {"detail", "strict reverse path filtering"},
+                            {"blocking", false},
+                            {"interface", "r-in"}}}},
+                         {"verdict", "forwarding, but: strict reverse path filtering"}};
+
+}  // namespace
+
+TEST_CASE("commands: explain SOURCE GROUP [IIF]") {
+  auto c = command({"explain", "198.51.100.2", "233.252.0.1"});
+  CHECK(c.kind == Kind::explain);
+  CHECK(c.method == "route.explain");
+  CHECK(c.params == json{{"source", "198.51.100.2"}, {"group", "233.252.0.1"}});
+  c = command({"e", "2001:db8::2", "ff0e::db8:1", "r-in"});
+  CHECK(c.params == json{{"source", "2001:db8::2"}, {"group", "ff0e::db8:1"}, {"iif", "r-in"}});
+  CHECK(mc::match_command("e").name == "explain");
+  CHECK(command_error({"explain"}) ==
+        "explain: missing source address (usage: explain SOURCE GROUP [IIF])");
+  CHECK(command_error({"explain", "198.51.100.2"}) ==
+        "explain: missing group address (usage: explain SOURCE GROUP [IIF])");
+  CHECK(command_error({"explain", "233.252.0.1", "198.51.100.2"}) ==
+        "explain: '233.252.0.1' is not a unicast source address (usage: explain SOURCE GROUP "
+        "[IIF])");
+  CHECK(command_error({"explain", "198.51.100.2", "198.51.100.3"}) ==
+        "explain: '198.51.100.3' is not a multicast group address (usage: explain SOURCE GROUP "
+        "[IIF])");
+  CHECK(command_error({"explain", "198.51.100.2", "233.252.0.1", "10.0.0.1"}) ==
+        "explain: '10.0.0.1' is an address, expected the inbound interface (usage: explain "
+        "SOURCE GROUP [IIF])");
+  CHECK(command_error({"explain", "198.51.100.2", "233.252.0.1", "a", "b"}) ==
+        "explain: unexpected argument 'b' (usage: explain SOURCE GROUP [IIF])");
+}
+
+TEST_CASE("run: explain in plain words, and -j as the result") {
+  FakeDaemon d;
+  d.answer = [](const json&) { return ok(kExplained); };
+  auto r = invoke(d, {"mfcctl", "explain", "198.51.100.2", "233.252.0.1"});
+  CHECK(r.code == 0);
+  CHECK(r.out ==
+        "Flow (198.51.100.2, 233.252.0.1) arriving on r-in\n"
+        "Covered by: route r-in (198.51.100.2, 233.252.0.1) to r-out\n"
+        "Kernel entry: from r-in to r-out (ttl 1)\n"
+        "  12 packets (+5), 1200 bytes (+500), 0 on the wrong interface (+0)\n"
+        "Checks:\n"
+        "  ok    the route covers the flow\n"
+        "  WARN  strict reverse path filtering\n"
+        "        looked at /proc/sys/net/ipv4/conf/r-in/rp_filter = 1\n"
+        "Verdict: forwarding, but: strict reverse path filtering\n");
+  CHECK(json::parse(d.requests.at(0))["method"] == "route.explain");
+  r = invoke(d, {"mfcctl", "-j", "explain", "198.51.100.2", "233.252.0.1"});
+  CHECK(json::parse(r.out) == kExplained);
+
+  json none = kExplained;
+  none["kernel"] = nullptr;
+  none["covered_by"] = {{"kind", "none"}, {"route", nullptr}};
+  d.answer = [&](const json&) { return ok(none); };
+  r = invoke(d, {"mfcctl", "explain", "198.51.100.2", "233.252.0.1"});
+  CHECK(r.out.find("Covered by: nothing\nKernel entry: none\n") != std::string::npos);
+}

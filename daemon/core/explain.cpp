@@ -1,0 +1,331 @@
+// Explaining one flow is a list of questions asked in the order a packet
+// meets them: does mfcd hold the table, may the group be routed at all, does
+// a route cover it, can each interface take part (present, up, multicast, a
+// VIF, the kernel's forwarding flag, reverse path filtering, a snooping
+// bridge without querier, the TTL threshold), and has the kernel resolved
+// the entry. Each answer names what it was read from, so an operator can
+// look again by hand. A check that cannot be answered (a file that could
+// not be read) passes and says so: explain reports losses it can show.
+#include "core/explain.hpp"
+
+#include <bit>
+#include <charconv>
+#include <sstream>
+
+namespace mfcd::core {
+
+namespace {
+
+std::string value_text(const std::optional<int>& v) {
+  return v ? std::to_string(*v) : std::string("(unreadable)");
+}
+
+std::string looked(const std::string& path, const std::optional<int>& v) {
+  return path + " = " + value_text(v);
+}
+
+Check make(std::string id, bool ok, std::string looked_at, std::string detail,
+           std::string iface = {}, bool blocking = true) {
+  return Check{std::move(id),    ok,      std::move(looked_at), std::move(detail),
+               std::move(iface), blocking};
+}
+
+std::string role(const IfaceFacts& i) {
+  return (i.inbound ? "inbound interface " : "outbound interface ") + i.name;
+}
+
+void interface_checks(const ExplainFacts& f, const IfaceFacts& i, std::vector<Check>& out) {
+  const Family fam = f.flow.group.family;
+  const std::string r = role(i);
+  out.push_back(make("interface_present", i.present,
+                     "link table: " + i.name + (i.present ? " present" : " absent"),
+                     i.present ? r + " exists" : r + " does not exist", i.name));
+  if (!i.present) return;
+
+  const std::string carrier = i.carrier ? (*i.carrier ? "1" : "0") : "(unreadable)";
+  const bool running = i.up && i.carrier.value_or(true);
+  std::string down_why = !i.up ? " is down (not IFF_UP)" : " has no carrier";
+  out.push_back(make("interface_up", running,
+                     "link table: " + i.name + (i.up ? " UP" : " not UP") + "; " +
+                         sysfs_path(i.name, "carrier") + " = " + carrier,
+                     running ? r + " is up" : r + down_why, i.name));
+
+  // Checked on the test bed: the kernel takes a VIF on such an interface
+  // and mfcd gives it one, so only IGMP/MLD and joins suffer.
+  out.push_back(make("multicast_capable", i.multicast,
+                     "link table: " + i.name + (i.multicast ? " MULTICAST" : " no MULTICAST flag"),
+                     i.multicast ? r + " has the MULTICAST flag"
+                                 : r + " lacks the MULTICAST flag: IGMP/MLD and group joins do "
+                                       "not work there, so receivers may never be seen",
+                     i.name, false));
+
+  const bool full = !i.has_vif && f.vifs_used >= static_cast<size_t>(kMaxVifs);
+  std::string vif_detail = r + " has a VIF";
+  if (!i.has_vif) {
+    vif_detail = full ? r + " has no VIF: all " + std::to_string(kMaxVifs) + " " +
+                            std::string(family_name(fam)) + " VIFs are in use"
+                      : r + " has no VIF (no enabled phyint or route asks for one)";
+  }
+  out.push_back(make(full ? "vif_table_full" : "vif", i.has_vif,
+                     "mfcd's VIF table (" + std::string(family_name(fam)) +
+                         "): " + std::to_string(f.vifs_used) + " of " + std::to_string(kMaxVifs) +
+                         " used, " + i.name + (i.has_vif ? " has one" : " has none"),
+                     vif_detail, i.name));
+
+  const std::string mcf = conf_path(fam, i.name, "mc_forwarding");
+  const bool mcf_ok = !i.mc_forwarding || *i.mc_forwarding != 0;
+  out.push_back(make("mc_forwarding", mcf_ok, looked(mcf, i.mc_forwarding),
+                     !i.mc_forwarding ? "could not read " + mcf
+                     : mcf_ok         ? "the kernel forwards multicast on " + i.name
+                                      : "the kernel does not forward multicast on " + i.name +
+                                    " (mc_forwarding is 0: no VIF holds it)",
+                     i.name));
+
+  if (i.inbound && fam == Family::v4) {
+    const std::string all = conf_path(fam, "all", "rp_filter");
+    const std::string own = conf_path(fam, i.name, "rp_filter");
+    const int eff = std::max(i.rp_filter_all.value_or(0), i.rp_filter.value_or(0));
+    std::string detail = "reverse path filtering is off on " + i.name;
+    if (eff == 1) {
+      detail = "strict reverse path filtering (rp_filter 1) on " + i.name +
+               " drops the flow unless the route back to " + f.flow.source.str() + " goes out of " +
+               i.name;
+    } else if (eff >= 2) {
+      detail = "loose reverse path filtering (rp_filter 2) on " + i.name +
+               " drops the flow if there is no route back to " + f.flow.source.str();
+    }
+    out.push_back(make("rp_filter", eff == 0,
+                       looked(all, i.rp_filter_all) + "; " + looked(own, i.rp_filter) +
+                           " (effective " + std::to_string(eff) + ")",
+                       detail, i.name, false));
+  }
+
+  if (i.bridge) {
+    const std::string sn = sysfs_path(i.name, "bridge/multicast_snooping");
+    const std::string qu = sysfs_path(i.name, "bridge/multicast_querier");
+    const bool bad = i.snooping.value_or(0) == 1 && i.querier.value_or(1) == 0;
+    out.push_back(make("bridge_querier", !bad,
+                       looked(sn, i.snooping) + "; " + looked(qu, i.querier),
+                       bad ? "bridge " + i.name +
+                                 " snoops multicast but has no querier: once its group "
+                                 "memberships time out, it stops passing the group"
+                           : "bridge " + i.name + " does not snoop without a querier",
+                       i.name, false));
+  }
+
+  if (!i.inbound && fam == Family::v4 && i.has_vif) {
+    const bool high = i.ttl_threshold > 1;
+    out.push_back(
+        make("ttl_threshold", !high,
+             "mfcd's VIF for " + i.name + ": TTL threshold " + std::to_string(i.ttl_threshold),
+             high ? "packets arriving with TTL " + std::to_string(i.ttl_threshold) +
+                        " or less are not sent out of " + i.name + " (its TTL threshold is " +
+                        std::to_string(i.ttl_threshold) + ")"
+                  : "any packet with TTL above 1 goes out of " + i.name,
+             i.name, false));
+  }
+}
+
+std::string coverage_detail(const ExplainFacts& f) {
+  switch (f.coverage) {
+    case Coverage::route:
+      return "the route " + f.covered_by + " covers the flow";
+    case Coverage::rule:
+      return "the rule " + f.covered_by + " covers the flow; its first packet installs an entry";
+    case Coverage::stop_filter:
+      return "the route " + f.covered_by +
+             " has no outbound interfaces: a stop filter drops the flow";
+    case Coverage::learned_stop:
+      return "no route or rule covered the flow's first packet, so a stop filter drops it";
+    case Coverage::none:
+      break;
+  }
+  return "no route or rule covers the flow: the kernel drops it";
+}
+
+}  // namespace
+
+std::string_view coverage_name(Coverage c) {
+  switch (c) {
+    case Coverage::route:
+      return "route";
+    case Coverage::rule:
+      return "rule";
+    case Coverage::stop_filter:
+      return "stop_filter";
+    case Coverage::learned_stop:
+      return "learned_stop_filter";
+    case Coverage::none:
+      break;
+  }
+  return "none";
+}
+
+bool is_link_local_group(const Addr& g) {
+  if (g.family == Family::v4) return g.bytes[0] == 224 && g.bytes[1] == 0 && g.bytes[2] == 0;
+  return g.bytes[0] == 0xff && (g.bytes[1] & 0x0f) <= 2;
+}
+
+bool is_ssm_group(const Addr& g) {
+  if (g.family == Family::v4) return g.bytes[0] == 232;
+  return g.bytes[0] == 0xff && (g.bytes[1] & 0xf0) == 0x30 && g.bytes[2] == 0 && g.bytes[3] == 0;
+}
+
+std::string conf_path(Family family, const std::string& ifname, const std::string& leaf) {
+  return std::string("/proc/sys/net/") + (family == Family::v4 ? "ipv4" : "ipv6") + "/conf/" +
+         ifname + "/" + leaf;
+}
+
+std::string sysfs_path(const std::string& ifname, const std::string& leaf) {
+  return "/sys/class/net/" + ifname + "/" + leaf;
+}
+
+std::string mr_cache_path(Family family) {
+  return family == Family::v4 ? "/proc/net/ip_mr_cache" : "/proc/net/ip6_mr_cache";
+}
+
+Explanation explain(const ExplainFacts& f) {
+  Explanation e;
+  auto& out = e.checks;
+  const Family fam = f.flow.group.family;
+  const std::string fname(family_name(fam));
+
+  out.push_back(make(
+      "mroute_table", f.family_routed, "mfcd's " + fname + " mroute socket (MRT_INIT at start)",
+      f.family_routed
+          ? "mfcd holds the " + fname + " multicast routing table"
+          : "mfcd does not hold the " + fname + " multicast routing table: " + f.family_note));
+
+  const bool ll = is_link_local_group(f.flow.group);
+  out.push_back(
+      make("link_local", !ll, "group " + f.flow.group.str(),
+           ll ? "group " + f.flow.group.str() + " is link-local: the kernel never routes it"
+              : "group " + f.flow.group.str() + " is routable"));
+
+  const bool covered = f.coverage == Coverage::route || f.coverage == Coverage::rule;
+  out.push_back(
+      make("route", covered,
+           "mfcd's routes and rules" + (f.covered_by.empty() ? std::string() : ": " + f.covered_by),
+           coverage_detail(f)));
+
+  if (f.iif_given && !f.entry_iif.empty()) {
+    const bool same = f.entry_iif == f.iif;
+    out.push_back(make(
+        "wrong_iif", same, "mfcd's kernel entry for the flow: inbound interface " + f.entry_iif,
+        same ? "the kernel entry expects the flow on " + f.iif
+             : "the kernel entry expects the flow on " + f.entry_iif + ", so packets arriving on " +
+                   f.iif + " count as wrong-interface and are dropped"));
+  }
+
+  if (is_ssm_group(f.flow.group)) {
+    const bool bad = covered && f.covered_by_asm;
+    out.push_back(make("ssm_rule", !bad, "group " + f.flow.group.str() + " in the SSM range",
+                       bad ? "group " + f.flow.group.str() + " is in the SSM range but " +
+                                 f.covered_by +
+                                 " has no source: SSM receivers and their switches expect "
+                                 "(S,G) routes"
+                           : "the SSM group is routed by source",
+                       {}, false));
+  }
+
+  for (const auto& i : f.ifaces)
+    interface_checks(f, i, out);
+
+  if (f.proc_path) {
+    const bool unresolved = f.proc_iif && *f.proc_iif < 0;
+    std::string seen =
+        *f.proc_path + ": " +
+        (f.proc_iif ? "Iif " + std::to_string(*f.proc_iif) : std::string("not listed"));
+    std::string detail = "the kernel has no entry yet: the first packet asks mfcd";
+    if (unresolved)
+      detail =
+          "the kernel holds the flow unresolved (no inbound VIF, no OIFs): mfcd has not "
+          "answered its upcall";
+    else if (f.proc_iif)
+      detail = "the kernel entry is resolved";
+    out.push_back(make("unresolved", !unresolved, std::move(seen), std::move(detail)));
+  }
+
+  const Check* blocking = nullptr;
+  const Check* limit = nullptr;
+  for (const auto& c : out) {
+    if (c.ok) continue;
+    if (c.blocking && !blocking) blocking = &c;
+    if (!c.blocking && !limit) limit = &c;
+  }
+  if (blocking) {
+    e.verdict = "dropped: " + blocking->detail;
+  } else {
+    e.verdict = f.installed ? "forwarding" : "would be forwarded";
+    if (limit) e.verdict += ", but: " + limit->detail;
+  }
+  return e;
+}
+
+namespace {
+
+std::optional<Addr> proc_addr(std::string_view word, Family family) {
+  if (family == Family::v4) {
+    uint32_t raw = 0;
+    if (word.size() != 8) return std::nullopt;
+    auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), raw, 16);
+    if (ec != std::errc() || p != word.data() + word.size()) return std::nullopt;
+    // The kernel prints the address's four bytes read as one native integer.
+    Addr a;
+    for (int b = 0; b < 4; ++b) {
+      const int shift = std::endian::native == std::endian::little ? 8 * b : 8 * (3 - b);
+      a.bytes[static_cast<size_t>(b)] = static_cast<uint8_t>(raw >> shift);
+    }
+    return a;
+  }
+  // IPv6: the full form with colons (%pI6), or 32 hex digits without.
+  if (word.find(':') != std::string_view::npos) return Addr::parse(word);
+  if (word.size() != 32) return std::nullopt;
+  std::string text;
+  for (size_t i = 0; i < 32; i += 4) {
+    if (i) text += ':';
+    text += word.substr(i, 4);
+  }
+  return Addr::parse(text);
+}
+
+}  // namespace
+
+std::vector<ProcMfc> parse_mr_cache(std::string_view text, Family family) {
+  std::vector<ProcMfc> out;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string group, origin;
+    ProcMfc m;
+    if (!(words >> group >> origin >> m.iif)) continue;
+    auto g = proc_addr(group, family);
+    auto s = proc_addr(origin, family);
+    if (!g || !s) continue;
+    m.key = SgKey{*s, *g};
+    words >> m.packets >> m.bytes >> m.wrong_if;
+    out.push_back(m);
+  }
+  return out;
+}
+
+std::optional<Counters> CounterMemory::exchange(const SgKey& key, const Counters& now) {
+  auto it = seen_.find(key);
+  if (it != seen_.end()) {
+    Counters before = it->second.counters;
+    it->second.counters = now;
+    order_.splice(order_.end(), order_, it->second.at);
+    return before;
+  }
+  if (capacity_ == 0) return std::nullopt;
+  if (seen_.size() >= capacity_) {
+    seen_.erase(order_.front());
+    order_.pop_front();
+  }
+  order_.push_back(key);
+  seen_.emplace(key, Seen{now, std::prev(order_.end())});
+  return std::nullopt;
+}
+
+}  // namespace mfcd::core
