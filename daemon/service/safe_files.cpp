@@ -254,6 +254,7 @@ ClaimResult claim_socket(const std::string& path, mode_t mode, int backlog,
   // never see it refuse connections (that would read as stale).
   const FileId id = file_id(tmp);
   if (group && ::lchown(tmp.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    out.error.permission = errno == EPERM;
     error = group_error(tmp, *group);
   } else if (::listen(fd, backlog) != 0) {
     error = errno_text("listen on " + tmp);

@@ -72,9 +72,11 @@ struct ClaimedSocket {
   std::string path;
 };
 
-// Why claim_socket() failed; `live` means another daemon answers there.
+// Why claim_socket() failed; `live` means another daemon answers there,
+// `permission` that the socket could not be given its group (EPERM).
 struct ClaimError {
   bool live = false;
+  bool permission = false;
   std::string message;
 };
 

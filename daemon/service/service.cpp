@@ -344,8 +344,14 @@ std::optional<StartError> Service::claim_control_socket() {
   // directory is setgid): what a reload that drops the group goes back to.
   socket_base_gid_ = ::getegid();
   auto claim = claim_socket(options_.socket_path, 0660, SOMAXCONN, group);
-  if (!claim.socket)
-    return StartError{claim.error.live ? EX_UNAVAILABLE : EX_OSERR, claim.error.message};
+  if (!claim.socket) {
+    // A socket group the daemon may not give is a setup error that a
+    // restart does not mend: 77, which the units do not restart on.
+    const int code = claim.error.live         ? EX_UNAVAILABLE
+                     : claim.error.permission ? EX_NOPERM
+                                              : EX_OSERR;
+    return StartError{code, claim.error.message};
+  }
   socket_id_ = claim.socket->id;
   control_socket_ = std::move(claim.socket);
   return std::nullopt;

@@ -101,6 +101,13 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
     --clear-groups --inh-caps=-all --bounding-set=-all \
     "$MFCD" -n -f "$CONF" -u "$E2E_WORK/nobody.sock" -P "$E2E_WORK/nobody.pid" -l err
   grep -q 'IGMP.*Operation not permitted' "$MFCD_LOG" || fail "77 for another reason than the mroute socket"
+  # Root without CAP_CHOWN cannot give the control socket a group it is
+  # not in: also 77 (a restart would not mend it), and it says why.
+  expect_exit 77 "socket group without CAP_CHOWN" ip netns exec "$NS" setpriv --bounding-set=-chown \
+    "$MFCD" -n -f "$CONF" -u "$E2E_WORK/group.sock" -P "$E2E_WORK/group.pid" -l err \
+    --socket-group 4242
+  grep -q 'group 4242.*takes CAP_CHOWN' "$MFCD_LOG" || fail "77 for the socket group without saying why"
+  [ ! -e "$E2E_WORK/group.sock" ] || fail "the refused start left its socket"
 else
   say "SKIP 77: no setpriv or no user nobody"
 fi
