@@ -49,6 +49,9 @@ struct ReloadPlan {
   RoutePlan routes;       // VIF and MFC ops
   core::JoinDiff groups;  // memberships to make and drop
   ReloadReport report;    // what the plan does
+  // The joins that waited for their interface before phase one (which
+  // changes the model): the others that wait after phase two are announced.
+  std::set<core::JoinKey> joins_waiting;
 };
 
 struct ReloadOptions {

@@ -92,7 +92,7 @@ std::vector<core::Failure> Router::sync(bool whole) {
   auto plan = plan_routes(model_, writer_.installed(), changes, whole, rules_);
   auto failures = write_routes(plan);
   if (plan.whole) {
-    groups_.update_links(model_);
+    update_join_links();
     announce_mrdisc();
   }
   return failures;
@@ -124,7 +124,7 @@ Router::RouteOutcome Router::commit_route(const core::RouteRequest& req,
   auto plan = plan_routes(model_, writer_.installed(), changes, false, rules_);
   auto failures = write_routes(plan);
   if (plan.whole) {
-    groups_.update_links(model_);
+    update_join_links();
     announce_mrdisc();
   }
   // This call's failure is one of an op that this call's route needed: its
@@ -192,11 +192,40 @@ core::Result<void> Router::leave(const core::JoinKey& key, const std::string& ow
   return groups_.leave(model_, key, owner);
 }
 
+// The joins waiting for their interface; empty when nobody watches.
+std::set<core::JoinKey> Router::pending_joins() const {
+  std::set<core::JoinKey> keys;
+  if (!watching()) return keys;
+  for (const auto* j : model_.joins.joins())
+    if (groups_.state(model_, *j).kind == JoinState::Kind::pending) keys.insert(j->key);
+  return keys;
+}
+
+// join.pending for each join that waits now and did not before: its
+// interface went away, or a reload added it for one that does not exist.
+void Router::publish_joins_pending(const std::set<core::JoinKey>& before) {
+  if (!watching()) return;
+  for (const auto* j : model_.joins.joins()) {
+    if (before.count(j->key)) continue;
+    const auto st = groups_.state(model_, *j);
+    if (st.kind == JoinState::Kind::pending) listener_.event(join_pending_event(j->key, st.reason));
+  }
+}
+
+void Router::update_join_links() {
+  const auto waiting = pending_joins();
+  groups_.update_links(model_);
+  publish_joins_pending(waiting);
+}
+
 // --- reload -----------------------------------------------------------------
 
 ReloadPlan Router::plan_reload(const core::Config& config) {
-  return router::plan_reload(model_, writer_.installed(), config,
-                             ReloadOptions{settings_.smcroute_names, retry_pending_}, rules_);
+  auto waiting = pending_joins();
+  auto plan = router::plan_reload(model_, writer_.installed(), config,
+                                  ReloadOptions{settings_.smcroute_names, retry_pending_}, rules_);
+  plan.joins_waiting = std::move(waiting);
+  return plan;
 }
 
 ReloadReport Router::apply_reload(ReloadPlan plan) {
@@ -213,6 +242,7 @@ ReloadReport Router::apply_reload(ReloadPlan plan) {
   // Whichever path the routes took, memberships the kernel refused before
   // are tried again (write_routes, unlike sync, does not do it).
   groups_.update_links(model_);
+  publish_joins_pending(plan.joins_waiting);
   listener_.mrdisc_changed(report.mrdisc, model_.links);
   mrdisc_announced_ = report.mrdisc;
   return report;

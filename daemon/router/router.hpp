@@ -134,6 +134,10 @@ class Router final : private WriteObserver {
   void publish_link_change(const core::Link* was, const core::LinkEvent& ev);
   // The kernel dropped the VIFs of a device that went: vif.freed for each.
   void publish_vifs_dropped(int ifindex);
+  std::set<core::JoinKey> pending_joins() const;
+  void publish_joins_pending(const std::set<core::JoinKey>& before);
+  // groups_.update_links, with join.pending for the joins it leaves waiting.
+  void update_join_links();
   void publish_upcall_events(std::span<const core::Upcall> upcalls);
   // Decides and writes what changed in the intent (all of it with
   // `whole`), then what follows from the links (groups, mrdisc) when the

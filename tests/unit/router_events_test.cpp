@@ -155,4 +155,23 @@ TEST_CASE("router events: joins taken, waiting and refused") {
   CHECK(failed.rfind("join.failed family=ipv4 interface=a2 group=225.1.1.3 error=", 0) == 0);
 }
 
+TEST_CASE("router events: a join whose interface goes, or that a reload adds for none, waits") {
+  Events f(kTwo, "phyint a1 enable\nphyint a2 enable\nmgroup from a2 group 225.1.1.4\n");
+  core::JoinKey key{"a1", std::nullopt, *core::parse_prefix("225.1.1.1").prefix};
+  REQUIRE(f.router.join(key, "api"));
+  f.take();
+  f.link_removed("a1");
+  const auto removed = f.take();
+  CHECK(removed.find("join.pending family=ipv4 interface=a1 group=225.1.1.1 "
+                     "reason=interface a1 does not exist\n") != std::string::npos);
+  // Only the join that changed: the one on a2 still holds.
+  CHECK(removed.find("interface=a2") == std::string::npos);
+  f.reload("phyint a2 enable\nmgroup from a2 group 225.1.1.4\nmgroup from a7 group 225.1.1.5\n");
+  const auto reloaded = f.take();
+  CHECK(reloaded.find("join.pending family=ipv4 interface=a7 group=225.1.1.5 "
+                      "reason=interface a7 does not exist\n") != std::string::npos);
+  // The API's join on a1 was waiting already: not announced again.
+  CHECK(reloaded.find("interface=a1") == std::string::npos);
+}
+
 }  // namespace mfcd::test
