@@ -101,6 +101,38 @@ Exchange connect_and_send(Fd& sock, const std::string& socket_path, const std::s
   return Exchange{};
 }
 
+// Reads lines from `fd` and hands each, without its newline, to `on_line`
+// until that returns false (ok). The first line must come by `deadline`;
+// the later ones may take as long as they take. When the daemon closes the
+// connection, what it sent after the last newline is left in `rest`.
+Exchange read_lines(int fd, Clock::time_point deadline, const LineHandler& on_line,
+                    std::string& rest) {
+  bool replied = false;
+  char buf[65536];
+  for (;;) {
+    if (!replied && !wait_for(fd, POLLIN, deadline))
+      return fail(Exchange::Status::timeout, "timed out waiting for the reply");
+    if (replied) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, -1) < 0 && errno != EINTR)
+        return fail(Exchange::Status::io_error, std::strerror(errno));
+    }
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return fail(Exchange::Status::io_error, std::strerror(errno));
+    }
+    if (n == 0) return fail(Exchange::Status::no_reply, "the daemon closed the connection");
+    rest.append(buf, static_cast<size_t>(n));
+    size_t at = 0;
+    for (size_t nl; (nl = rest.find('\n', at)) != std::string::npos; at = nl + 1) {
+      replied = true;
+      if (!on_line(rest.substr(at, nl - at))) return Exchange{};
+    }
+    rest.erase(0, at);
+  }
+}
+
 }  // namespace
 
 Exchange exchange(const std::string& socket_path, const std::string& request,
@@ -110,31 +142,26 @@ Exchange exchange(const std::string& socket_path, const std::string& request,
   if (auto sent = connect_and_send(sock, socket_path, request, deadline);
       sent.status != Exchange::Status::ok)
     return sent;
-
-  std::string in;
-  char buf[65536];
-  for (;;) {
-    if (!wait_for(sock.get(), POLLIN, deadline)) {
-      return fail(Exchange::Status::timeout, "timed out waiting for the reply");
-    }
-    const ssize_t n = ::recv(sock.get(), buf, sizeof(buf), 0);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return fail(Exchange::Status::io_error, std::strerror(errno));
-    }
-    if (n == 0) break;
-    in.append(buf, static_cast<size_t>(n));
-    if (const auto nl = in.find('\n'); nl != std::string::npos) {
-      in.resize(nl);
-      Exchange e;
-      e.reply = std::move(in);
-      return e;
-    }
+  std::string reply;
+  std::string rest;
+  auto read = read_lines(
+      sock.get(), deadline,
+      [&](const std::string& line) {
+        reply = line;
+        return false;
+      },
+      rest);
+  if (read.status == Exchange::Status::ok) {
+    read.reply = std::move(reply);
+    return read;
   }
-  if (in.empty()) return fail(Exchange::Status::no_reply, "the daemon closed the connection");
-  Exchange e;
-  e.reply = std::move(in);
-  return e;
+  // A last line without its newline is still the reply.
+  if (read.status == Exchange::Status::no_reply && !rest.empty()) {
+    Exchange e;
+    e.reply = std::move(rest);
+    return e;
+  }
+  return read;
 }
 
 Exchange stream(const std::string& socket_path, const std::string& request,
@@ -146,32 +173,8 @@ Exchange stream(const std::string& socket_path, const std::string& request,
     return sent;
   // The reply within the deadline; then lines as they come, for as long
   // as the daemon sends them.
-  bool replied = false;
-  std::string in;
-  char buf[65536];
-  for (;;) {
-    if (!replied && !wait_for(sock.get(), POLLIN, deadline))
-      return fail(Exchange::Status::timeout, "timed out waiting for the reply");
-    if (replied) {
-      pollfd p{sock.get(), POLLIN, 0};
-      if (::poll(&p, 1, -1) < 0 && errno != EINTR)
-        return fail(Exchange::Status::io_error, std::strerror(errno));
-    }
-    const ssize_t n = ::recv(sock.get(), buf, sizeof(buf), 0);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return fail(Exchange::Status::io_error, std::strerror(errno));
-    }
-    if (n == 0) break;
-    in.append(buf, static_cast<size_t>(n));
-    size_t at = 0;
-    for (size_t nl; (nl = in.find('\n', at)) != std::string::npos; at = nl + 1) {
-      replied = true;
-      if (!on_line(in.substr(at, nl - at))) return Exchange{};
-    }
-    in.erase(0, at);
-  }
-  return fail(Exchange::Status::no_reply, "the daemon closed the connection");
+  std::string rest;
+  return read_lines(sock.get(), deadline, on_line, rest);
 }
 
 }  // namespace mfcd::client
