@@ -326,9 +326,12 @@ route add ff00::/8 dev eth0
 EOF
 }
 
-# topo: sender, router, recv1, recv2 as drawn at the top of this file.
+# topo [--late-r-out2]: sender, router, recv1, recv2 as drawn at the top of
+# this file. With --late-r-out2 the recv2 namespace is made but r-out2 is
+# not: a test of interfaces that come late creates it with wire_r_out2.
 topo() {
-  local role
+  local role late=0
+  [ "${1:-}" = --late-r-out2 ] && late=1
   for role in sender router recv1 recv2; do
     e2e_add_ns "$role"
   done
@@ -338,11 +341,19 @@ topo() {
   nsx router sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
   e2e_wire r-in sender 192.0.2 2001:db8:1
   e2e_wire r-out1 recv1 198.51.100 2001:db8:2
-  e2e_wire r-out2 recv2 203.0.113 2001:db8:3
-  wait_for 20 "router links up" e2e_link_ready router r-in r-out1 r-out2
-  for role in sender recv1 recv2; do
+  wait_for 20 "router links up" e2e_link_ready router r-in r-out1
+  for role in sender recv1; do
     wait_for 20 "$role link eth0 up" e2e_link_ready "$role" eth0
   done
+  [ "$late" = 1 ] || wire_r_out2
+}
+
+# wire_r_out2: r-out2 <-> recv2 eth0, as topo makes it; again after a test
+# deleted it (it then gets a new ifindex).
+wire_r_out2() {
+  e2e_wire r-out2 recv2 203.0.113 2001:db8:3
+  wait_for 20 "router link r-out2 up" e2e_link_ready router r-out2
+  wait_for 20 "recv2 link eth0 up" e2e_link_ready recv2 eth0
 }
 
 # --- the daemon ------------------------------------------------------------

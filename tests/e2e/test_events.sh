@@ -13,17 +13,7 @@
 #                                   r-out2 --- eth0 recv2   (created later)
 . "$(dirname "$0")/lib.sh"
 
-for role in sender router recv1 recv2; do
-  e2e_add_ns "$role"
-done
-nsx router test -e /proc/net/ip_mr_vif || skip "kernel without IPv4 multicast routing"
-nsx router sysctl -qw net.ipv4.ip_forward=1
-e2e_wire r-in sender 192.0.2 2001:db8:1
-e2e_wire r-out1 recv1 198.51.100 2001:db8:2
-for pair in "router r-in" "router r-out1" "sender eth0" "recv1 eth0"; do
-  set -- $pair
-  wait_for 10 "$1 link $2 up" e2e_link_ready "$1" "$2"
-done
+topo --late-r-out2
 
 BASE_CONF="phyint r-in enable
 phyint r-out1 enable
@@ -64,8 +54,7 @@ mfcctl add r-in "$SENDER4" 225.1.8.1 r-out2 2>/dev/null
 wait_events 2
 
 say "the missing interface appears"
-e2e_wire r-out2 recv2 203.0.113 2001:db8:3
-wait_for 10 "router link r-out2 up" e2e_link_ready router r-out2
+wire_r_out2
 wait_events 5
 
 say "a new flow that the (*,G) rule covers"

@@ -15,25 +15,7 @@
 # it comes up, with nothing to re-install).
 . "$(dirname "$0")/lib.sh"
 
-for role in sender router recv1 recv2; do
-  e2e_add_ns "$role"
-done
-nsx router test -e /proc/net/ip_mr_vif || skip "kernel without IPv4 multicast routing"
-nsx router test -e /proc/net/ip6_mr_vif || skip "kernel without IPv6 multicast routing"
-nsx router sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-e2e_wire r-in sender 192.0.2 2001:db8:1
-e2e_wire r-out1 recv1 198.51.100 2001:db8:2
-for pair in "router r-in" "router r-out1" "sender eth0" "recv1 eth0"; do
-  set -- $pair
-  wait_for 10 "$1 link $2 up" e2e_link_ready "$1" "$2"
-done
-
-# wire_late: creates r-out2 <-> recv2 eth0, as topo would have.
-wire_late() {
-  e2e_wire r-out2 recv2 203.0.113 2001:db8:3
-  wait_for 10 "router link r-out2 up" e2e_link_ready router r-out2
-  wait_for 10 "recv2 link eth0 up" e2e_link_ready recv2 eth0
-}
+topo --late-r-out2
 R2_4=203.0.113.2
 R2_6=2001:db8:3::2
 
@@ -173,7 +155,7 @@ flow1 225.1.11.4 20 20
 
 say "r-out2 appears: everything naming it forwards, no reload"
 reloads=$(grep -c "reloading" "$MFCD_LOG" || true)
-wire_late
+wire_r_out2
 wait_for 10 "the IPv4 entries to take r-out2" kernel_with_r_out2
 kernel_with_r_out2
 [ "$(vifs_of r-out2)" != "4:none 6:none" ] || fail "no VIF for r-out2 after it appeared"
@@ -208,7 +190,7 @@ flow1 225.1.11.1 20 20
 flow1 ff0e::11:1 20 20
 
 say "r-out2 comes back with a new ifindex: everything forwards again"
-wire_late
+wire_r_out2
 wait_for 10 "the entries to take the new r-out2" kernel_with_r_out2
 kernel_with_r_out2
 flow 225.1.11.1 20 20 20
