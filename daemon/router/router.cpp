@@ -83,7 +83,10 @@ std::vector<core::Failure> Router::write_routes(RoutePlan& plan) {
   retry_pending_ = plan.whole ? !failures.empty() : retry_pending_ || !failures.empty();
   log_failures(failures, plan.whole);
   report_once(plan.warnings);
-  if (watching()) publish_route_states();
+  if (watching())
+    publish_route_states();
+  else if (!published_states_.empty())
+    published_states_ = {};  // the last subscriber has gone: free the copy
   return failures;
 }
 
