@@ -515,11 +515,28 @@ void Service::on_tick() {
 // back), so the slack stays: trimming again is worth it only once RSS has
 // grown since. mallinfo2() walks the free lists: microseconds at this size.
 void Service::on_heap_check() {
+  if (trim_due_) {
+    trim_due_ = false;
+    trim_heap();
+    rss_after_trim_ = resident_bytes().value_or(0);
+    return;
+  }
   if (heap_slack_bytes() <= kHeapSlackLimit) return;
   const uint64_t rss = resident_bytes().value_or(0);
   if (rss != 0 && rss <= rss_after_trim_) return;
   trim_heap();
   rss_after_trim_ = resident_bytes().value_or(0);
+}
+
+// A reload's file, plan and report are freed when the call that made them
+// returns: trim at the start of the next loop turn, before anything else
+// is served, so that RSS after a big reload is what the routes take.
+void Service::trim_after_this_turn() {
+  if (!heap_timer_ || stopping_) return;
+  trim_due_ = true;
+  uv_timer_start(
+      heap_timer_.get(), [](uv_timer_t* t) { static_cast<Service*>(t->data)->on_heap_check(); }, 0,
+      kHeapCheckMs);
 }
 
 void Service::on_upcalls(core::Family family) {
@@ -660,6 +677,7 @@ api::ReloadOutcome Service::reload(bool dry_run) {
   sd_notify_send("READY=1\nSTATUS=ready");
   record_reload(started, true);
   warn_if_listen_changed(metrics_address_, options_, parsed.config);
+  trim_after_this_turn();
   // read: the file parsed and checked; planned: its lines matched with the
   // routes and the changed ones decided (the matching grows with the file,
   // the deciding with the changes); applied: the plan written.

@@ -111,6 +111,7 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   void on_link_events();
   void on_tick();
   void on_heap_check();
+  void trim_after_this_turn();
   // After any event: when the Router next has periodic work, the timer.
   void rearm();
   void teardown();
@@ -148,6 +149,7 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   UvHandle<uv_timer_t> exit_timer_;
   UvHandle<uv_timer_t> heap_timer_;  // the backstop of heap.hpp
   uint64_t rss_after_trim_ = 0;
+  bool trim_due_ = false;  // a reload ended: trim on the next check
   UvHandle<uv_idle_t> stopper_;
   bool stopping_ = false;
   bool torn_down_ = false;
