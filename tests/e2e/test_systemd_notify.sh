@@ -43,9 +43,10 @@ expand_opts() {
 }
 
 # Flags come from /etc/default, and a restart cannot cure exit 69 (another
-# daemon holds the table) any more than 64, 76 or 78.
+# daemon holds the table) any more than 64, 76, 77 (a socket group mfcd may
+# not give) or 78.
 for u in "$UNIT" "$COMPAT_UNIT" "$MFCD_SOURCE_DIR/packaging/systemd/mfcd@.service"; do
-  [ "$(unit_value RestartPreventExitStatus "$u")" = "64 69 76 78" ] ||
+  [ "$(unit_value RestartPreventExitStatus "$u")" = "64 69 76 77 78" ] ||
     fail "$(basename "$u"): RestartPreventExitStatus=$(unit_value RestartPreventExitStatus "$u")"
 done
 [ "$(unit_value EnvironmentFile)" = -/etc/default/mfcd ] ||
