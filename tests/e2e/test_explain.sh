@@ -10,8 +10,7 @@
 #
 # Not made here: "the mroute table is held by another daemon" (mfcd will
 # not start when either family's table is taken, so it never runs beside
-# one; unit-tested in explain_test.cpp) and "the kernel holds the entry
-# unresolved" (mfcd answers the upcall at once; unit-tested likewise).
+# one; unit-tested in explain_test.cpp).
 . "$(dirname "$0")/lib.sh"
 topo
 
@@ -165,25 +164,58 @@ check "$out" link_local "" false >/dev/null
 jq -e '.verdict == "dropped: group 224.0.0.251 is link-local: the kernel never routes it"' \
   <<<"$out" >/dev/null || fail "link-local: $out"
 
-say "the kernel shows an unresolved entry with Iif -1 (what the unresolved check reads)"
-# With mfcd stopped, nobody answers the upcall. (mfcd answers as soon as
-# it runs again, so explain itself cannot be shown an unresolved entry.)
+say "an entry the kernel holds unresolved: explain names it"
+# With mfcd stopped, nobody answers the upcall, and the kernel keeps the
+# entry unresolved (Iif -1). The explain request is already in mfcd's
+# socket when the packet comes, so that when mfcd runs again epoll hands
+# it the request first (its ready list is in order of readiness) and
+# explain reads the table before the upcall is answered.
+"$PYTHON" - "$SOCK" "$E2E_WORK/unres" "$SENDER4" <<'PY' &
+import os, socket, sys, time
+path, base, source = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+open(base + ".ready", "w").close()
+while not os.path.exists(base + ".go"):
+    time.sleep(0.05)
+s.sendall(('{"jsonrpc":"2.0","id":1,"method":"route.explain","params":'
+           '{"source":"%s","group":"233.252.0.98"}}\n' % source).encode())
+open(base + ".sent", "w").close()
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+open(base + ".out", "wb").write(data)
+PY
+UNRES_PID=$!
+E2E_PIDS+=($UNRES_PID)
+wait_for 10 "the explain client to connect" test -e "$E2E_WORK/unres.ready"
 kill -STOP "$MFCD_PID"
-send 233.252.0.98 1
+touch "$E2E_WORK/unres.go"
 # 233.252.0.98 from 192.0.2.2, printed as native (little-endian) integers.
 unres() { nsx router cat /proc/net/ip_mr_cache | grep -Eq '^6200FCE9 020200C0 -1 '; }
 # Polled by hand rather than with wait_for: mfcd must be woken up on
 # failure too.
 seen=0
 for _ in $(seq 1 $((100 * E2E_SLOWDOWN))); do
-  if unres; then
-    seen=1
-    break
+  if [ -e "$E2E_WORK/unres.sent" ]; then
+    [ "$seen" = 0 ] && send 233.252.0.98 1 && seen=sent
+    if unres; then
+      seen=1
+      break
+    fi
   fi
   e2e_sleep 0.05
 done
 kill -CONT "$MFCD_PID"
 [ "$seen" = 1 ] || fail "no unresolved entry (Iif -1) in ip_mr_cache: $(nsx router cat /proc/net/ip_mr_cache)"
+wait "$UNRES_PID" || fail "the explain client failed"
+out=$(jq -c .result "$E2E_WORK/unres.out")
+looked=$(check "$out" unresolved "" false)
+[ "$looked" = "/proc/net/ip_mr_cache: Iif -1" ] || fail "unresolved looked at: $looked"
+jq -e '.kernel.resolved == false' <<<"$out" >/dev/null || fail "unresolved entry: $out"
 
 say "no route, then the stop filter its first packet left"
 out=$(explain "$SENDER4" 233.252.0.99)
