@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "api/methods.hpp"
+#include "api/params.hpp"
 #include "api/views.hpp"
 #include "core/config.hpp"
 #include "core/explain.hpp"
@@ -119,9 +120,7 @@ rpc::HandlerResult route_explain(Context& c, const json& params) {
     throw rpc::ParamError{"source", "source and group are of different families"};
   if (source.is_multicast() || source.is_any())
     throw rpc::ParamError{"source", "the source must be a unicast address"};
-  if (!iif.empty()) {
-    if (auto ok = core::validate_ifname(iif); !ok) throw rpc::ParamError{"iif", ok.error().message};
-  }
+  if (!iif.empty()) check_ifname("iif", iif);
 
   const router::Router& router = c.router;
   const core::Installed& inst = router.installed();

@@ -70,12 +70,6 @@ std::string owner_param(rpc::Params& params) {
   return *owner;
 }
 
-// An interface name param, judged as the config parser judges one
-// (core::validate_ifname), in the same words.
-void check_ifname(const char* param, const std::string& name) {
-  if (auto ok = core::validate_ifname(name); !ok) throw rpc::ParamError{param, ok.error().message};
-}
-
 // A validation error names the param it is about.
 [[noreturn]] void refuse_key(const core::Error& error) {
   const std::string& msg = error.message;
@@ -86,6 +80,10 @@ void check_ifname(const char* param, const std::string& name) {
 }
 
 }  // namespace
+
+void check_ifname(const char* param, const std::string& name) {
+  if (auto ok = core::validate_ifname(name); !ok) throw rpc::ParamError{param, ok.error().message};
+}
 
 core::RouteRequest route_request(const json& params, bool oifs_required, bool mask_host_bits) {
   rpc::Params p(params);

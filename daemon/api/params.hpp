@@ -35,6 +35,10 @@ struct JoinRequest {
 // {iif, source?, group, owner?}; `mask_host_bits` as for route_request.
 JoinRequest join_request(const nlohmann::json& params, bool mask_host_bits = false);
 
+// An interface name param, judged as the config parser judges one
+// (core::validate_ifname), in the same words.
+void check_ifname(const char* param, const std::string& name);
+
 // Only the params a method takes, none of them.
 void no_params(const nlohmann::json& params);
 
