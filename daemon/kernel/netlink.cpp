@@ -186,23 +186,28 @@ std::vector<LinkEvent> LinkMonitor::read_events(size_t budget, bool* resync, boo
   bool lost = false;
   if (more != nullptr) *more = false;
   std::vector<char> buf(kBufSize);
-  for (size_t n = 0; n < budget; ++n) {
+  for (size_t n = 0;;) {
+    // Once messages were lost, the queue is read to its end whatever the
+    // budget: all of it is older than the list the caller reads next, and
+    // a message left for later would be applied over that list (a link
+    // deleted since would come back).
+    if (!lost && n >= budget) {
+      if (more != nullptr) *more = true;
+      break;
+    }
     const ssize_t got = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
     if (got < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {
-        // The socket overran and the kernel dropped messages: the caller
-        // must read the whole list again, and what is still queued is
-        // older than that list.
         lost = true;
+        events.clear();
         continue;
       }
-      if (resync != nullptr) *resync = lost;
-      return events;  // EAGAIN: drained
+      break;  // EAGAIN: drained
     }
-    parse_link_events(buf.data(), static_cast<size_t>(got), events);
+    ++n;
+    if (!lost) parse_link_events(buf.data(), static_cast<size_t>(got), events);
   }
-  if (more != nullptr) *more = true;
   if (resync != nullptr) *resync = lost;
   return events;
 }

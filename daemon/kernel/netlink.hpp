@@ -46,8 +46,9 @@ class LinkMonitor {
   // link events among them, in order; *more is set when the budget ran out
   // (call again: the socket is still readable). No request is made here:
   // a callback never waits for the kernel. If the kernel dropped messages
-  // because the socket overran (ENOBUFS), *resync is set: events were lost
-  // and the caller must call dump_links() again.
+  // because the socket overran (ENOBUFS), *resync is set and no event is
+  // returned: the queue was read to its end and the caller must call
+  // dump_links() again.
   std::vector<LinkEvent> read_events(size_t budget, bool* resync, bool* more);
 
   // Raises the receive buffer (SO_RCVBUFFORCE, else SO_RCVBUF) so a burst of

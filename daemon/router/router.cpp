@@ -310,13 +310,26 @@ void Router::on_link_events(const std::vector<core::LinkEvent>& events) {
   sync(true);
 }
 
+// The changes the lost messages carried are logged and published as if
+// they had come, so that the log and the event stream tell what happened.
 void Router::replace_links(core::Links links) {
+  auto find = [](const core::Links& in, int ifindex) -> const core::Link* {
+    auto it = std::find_if(in.begin(), in.end(),
+                           [&](const core::Link& l) { return l.ifindex == ifindex; });
+    return it == in.end() ? nullptr : &*it;
+  };
   for (const auto& old : model_.links) {
-    bool still = std::any_of(links.begin(), links.end(),
-                             [&](const core::Link& l) { return l.ifindex == old.ifindex; });
-    if (still) continue;
+    if (find(links, old.ifindex)) continue;
+    spdlog::info("interface {} (index {}) removed", old.name, old.ifindex);
+    publish_link_change(&old, core::LinkEvent{core::LinkEvent::Kind::removed, old});
     publish_vifs_dropped(old.ifindex);
     writer_.forget_vifs_of(old.ifindex);
+  }
+  for (const auto& now : links) {
+    const core::Link* was = find(model_.links, now.ifindex);
+    if (!was) spdlog::info("interface {} (index {}) appeared", now.name, now.ifindex);
+    if (!was || !(*was == now))
+      publish_link_change(was, core::LinkEvent{core::LinkEvent::Kind::added_or_changed, now});
   }
   model_.links = std::move(links);
   sync(true);

@@ -30,6 +30,10 @@ namespace {
 
 constexpr size_t kUpcallBudget = 256;  // upcalls read per loop callback
 constexpr size_t kLinkBudget = 256;    // netlink messages read per loop callback
+// A veth pair made and set up queues about ten messages of 1-4 KiB each:
+// the default buffer (208 KiB) overruns after a couple of dozen pairs.
+constexpr int kLinkRcvbuf = 4 << 20;
+constexpr uint64_t kRelistRetryMs = 100;
 constexpr size_t kHeapSlackLimit = size_t{1} << 20;
 constexpr uint64_t kHeapCheckMs = 10000;
 
@@ -285,11 +289,14 @@ std::optional<StartError> Service::open_kernel(core::Links& links) {
     spdlog::warn("the kernel does not report flows arriving on the wrong interface");
   membership_ = std::make_unique<kernel::MembershipSockets>(kernel::MembershipLimits::read());
 
-  auto listed = kernel::dump_links();
-  if (!listed) return StartError{EX_OSERR, "cannot list interfaces: " + listed.error().message};
+  // The monitor first, then the list: a link made in between is then in
+  // both, never in neither.
   auto monitor = kernel::LinkMonitor::open();
   if (!monitor) return StartError{EX_OSERR, "cannot watch interfaces: " + monitor.error().message};
   link_monitor_ = std::move(monitor.value());
+  link_monitor_->set_rcvbuf(kLinkRcvbuf);
+  auto listed = kernel::dump_links();
+  if (!listed) return StartError{EX_OSERR, "cannot list interfaces: " + listed.error().message};
   links = std::move(listed.value());
   return std::nullopt;
 }
@@ -453,6 +460,7 @@ void Service::watch_sockets() {
   netlink_poll_.init(uv_poll_init, &loop_, this, link_monitor_->fd());
   uv_poll_start(netlink_poll_.get(), UV_READABLE,
                 [](uv_poll_t* p, int, int) { static_cast<Service*>(p->data)->on_link_events(); });
+  relist_timer_.init(uv_timer_init, &loop_, this);
   tick_timer_.init(uv_timer_init, &loop_, this);
   rearm();
 
@@ -556,10 +564,36 @@ void Service::on_link_events() {
   auto events = link_monitor_->read_events(kLinkBudget, &resync, &more);
   if (resync) {
     spdlog::warn("netlink overrun; re-reading the interface list");
-    if (auto all = kernel::dump_links()) router_->replace_links(std::move(all.value()));
+    relist_links();
   } else if (!events.empty()) {
+    // Newer than anything lost, so right to apply even while a re-read is
+    // still due.
     router_->on_link_events(events);
   }
+  rearm();
+}
+
+// After an overrun only the whole list tells what was lost. A dump that
+// links keep changing under (NLM_F_DUMP_INTR on every try, as while a
+// script makes dozens of interfaces) is not given up: the timer asks again
+// until one comes back whole, and until then the lost links stay unknown.
+void Service::relist_links() {
+  if (stopping_) return;
+  auto all = kernel::dump_links();
+  if (!all) {
+    if (!relist_failing_)
+      spdlog::warn("cannot re-read the interface list ({}); trying again every {} ms",
+                   all.error().message, kRelistRetryMs);
+    relist_failing_ = true;
+    uv_timer_start(
+        relist_timer_.get(), [](uv_timer_t* t) { static_cast<Service*>(t->data)->relist_links(); },
+        kRelistRetryMs, 0);
+    return;
+  }
+  if (relist_failing_) spdlog::info("re-read the interface list");
+  relist_failing_ = false;
+  uv_timer_stop(relist_timer_.get());
+  router_->replace_links(std::move(all.value()));
   rearm();
 }
 
@@ -758,6 +792,7 @@ void Service::teardown() {
   tick_timer_.close();
   exit_timer_.close();
   heap_timer_.close();
+  relist_timer_.close();
   stopper_.close();
   // Only if it is still the file we wrote: another daemon may have put its
   // own there since.

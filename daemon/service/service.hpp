@@ -109,6 +109,7 @@ class Service final : public router::Listener, public api::Daemon, public api::E
 
   void on_upcalls(core::Family family);
   void on_link_events();
+  void relist_links();  // after an overrun, until a dump comes back whole
   void on_tick();
   void on_heap_check();
   void trim_after_this_turn();
@@ -148,6 +149,8 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   UvHandle<uv_timer_t> tick_timer_;
   UvHandle<uv_timer_t> exit_timer_;
   UvHandle<uv_timer_t> heap_timer_;  // the backstop of heap.hpp
+  UvHandle<uv_timer_t> relist_timer_;
+  bool relist_failing_ = false;  // warned once per run of failed re-reads
   uint64_t rss_after_trim_ = 0;
   bool trim_due_ = false;  // a reload ended: trim on the next check
   UvHandle<uv_idle_t> stopper_;

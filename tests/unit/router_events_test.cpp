@@ -96,6 +96,26 @@ TEST_CASE("router events: an interface that appears brings its VIF and the waiti
       }));
 }
 
+TEST_CASE("router events: after an overrun, the re-read list tells what the lost messages said") {
+  Events f(kTwo, "mroute from a1 source 10.0.0.1 group 225.1.1.1 to a2 a3\n");
+  // a2 went away and a3 came while the messages saying so were lost.
+  f.kernel.device_gone("a2");
+  core::Links now = {{"a1", 2, true, true, false}, {"a3", 4, true, true, false}};
+  f.router.replace_links(now);
+  CHECK(f.take() == lines({
+                        "interface.removed interface=a2 ifindex=3",
+                        "vif.freed family=ipv4 vif=1 interface=a2",
+                        "interface.added interface=a3 ifindex=4",
+                        "interface.up interface=a3 ifindex=4",
+                        "vif.added family=ipv4 vif=2 interface=a3",
+                        "route.changed family=ipv4 source=10.0.0.1 group=225.1.1.1 iif=a1 oifs=a3 "
+                        "route=a1 (10.0.0.1, 225.1.1.1) origin=config owners=",
+                    }));
+  // The same list again: nothing was lost, nothing is told.
+  f.router.replace_links(now);
+  CHECK(f.take() == "");
+}
+
 TEST_CASE("router events: learned flows, stop filters and their expiry") {
   Events f(kTwo, "phyint a1 enable\nphyint a2 enable\nmroute from a1 group 225.1.1.1 to a2\n");
   f.upcall(core::UpcallType::nocache, 0, "10.0.0.9", "225.1.1.1");
