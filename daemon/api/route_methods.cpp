@@ -5,6 +5,7 @@
 
 #include "api/methods.hpp"
 #include "api/missing_interfaces.hpp"
+#include "api/paging.hpp"
 #include "api/params.hpp"
 #include "api/views.hpp"
 
@@ -79,10 +80,75 @@ rpc::HandlerResult route_remove(Context& c, const json& params) {
   return route_result(c.router, c.router.remove_route(req), req.key);
 }
 
-rpc::HandlerResult route_list(Context& c, const json& params) {
-  rpc::Params p(params);
-  const bool detail = p.opt_bool("detail", false);
-  p.finish();
+namespace {
+
+// route.list's pages walk the sections in this order.
+enum class Section { asm_rules, ssm_rules, kernel, end };
+
+constexpr int64_t kMaxPage = 10000;     // a bigger `limit` is refused
+constexpr int64_t kDefaultPage = 1000;  // a cursor without a limit
+
+// Where a page starts: after `seq` (rules) or `key` (kernel entries) in
+// `section`, or at its start. Opaque to clients: "asm:SEQ", "ssm:SEQ",
+// "kernel:GROUP,SOURCE"; a section's start is "asm:0", "ssm:0" or "kernel:"
+// (sequence numbers start at 1).
+struct Cursor {
+  Section section = Section::asm_rules;
+  bool at_start = true;
+  uint64_t seq = 0;
+  core::SgKey key;
+};
+
+std::string cursor_text(Section section, uint64_t seq, const core::SgKey* key) {
+  switch (section) {
+    case Section::asm_rules:
+      return "asm:" + std::to_string(seq);
+    case Section::ssm_rules:
+      return "ssm:" + std::to_string(seq);
+    case Section::kernel:
+      return key ? "kernel:" + key->group.str() + "," + key->source.str() : "kernel:";
+    case Section::end:
+      break;
+  }
+  return {};
+}
+
+Cursor parse_cursor(const std::string& text) {
+  const rpc::ParamError bad{"cursor", "not a cursor that route.list returned: '" + text + "'"};
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) throw bad;
+  const std::string name = text.substr(0, colon), rest = text.substr(colon + 1);
+  Cursor c;
+  c.at_start = false;
+  if (name == "asm" || name == "ssm") {
+    c.section = name == "asm" ? Section::asm_rules : Section::ssm_rules;
+    if (rest.empty() || rest.size() > 19 ||
+        !std::all_of(rest.begin(), rest.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      throw bad;
+    c.seq = std::stoull(rest);
+    return c;
+  }
+  if (name != "kernel") throw bad;
+  c.section = Section::kernel;
+  if (rest.empty()) {
+    c.at_start = true;
+    return c;
+  }
+  const auto comma = rest.find(',');
+  if (comma == std::string::npos) throw bad;
+  auto group = core::Addr::parse(rest.substr(0, comma));
+  auto source = core::Addr::parse(rest.substr(comma + 1));
+  if (!group || !source) throw bad;
+  c.key = core::SgKey{*source, *group};
+  return c;
+}
+
+bool kernel_order(const core::InstalledMfc* a, const core::InstalledMfc* b) {
+  return std::tie(a->conf.key.group, a->conf.key.source) <
+         std::tie(b->conf.key.group, b->conf.key.source);
+}
+
+json whole_route_list(Context& c, bool detail) {
   json asm_rules = json::array(), ssm_rules = json::array(), kernel = json::array();
   for (const auto* r : c.router.model().intent.routes())
     (r->key.is_asm() ? asm_rules : ssm_rules).push_back(route_item(c.router, *r));
@@ -90,13 +156,98 @@ rpc::HandlerResult route_list(Context& c, const json& params) {
   entries.reserve(c.router.installed().mfc.size());
   for (const auto& [key, m] : c.router.installed().mfc)
     entries.push_back(&m);
-  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->conf.key.group, a->conf.key.source) <
-           std::tie(b->conf.key.group, b->conf.key.source);
-  });
+  std::sort(entries.begin(), entries.end(), kernel_order);
   for (const auto* m : entries)
     kernel.push_back(kernel_entry(c.router, *m, detail));
   return json{{"routes", {{"asm", asm_rules}, {"ssm", ssm_rules}, {"kernel", kernel}}}};
+}
+
+// One page: up to `limit` items from `from` on, through the sections in
+// order, and the cursor of the next page (null when nothing follows). Each
+// section takes one more item than it may give, to know whether more
+// follows without a second walk; only a page that ends exactly at the end
+// of a section looks further (for any item at all).
+json route_list_page(Context& c, bool detail, size_t limit, const Cursor& from) {
+  json out{{"asm", json::array()}, {"ssm", json::array()}, {"kernel", json::array()}};
+  size_t room = limit;
+  json next = nullptr;
+  const auto& routes = c.router.model().intent.route_table();
+  const auto& installed = c.router.installed().mfc;
+  using Rule = const core::RouteIntent*;
+  auto by_seq = [](Rule a, Rule b) { return a->seq < b->seq; };
+
+  auto rules_after = [&](Section section, bool at_start, uint64_t after, size_t n) {
+    Smallest<Rule, decltype(by_seq)> pick(n, by_seq);
+    const bool want_asm = section == Section::asm_rules;
+    for (const auto& [key, r] : routes) {
+      if (key.is_asm() != want_asm || (!at_start && r.seq <= after)) continue;
+      pick.offer(&r);
+    }
+    return std::move(pick).take();
+  };
+  auto kernel_after = [&](bool at_start, const core::SgKey& after, size_t n) {
+    Smallest<const core::InstalledMfc*, decltype(&kernel_order)> pick(n, &kernel_order);
+    for (const auto& [key, m] : installed) {
+      if (!at_start && std::tie(key.group, key.source) <= std::tie(after.group, after.source))
+        continue;
+      pick.offer(&m);
+    }
+    return std::move(pick).take();
+  };
+
+  for (auto section = from.section; section != Section::end;
+       section = static_cast<Section>(static_cast<int>(section) + 1)) {
+    const bool at_start = from.at_start || section != from.section;
+    if (room == 0) {
+      // Full at a section's end: the next page starts at the next section
+      // that holds anything.
+      const bool any = section == Section::kernel ? !kernel_after(true, {}, 1).empty()
+                                                  : !rules_after(section, true, 0, 1).empty();
+      if (!any) continue;
+      next = cursor_text(section, 0, nullptr);
+      break;
+    }
+    if (section == Section::kernel) {
+      auto page = kernel_after(at_start, from.key, room + 1);
+      const bool more = page.size() > room;
+      if (more) page.pop_back();
+      for (const auto* m : page)
+        out["kernel"].push_back(kernel_entry(c.router, *m, detail));
+      room -= page.size();
+      if (more) {
+        next = cursor_text(section, 0, &page.back()->conf.key);
+        break;
+      }
+    } else {
+      auto page = rules_after(section, at_start, from.seq, room + 1);
+      const bool more = page.size() > room;
+      if (more) page.pop_back();
+      auto& items = out[section == Section::asm_rules ? "asm" : "ssm"];
+      for (const auto* r : page)
+        items.push_back(route_item(c.router, *r));
+      room -= page.size();
+      if (more) {
+        next = cursor_text(section, page.back()->seq, nullptr);
+        break;
+      }
+    }
+  }
+  return json{{"routes", std::move(out)}, {"next", std::move(next)}};
+}
+
+}  // namespace
+
+rpc::HandlerResult route_list(Context& c, const json& params) {
+  rpc::Params p(params);
+  const bool detail = p.opt_bool("detail", false);
+  const auto limit = p.opt_int("limit");
+  const auto cursor = p.opt_string("cursor");
+  p.finish();
+  if (limit && (*limit < 1 || *limit > kMaxPage))
+    throw rpc::ParamError{"limit", "must be between 1 and " + std::to_string(kMaxPage)};
+  if (!limit && !cursor) return whole_route_list(c, detail);
+  const Cursor from = cursor ? parse_cursor(*cursor) : Cursor{};
+  return route_list_page(c, detail, static_cast<size_t>(limit.value_or(kDefaultPage)), from);
 }
 
 rpc::HandlerResult pending_list(Context& c, const json& params) {

@@ -102,6 +102,9 @@ class Intent {
   // Routes in creation order.
   std::vector<const RouteIntent*> routes() const;
   size_t route_count() const { return routes_.size(); }
+  // The table itself, in no order (a listing's page picks from it).
+  using Routes = std::unordered_map<RouteKey, RouteIntent, RouteKeyHash>;
+  const Routes& route_table() const { return routes_; }
 
   const std::vector<PhyintConf>& phyints() const { return phyints_; }
   const std::vector<JoinConf>& config_joins() const { return joins_; }
@@ -132,7 +135,6 @@ class Intent {
 
  private:
   class Load;  // one load_config call
-  using Routes = std::unordered_map<RouteKey, RouteIntent, RouteKeyHash>;
 
   RouteIntent& route_for(const RouteKey& key);
   void init_route(Routes::iterator it);  // a route just inserted: key, seq, counts

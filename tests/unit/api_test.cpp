@@ -1022,6 +1022,113 @@ API_CASE("route.list", "bad params are -32602 naming the param") {
   check_documented("route.list", f.error("route.list", {{"detail", 1}}, 1000));
 }
 
+// Every page of route.list from `params` on, joined: the sections as the
+// whole listing has them. Each page is checked against the schema and its
+// limit; `pages` counts them.
+json walk_pages(ApiFixture& f, json params, size_t* pages) {
+  json all{{"asm", json::array()}, {"ssm", json::array()}, {"kernel", json::array()}};
+  *pages = 0;
+  for (;;) {
+    const json page = f.result("route.list", params);
+    check_result("route.list", page);
+    REQUIRE(page.contains("next"));
+    size_t n = 0;
+    for (const char* section : {"asm", "ssm", "kernel"}) {
+      for (const auto& item : page.at("routes").at(section))
+        all[section].push_back(item);
+      n += page.at("routes").at(section).size();
+    }
+    ++*pages;
+    CHECK(n <= params.at("limit").get<size_t>());
+    if (page.at("next").is_null()) break;
+    CHECK(n == params.at("limit").get<size_t>());  // only the last page is short
+    params["cursor"] = page.at("next");
+    REQUIRE(*pages < 100);
+  }
+  return all;
+}
+
+API_CASE("route.list", "pages of any size walk the whole listing once, in its order") {
+  ApiFixture f;
+  f.start(std::string(kListConf) + "mroute from a1 group 225.4.4.4 to a2\n" +
+          "mroute from a1 source 10.0.0.3 group 225.1.1.1 to a2\n");
+  f.rf.upcall(core::UpcallType::nocache, 0, "10.0.0.9", "225.3.3.3");
+  f.rf.upcall(core::UpcallType::nocache, 0, "10.0.0.8", "225.4.4.4");
+  const json whole = f.result("route.list").at("routes");
+  const size_t total = whole.at("asm").size() + whole.at("ssm").size() + whole.at("kernel").size();
+  REQUIRE(total == 2 + 4 + 6);
+  for (size_t limit = 1; limit <= total + 1; ++limit) {
+    CAPTURE(limit);
+    size_t pages = 0;
+    CHECK(walk_pages(f, {{"limit", limit}}, &pages) == whole);
+    CHECK(pages == std::max<size_t>(1, (total + limit - 1) / limit));
+  }
+  // A page that ends with a section goes on at the next one that holds
+  // anything: here, past an empty SSM section.
+  ApiFixture g;
+  g.start(std::string(kConf) + "mroute from a1 group 225.3.3.3 to a2\n");
+  g.rf.upcall(core::UpcallType::nocache, 0, "10.0.0.9", "225.3.3.3");
+  const json first = g.result("route.list", {{"limit", 1}});
+  CHECK(first.at("routes").at("asm").size() == 1);
+  CHECK(first.at("next") == "kernel:");
+  const json second = g.result("route.list", {{"limit", 1}, {"cursor", first.at("next")}});
+  CHECK(second.at("routes").at("kernel").size() == 1);
+  CHECK(second.at("next").is_null());
+  // Nothing at all: one empty page.
+  ApiFixture e;
+  e.start(kConf);
+  CHECK(
+      e.result("route.list", {{"limit", 5}}) ==
+      json{{"routes", {{"asm", json::array()}, {"ssm", json::array()}, {"kernel", json::array()}}},
+           {"next", nullptr}});
+}
+
+API_CASE("route.list", "a walk over a changing table: what was added since comes later") {
+  ApiFixture f;
+  f.start(kListConf);
+  const json first = f.result("route.list", {{"limit", 2}});
+  CHECK(first.at("routes").at("ssm").size() == 1);  // the (*,G) rule, then one route
+  // The route of the first page goes, one is added: the walk goes on from
+  // where it was, and finds the new one at the end of its section.
+  REQUIRE(f.call("route.remove", route_params("a1", "10.0.0.2", "225.1.1.1", {"a2"}))
+              .contains("result"));
+  REQUIRE(
+      f.call("route.add", route_params("a1", "10.0.0.7", "225.1.1.7", {"a2"})).contains("result"));
+  size_t pages = 0;
+  const json rest = walk_pages(f, {{"limit", 2}, {"cursor", first.at("next")}}, &pages);
+  std::vector<std::string> sources;
+  for (const auto& r : rest.at("ssm"))
+    sources.push_back(r.at("source").get<std::string>());
+  CHECK(sources == std::vector<std::string>{"10.0.0.1", "2001:db8::1", "10.0.0.7"});
+  CHECK(rest.at("kernel") == f.result("route.list").at("routes").at("kernel"));
+}
+
+API_CASE("route.list", "a cursor without a limit pages by 1,000") {
+  ApiFixture f;
+  f.start(kListConf);
+  const json first = f.result("route.list", {{"limit", 1}});
+  const json rest = f.result("route.list", {{"cursor", first.at("next")}});
+  CHECK(rest.at("next").is_null());
+  CHECK(rest.at("routes").at("ssm").size() == 3);
+  CHECK(rest.at("routes").at("kernel").size() == 3);
+}
+
+API_CASE("route.list", "a bad limit or cursor is -32602 naming it") {
+  ApiFixture f;
+  f.start(kConf);
+  for (const json& bad : {json(0), json(-1), json(10001)})
+    check_invalid_param(f.error("route.list", {{"limit", bad}}), "limit",
+                        "must be between 1 and 10000");
+  check_invalid_param(f.error("route.list", {{"limit", "10"}}), "limit", "");
+  for (const char* bad : {"", "asm", "asm:", "asm:x", "asm:-1", "asm:123456789012345678901",
+                          "kernel:225.1.1.1", "kernel:225.1.1.1,10.0.0.300", "ssm 1", "all:1"}) {
+    CAPTURE(bad);
+    check_invalid_param(f.error("route.list", {{"limit", 10}, {"cursor", bad}}), "cursor",
+                        std::string("not a cursor that route.list returned: '") + bad + "'");
+  }
+  check_documented("route.list", f.error("route.list", {{"limit", 0}}, 1000));
+}
+
 // --- pending.list -----------------------------------------------------------------
 
 // The system files a healthy router shows for a1 and a2.
