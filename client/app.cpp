@@ -186,8 +186,46 @@ Received receive(const Context& ctx, const std::string& request) {
   }
 }
 
+// `show` (routes) as text, page by page: each page is printed as it comes,
+// so neither the daemon nor this client holds the whole table, and the
+// first rows appear at once. -j asks for the whole listing in one reply.
+constexpr int kShowPage = 1000;
+
+int run_show_routes(const Context& ctx, const Command& cmd) {
+  auto& out = ctx.io.out;
+  RoutesPrinter printer(ctx.style);
+  json params = cmd.params.is_object() ? cmd.params : json::object();
+  params["limit"] = kShowPage;
+  for (;;) {
+    const Received got = receive(ctx, rpc::make_request(1, cmd.method, params));
+    if (!got.raw) return got.code;
+    const Decoded d = decode(*got.raw);
+    if (!d.reply) return bad_reply(ctx, d.error);
+    if (d.reply->error) {
+      report_error(ctx, "", *d.reply->error, cmd.method);
+      return kExitRefused;
+    }
+    const json& result = *d.reply->result;
+    try {
+      out << printer.page(result);
+      out.flush();
+      // (A reply without "next" is the whole table.)
+      const json next = result.value("next", json());
+      if (next.is_null()) return kExitOk;
+      if (!next.is_string() || next == params.value("cursor", json())) {
+        return bad_reply(ctx, "route.list's next is not a new cursor: " + next.dump());
+      }
+      params["cursor"] = next;
+    } catch (const std::exception& e) {
+      return bad_reply(ctx, e.what());
+    }
+  }
+}
+
 int run_one(const Context& ctx, const Command& cmd) {
   auto& out = ctx.io.out;
+  if (cmd.kind == Kind::show && cmd.show == ShowWhat::routes && !ctx.options.json)
+    return run_show_routes(ctx, cmd);
   if (cmd.kind == Kind::version && !ctx.options.json) {
     // The client's own version, even when no daemon answers.
     out << ctx.program << " " << MFCD_VERSION << "\n";

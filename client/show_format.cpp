@@ -2,7 +2,8 @@
 // first (long interface names, IPv6 addresses) so that the columns stay
 // aligned, but never shrink below smcroutectl's widths, so that short rows
 // come out byte for byte as smcroutectl's do. Routes share one width over
-// all three sections so the sections line up with each other too.
+// all three sections so the sections line up with each other too; printed
+// page by page, over the rows seen so far (see RoutesPrinter).
 #include "client/show_format.hpp"
 
 #include <algorithm>
@@ -170,7 +171,9 @@ std::string state_text(const json& item) {
   return "-";
 }
 
-std::string format_routes(const json& result, const ShowStyle& style) {
+RoutesPrinter::RoutesPrinter(const ShowStyle& style) : style_(style) {}
+
+std::string RoutesPrinter::page(const json& result) {
   const json& routes = result.at("routes");
   struct Section {
     const char* title;
@@ -182,40 +185,36 @@ std::string format_routes(const json& result, const ShowStyle& style) {
       {"Kernel MFC Table", list_or_empty(routes, "kernel")},
   };
 
-  size_t sg_width = kSgWidth;
-  size_t iif_width = 3;
   for (const auto& s : sections) {
     for (const auto& r : s.items) {
-      sg_width = std::max(sg_width, sg_text(field(r, "source"), field(r, "group")).size());
-      iif_width = std::max(iif_width, field(r, "iif").get<std::string>().size());
+      sg_width_ = std::max(sg_width_, sg_text(field(r, "source"), field(r, "group")).size());
+      iif_width_ = std::max(iif_width_, field(r, "iif").get<std::string>().size());
+      // With -d a STATE column tells a route's state (installed, standby,
+      // rule, pending) and a kernel entry's type (static, dynamic): the
+      // first thing to look at when traffic is not forwarded.
+      if (style_.detail) state_width_ = std::max(state_width_, state_text(r).size());
     }
   }
-
-  // With -d a STATE column tells a route's state (installed, standby,
-  // rule, pending) and a kernel entry's type (static, dynamic): the first
-  // thing to look at when traffic is not forwarded.
-  size_t state_width = 5;
-  if (style.detail) {
-    for (const auto& s : sections)
-      for (const auto& r : s.items)
-        state_width = std::max(state_width, state_text(r).size());
-  }
-  std::string header = ljust("ROUTE (S,G)", sg_width) + " " + ljust("IIF", iif_width);
-  if (style.detail)
+  std::string header = ljust("ROUTE (S,G)", sg_width_) + " " + ljust("IIF", iif_width_);
+  if (style_.detail)
     header +=
-        " " + ljust("STATE", state_width) + " " + rjust("PACKETS", 10) + " " + rjust("BYTES", 10);
+        " " + ljust("STATE", state_width_) + " " + rjust("PACKETS", 10) + " " + rjust("BYTES", 10);
   header += "  OIFS";
 
   std::string out;
-  for (const auto& s : sections) {
+  for (int i = 0; i < 3; ++i) {
+    const auto& s = sections[i];
     if (s.items.empty()) continue;
-    out += section_title(s.title, style);
-    out += column_header(header, style);
+    if (i != section_) {
+      out += section_title(s.title, style_);
+      out += column_header(header, style_);
+      section_ = i;
+    }
     for (const auto& r : s.items) {
-      std::string row = ljust(sg_text(field(r, "source"), field(r, "group")), sg_width) + " " +
-                        ljust(field(r, "iif").get<std::string>(), iif_width);
-      if (style.detail) {
-        row += " " + ljust(state_text(r), state_width);
+      std::string row = ljust(sg_text(field(r, "source"), field(r, "group")), sg_width_) + " " +
+                        ljust(field(r, "iif").get<std::string>(), iif_width_);
+      if (style_.detail) {
+        row += " " + ljust(state_text(r), state_width_);
         // Rules have no counters of their own; only kernel entries do.
         const json& packets = field(r, "packets");
         const json& bytes = field(r, "bytes");
@@ -227,6 +226,11 @@ std::string format_routes(const json& result, const ShowStyle& style) {
     }
   }
   return out;
+}
+
+std::string format_routes(const json& result, const ShowStyle& style) {
+  RoutesPrinter printer(style);
+  return printer.page(result);
 }
 
 // One pending entry in roughly the config's syntax.

@@ -31,6 +31,24 @@ inline constexpr size_t kSgWidth = 42;
 std::string format_interfaces(const nlohmann::json& result, const ShowStyle& style);
 std::string format_groups(const nlohmann::json& result, const ShowStyle& style);
 std::string format_routes(const nlohmann::json& result, const ShowStyle& style);
+
+// The route tables of a paged route.list, one page at a time: a section's
+// title and header come with its first row. The widths are the widest seen
+// so far, so a table that fits one page prints exactly as format_routes
+// prints it, and a longer one stays aligned unless a wider row comes after
+// its section's header (then that row and the ones after it are wider).
+class RoutesPrinter {
+ public:
+  explicit RoutesPrinter(const ShowStyle& style);
+  std::string page(const nlohmann::json& result);
+
+ private:
+  ShowStyle style_;
+  size_t sg_width_ = kSgWidth;
+  size_t iif_width_ = 3;
+  size_t state_width_ = 5;
+  int section_ = -1;  // the last section printed: 0 asm, 1 ssm, 2 kernel
+};
 std::string format_pending(const nlohmann::json& result, const ShowStyle& style);
 std::string format_show(ShowWhat what, const nlohmann::json& result, const ShowStyle& style);
 
