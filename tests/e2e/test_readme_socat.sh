@@ -64,6 +64,11 @@ awk '/^Kernel MFC Table/ { k = 1 } k && /^\(/ { print $1, $2 }' <<<"$shown" | tr
   awk '{ print $1, $2 }' >"$E2E_WORK/shown.txt"
 awk '{ print $1, $2 }' <<<"$whole" | diff - "$E2E_WORK/shown.txt" >/dev/null ||
   fail "mfcctl show's kernel rows are not route.list's, in its order"
+# -j joins the pages into what one whole reply holds.
+mfcctl -j show | jq -S . >"$E2E_WORK/paged.json" || fail "mfcctl -j show failed"
+rpc_ok route.list | jq -S . >"$E2E_WORK/whole.json"
+cmp -s "$E2E_WORK/paged.json" "$E2E_WORK/whole.json" ||
+  fail "mfcctl -j show differs from the whole route.list: $(diff "$E2E_WORK/whole.json" "$E2E_WORK/paged.json" | head)"
 
 mfcd_stop
 expect_no_mroute_state

@@ -725,7 +725,7 @@ TEST_CASE("run: no command means show routes; not a TTY means plain headings") {
   CHECK(tty_plain.out.find('\033') == std::string::npos);
 }
 
-TEST_CASE("run: show pages through route.list and prints what one reply would print") {
+TEST_CASE("run: show pages through route.list and prints what one reply would print, -j too") {
   // kRoutes cut after each of its items: four pages, each naming the next.
   std::vector<json> pages;
   const json& all = kRoutes.at("routes");
@@ -748,7 +748,8 @@ TEST_CASE("run: show pages through route.list and prints what one reply would pr
   };
   // (Not -d: its STATE column widens with "installed" on the second page.
   // RoutesPrinter's comment says why that is the trade.)
-  for (const char* flag : {"-p", "-t"}) {
+  // -j joins the pages into the one object a whole listing is.
+  for (const char* flag : {"-p", "-t", "-j"}) {
     CAPTURE(flag);
     d.requests.clear();
     auto paged = invoke(d, {"mfcctl", flag, "show"});
