@@ -10,6 +10,7 @@
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$src/tests/bench/lib.sh"
 build=${MFCD_BUILD_DIR:-$src/build}
 sizes=10000,50000
 calls=20
@@ -43,22 +44,6 @@ ip -n "$ns" link add bi0 type veth peer name bi0p
 for i in 1 2 3; do ip -n "$ns" link add "bo$i" type veth peer name "bo${i}p"; done
 for l in bi0 bi0p bo1 bo1p bo2 bo2p bo3 bo3p; do ip -n "$ns" link set "$l" up; done
 
-# Same shape as bench_startup's configs: every (S,G) distinct.
-write_config() {
-  local n=$1 conf=$2
-  {
-    printf 'phyint bi0 enable\nphyint bo1 enable\nphyint bo2 enable\nphyint bo3 enable\n'
-    awk -v n="$n" 'BEGIN {
-      for (i = 0; i < n; i++) {
-        s = i % 1000; g = i + 1
-        printf "mroute from bi0 source 198.18.%d.%d group 225.%d.%d.%d to bo1 bo2 bo3\n",
-          int(s / 250), s % 250 + 1, int(g / 65536) % 256, int(g / 256) % 256, g % 256
-      }
-    }'
-  } >"$conf"
-}
-
-now_us() { echo $(($(date +%s%N) / 1000)); }
 run_calls() {  # prints the total time of K calls of: mfcctl ARGS (with $i substituted)
   local t0 t1 i
   t0=$(now_us)
@@ -71,7 +56,7 @@ run_calls() {  # prints the total time of K calls of: mfcctl ARGS (with $i subst
 
 printf '%8s %12s %12s %12s %12s %9s\n' N "no-op us" "add us" "+oif us" "remove us" entries
 for n in ${sizes//,/ }; do
-  write_config "$n" "$work/routes.conf"
+  write_config "$n" "$work/routes.conf" bi0 bo1 bo2 bo3
   rm -f "$work/pid"
   ip netns exec "$ns" "$mfcd" -n -S "" -f "$work/routes.conf" -u "$work/sock" -P "$work/pid" -l err &
   pid=$!
