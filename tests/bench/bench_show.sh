@@ -60,7 +60,7 @@ show_json() { ip netns exec "$ns" "$ctl" -j -u "$work/sock" show >"$work/show.js
 cat_text() { cat "$work/show.txt" >/dev/null; }
 page() {  # the first page of 1000, over socat as a script would ask
   echo '{"jsonrpc":"2.0","id":1,"method":"route.list","params":{"limit":1000}}' |
-    ip netns exec "$ns" socat - "UNIX-CONNECT:$work/sock" >/dev/null
+    ip netns exec "$ns" socat -t 10 - "UNIX-CONNECT:$work/sock" >/dev/null
 }
 # The floor of one client run: a call that lists nothing.
 version() { ip netns exec "$ns" "$ctl" -u "$work/sock" version >/dev/null; }
