@@ -85,9 +85,6 @@ namespace {
 // route.list's pages walk the sections in this order.
 enum class Section { asm_rules, ssm_rules, kernel, end };
 
-constexpr int64_t kMaxPage = 10000;     // a bigger `limit` is refused
-constexpr int64_t kDefaultPage = 1000;  // a cursor without a limit
-
 // Where a page starts: after `seq` (rules) or `key` (kernel entries) in
 // `section`, or at its start. Opaque to clients: "asm:SEQ", "ssm:SEQ",
 // "kernel:GROUP,SOURCE"; a section's start is "asm:0", "ssm:0" or "kernel:"
@@ -122,10 +119,9 @@ Cursor parse_cursor(const std::string& text) {
   c.at_start = false;
   if (name == "asm" || name == "ssm") {
     c.section = name == "asm" ? Section::asm_rules : Section::ssm_rules;
-    if (rest.empty() || rest.size() > 19 ||
-        !std::all_of(rest.begin(), rest.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-      throw bad;
-    c.seq = std::stoull(rest);
+    const auto seq = parse_seq(rest);
+    if (!seq) throw bad;
+    c.seq = *seq;
     return c;
   }
   if (name != "kernel") throw bad;
@@ -250,27 +246,96 @@ rpc::HandlerResult route_list(Context& c, const json& params) {
   return route_list_page(c, detail, static_cast<size_t>(limit.value_or(kDefaultPage)), from);
 }
 
+namespace {
+
+json pending_route_item(const core::RouteIntent& r, const core::RouteStatus& st) {
+  json item = key_json(r.key);
+  item["kind"] = "mroute";
+  item["oifs"] = r.oifs();
+  item["missing_oifs"] = st.missing_oifs;
+  item["state"] = std::string(core::route_state_name(st.state));
+  if (!st.reason.empty()) item["reason"] = st.reason;
+  return item;
+}
+
+json pending_join_item(const core::JoinIntent& j) {
+  json item = key_json(j.key);
+  item["kind"] = "mgroup";
+  item["reason"] = "interface " + j.key.iif + " does not exist";
+  return item;
+}
+
+// A page of pending.list: the waiting routes, then the waiting joins, each
+// in creation order. Cursor: "mroute:SEQ" or "mgroup:SEQ" (0: the start).
+json pending_list_page(Context& c, size_t limit, const std::optional<std::string>& cursor) {
+  bool joins_first = false;
+  uint64_t after = 0;
+  if (cursor) {
+    const auto colon = cursor->find(':');
+    const std::string name = cursor->substr(0, colon);
+    const auto seq = colon == std::string::npos
+                         ? std::nullopt
+                         : parse_seq(std::string_view(*cursor).substr(colon + 1));
+    if (!seq || (name != "mroute" && name != "mgroup"))
+      throw rpc::ParamError{"cursor", "not a cursor that pending.list returned: '" + *cursor + "'"};
+    joins_first = name == "mgroup";
+    after = *seq;
+  }
+  json pending = json::array();
+  json next = nullptr;
+  size_t room = limit;
+  using Route = const core::RouteIntent*;
+  using Join = const core::JoinIntent*;
+  std::vector<Route> routes;
+  const auto joins = c.router.model().joins.joins();
+  auto join_waits = [](Join j) { return join_is_pending(*j); };
+  auto join_seq = [](Join j) { return j->seq; };
+  if (!joins_first) {
+    auto by_seq = [](Route a, Route b) { return a->seq < b->seq; };
+    Smallest<Route, decltype(by_seq)> pick(room + 1, by_seq);
+    for (const auto& [key, r] : c.router.model().intent.route_table())
+      if (r.seq > after && route_is_pending(c.router.route_status(key))) pick.offer(&r);
+    routes = std::move(pick).take();
+    const bool more = routes.size() > room;
+    if (more) routes.pop_back();
+    for (Route r : routes)
+      pending.push_back(pending_route_item(*r, *c.router.route_status(r->key)));
+    room -= routes.size();
+    if (more)
+      return json{{"pending", pending}, {"next", "mroute:" + std::to_string(routes.back()->seq)}};
+    after = 0;
+  }
+  if (room == 0) {
+    if (!first_after<Join>(joins, 0, 1, join_waits, join_seq).empty()) next = "mgroup:0";
+    return json{{"pending", pending}, {"next", next}};
+  }
+  auto waiting = first_after<Join>(joins, after, room + 1, join_waits, join_seq);
+  const bool more = waiting.size() > room;
+  if (more) waiting.pop_back();
+  for (Join j : waiting)
+    pending.push_back(pending_join_item(*j));
+  if (more) next = "mgroup:" + std::to_string(waiting.back()->seq);
+  return json{{"pending", pending}, {"next", next}};
+}
+
+}  // namespace
+
 rpc::HandlerResult pending_list(Context& c, const json& params) {
-  no_params(params);
+  rpc::Params p(params);
+  const auto limit = p.opt_int("limit");
+  const auto cursor = p.opt_string("cursor");
+  p.finish();
+  if (limit && (*limit < 1 || *limit > kMaxPage))
+    throw rpc::ParamError{"limit", "must be between 1 and " + std::to_string(kMaxPage)};
+  if (limit || cursor)
+    return pending_list_page(c, static_cast<size_t>(limit.value_or(kDefaultPage)), cursor);
   json pending = json::array();
   for (const auto* r : c.router.model().intent.routes()) {
     const core::RouteStatus* st = c.router.route_status(r->key);
-    if (!route_is_pending(st)) continue;
-    json item = key_json(r->key);
-    item["kind"] = "mroute";
-    item["oifs"] = r->oifs();
-    item["missing_oifs"] = st->missing_oifs;
-    item["state"] = std::string(core::route_state_name(st->state));
-    if (!st->reason.empty()) item["reason"] = st->reason;
-    pending.push_back(item);
+    if (route_is_pending(st)) pending.push_back(pending_route_item(*r, *st));
   }
-  for (const auto* j : c.router.model().joins.joins()) {
-    if (!join_is_pending(*j)) continue;
-    json item = key_json(j->key);
-    item["kind"] = "mgroup";
-    item["reason"] = "interface " + j->key.iif + " does not exist";
-    pending.push_back(item);
-  }
+  for (const auto* j : c.router.model().joins.joins())
+    if (join_is_pending(*j)) pending.push_back(pending_join_item(*j));
   return json{{"pending", pending}};
 }
 

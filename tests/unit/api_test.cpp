@@ -1273,6 +1273,53 @@ API_CASE("pending.list", "routes and joins waiting for an interface, until it ap
   check_invalid_param(f.error("pending.list", {{"kind", "mroute"}}), "kind", "unknown parameter");
 }
 
+API_CASE("pending.list", "pages of any size walk the whole list once, in its order") {
+  ApiFixture f;
+  f.start(
+      "phyint a1 enable\nphyint a2 enable\n"
+      "mroute from eth9 source 10.0.0.1 group 225.1.1.1 to a2\n"
+      "mroute from a1 source 10.0.0.2 group 225.1.1.2 to a2 eth8\n"
+      "mroute from a1 source 10.0.0.3 group 225.1.1.3 to a2\n"
+      "mroute from eth9 group 225.1.1.4 to a2\n"
+      "mgroup from eth7 group 225.5.5.5\n"
+      "mgroup from a1 group 225.5.5.6\n"
+      "mgroup from eth6 group 225.5.5.7\n");
+  const json whole = f.result("pending.list").at("pending");
+  REQUIRE(whole.size() == 5);  // three routes, two joins
+  for (size_t limit = 1; limit <= whole.size() + 1; ++limit) {
+    CAPTURE(limit);
+    json params{{"limit", limit}}, walked = json::array();
+    size_t pages = 0;
+    for (;;) {
+      const json page = f.result("pending.list", params);
+      check_result("pending.list", page);
+      REQUIRE(page.contains("next"));
+      CHECK(page.at("pending").size() <= limit);
+      for (const auto& item : page.at("pending"))
+        walked.push_back(item);
+      ++pages;
+      if (page.at("next").is_null()) break;
+      CHECK(page.at("pending").size() == limit);
+      params["cursor"] = page.at("next");
+      REQUIRE(pages < 20);
+    }
+    CHECK(walked == whole);
+    CHECK(pages == std::max<size_t>(1, (whole.size() + limit - 1) / limit));
+  }
+  // Nothing waits: one empty page.
+  ApiFixture e;
+  e.start(kConf);
+  CHECK(e.result("pending.list", {{"limit", 3}}) ==
+        json{{"pending", json::array()}, {"next", nullptr}});
+  for (const char* bad : {"", "mroute", "mroute:x", "asm:1", "mgroup:-1", "mgroup:1:2"}) {
+    CAPTURE(bad);
+    check_invalid_param(e.error("pending.list", {{"cursor", bad}}), "cursor",
+                        std::string("not a cursor that pending.list returned: '") + bad + "'");
+  }
+  check_invalid_param(e.error("pending.list", {{"limit", 0}}), "limit",
+                      "must be between 1 and 10000");
+}
+
 // --- group.join -------------------------------------------------------------------
 
 API_CASE("group.join", "ASM, SSM and range joins; the kernel holds every membership") {
