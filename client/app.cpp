@@ -205,8 +205,16 @@ int run_show_routes(const Context& ctx, const Command& cmd) {
     Decoded d = decode(*got.raw);
     if (!d.reply) return bad_reply(ctx, d.error);
     if (d.reply->error) {
-      if (ctx.options.json) out << error_json(*d.reply->error).dump(2) << "\n";
-      report_error(ctx, "", *d.reply->error, cmd.method);
+      // A daemon from before paging (a package upgrade leaves the running
+      // one alone) refuses `limit`: ask it for the whole table instead.
+      const auto& e = *d.reply->error;
+      if (e.code == rpc::kInvalidParams && !params.contains("cursor") && e.data.is_object() &&
+          e.data.value("param", json()) == "limit") {
+        params.erase("limit");
+        continue;
+      }
+      if (ctx.options.json) out << error_json(e).dump(2) << "\n";
+      report_error(ctx, "", e, cmd.method);
       return kExitRefused;
     }
     json& result = *d.reply->result;

@@ -776,6 +776,37 @@ TEST_CASE("run: show pages through route.list and prints what one reply would pr
   CHECK(looped.err.find("next is not a new cursor") != std::string::npos);
 }
 
+TEST_CASE("run: show asks a daemon from before paging for the whole table") {
+  FakeDaemon d;
+  d.answer = [](const json& req) {
+    if (req.at("params").contains("limit"))
+      return fail(-32602, "Invalid params: limit: unknown parameter",
+                  {{"param", "limit"}, {"message", "unknown parameter"}});
+    return ok(kRoutes);
+  };
+  FakeDaemon whole;
+  whole.answer = [](const json&) { return ok(kRoutes); };
+  for (const char* flag : {"-p", "-j"}) {
+    CAPTURE(flag);
+    d.requests.clear();
+    auto r = invoke(d, {"mfcctl", flag, "show"});
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    REQUIRE(d.requests.size() == 2);
+    CHECK(json::parse(d.requests[1]).at("params") == json::object());
+    CHECK(r.out == invoke(whole, {"mfcctl", flag, "show"}).out);
+  }
+  // Any other refusal is reported as it is.
+  d.answer = [](const json&) {
+    return fail(-32602, "Invalid params: detail: must be true or false",
+                {{"param", "detail"}, {"message", "must be true or false"}});
+  };
+  d.requests.clear();
+  auto r = invoke(d, {"mfcctl", "show"});
+  CHECK(r.code == 1);
+  CHECK(d.requests.size() == 1);
+}
+
 TEST_CASE("run: -j show prints exactly the result object") {
   FakeDaemon d;
   d.answer = [](const json&) { return ok(kRoutes); };
