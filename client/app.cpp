@@ -208,8 +208,8 @@ int run_show_routes(const Context& ctx, const Command& cmd) {
       // A daemon from before paging (a package upgrade leaves the running
       // one alone) refuses `limit`: ask it for the whole table instead.
       const auto& e = *d.reply->error;
-      if (e.code == rpc::kInvalidParams && !params.contains("cursor") && e.data.is_object() &&
-          e.data.value("param", json()) == "limit") {
+      if (e.code == rpc::kInvalidParams && params.contains("limit") && !params.contains("cursor") &&
+          e.data.is_object() && e.data.value("param", json()) == "limit") {
         params.erase("limit");
         continue;
       }

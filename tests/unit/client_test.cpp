@@ -796,6 +796,14 @@ TEST_CASE("run: show asks a daemon from before paging for the whole table") {
     CHECK(json::parse(d.requests[1]).at("params") == json::object());
     CHECK(r.out == invoke(whole, {"mfcctl", flag, "show"}).out);
   }
+  // A daemon that still names `limit` once it is gone is not asked again.
+  d.answer = [](const json&) {
+    return fail(-32602, "Invalid params: limit: unknown parameter",
+                {{"param", "limit"}, {"message", "unknown parameter"}});
+  };
+  d.requests.clear();
+  CHECK(invoke(d, {"mfcctl", "show"}).code == 1);
+  CHECK(d.requests.size() == 2);
   // Any other refusal is reported as it is.
   d.answer = [](const json&) {
     return fail(-32602, "Invalid params: detail: must be true or false",
