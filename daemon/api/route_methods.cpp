@@ -139,6 +139,19 @@ Cursor parse_cursor(const std::string& text) {
   return c;
 }
 
+// The first `n` routes after sequence number `after` (0: from the first)
+// whose key `keep` admits, in creation order. One pass over the table.
+template <class Keep>
+std::vector<const core::RouteIntent*> routes_after(const core::Intent& intent, uint64_t after,
+                                                   size_t n, Keep keep) {
+  using Route = const core::RouteIntent*;
+  auto by_seq = [](Route a, Route b) { return a->seq < b->seq; };
+  Smallest<Route, decltype(by_seq)> pick(n, by_seq);
+  for (const auto& [key, r] : intent.route_table())
+    if (r.seq > after && keep(key)) pick.offer(&r);
+  return std::move(pick).take();
+}
+
 bool kernel_order(const core::InstalledMfc* a, const core::InstalledMfc* b) {
   return std::tie(a->conf.key.group, a->conf.key.source) <
          std::tie(b->conf.key.group, b->conf.key.source);
@@ -167,19 +180,12 @@ json route_list_page(Context& c, bool detail, size_t limit, const Cursor& from) 
   json out{{"asm", json::array()}, {"ssm", json::array()}, {"kernel", json::array()}};
   size_t room = limit;
   json next = nullptr;
-  const auto& routes = c.router.model().intent.route_table();
   const auto& installed = c.router.installed().mfc;
-  using Rule = const core::RouteIntent*;
-  auto by_seq = [](Rule a, Rule b) { return a->seq < b->seq; };
 
   auto rules_after = [&](Section section, bool at_start, uint64_t after, size_t n) {
-    Smallest<Rule, decltype(by_seq)> pick(n, by_seq);
     const bool want_asm = section == Section::asm_rules;
-    for (const auto& [key, r] : routes) {
-      if (key.is_asm() != want_asm || (!at_start && r.seq <= after)) continue;
-      pick.offer(&r);
-    }
-    return std::move(pick).take();
+    return routes_after(c.router.model().intent, at_start ? 0 : after, n,
+                        [&](const core::RouteKey& key) { return key.is_asm() == want_asm; });
   };
   auto kernel_after = [&](bool at_start, const core::SgKey& after, size_t n) {
     Smallest<const core::InstalledMfc*, decltype(&kernel_order)> pick(n, &kernel_order);
@@ -284,21 +290,17 @@ json pending_list_page(Context& c, size_t limit, const std::optional<std::string
   json pending = json::array();
   json next = nullptr;
   size_t room = limit;
-  using Route = const core::RouteIntent*;
   using Join = const core::JoinIntent*;
-  std::vector<Route> routes;
   const auto joins = c.router.model().joins.joins();
   auto join_waits = [](Join j) { return join_is_pending(*j); };
   auto join_seq = [](Join j) { return j->seq; };
   if (!joins_first) {
-    auto by_seq = [](Route a, Route b) { return a->seq < b->seq; };
-    Smallest<Route, decltype(by_seq)> pick(room + 1, by_seq);
-    for (const auto& [key, r] : c.router.model().intent.route_table())
-      if (r.seq > after && route_is_pending(c.router.route_status(key))) pick.offer(&r);
-    routes = std::move(pick).take();
+    auto routes = routes_after(
+        c.router.model().intent, after, room + 1,
+        [&](const core::RouteKey& key) { return route_is_pending(c.router.route_status(key)); });
     const bool more = routes.size() > room;
     if (more) routes.pop_back();
-    for (Route r : routes)
+    for (const auto* r : routes)
       pending.push_back(pending_route_item(*r, *c.router.route_status(r->key)));
     room -= routes.size();
     if (more)
