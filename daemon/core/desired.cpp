@@ -16,6 +16,7 @@
 #include "core/desired.hpp"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "core/phyint.hpp"
@@ -143,6 +144,11 @@ void add_unique(std::vector<std::string>& list, const std::string& name) {
   if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
 }
 
+// An (S,G) route: the only kind that is an entry of its own.
+bool host_route(const RouteKey& key) {
+  return key.source && key.source->is_host() && key.group.is_host();
+}
+
 using Statuses = decltype(Desired::status);
 
 // The OIFs a route names that are not there, by why, so that its reason
@@ -200,97 +206,26 @@ class Builder {
   }
 
   void add(const RouteIntent& route) {
-    const RouteKey& key = route.key;
-    VifList& family_vifs = vifs_[family_index(key.family())];
+    VifList& family_vifs = vifs_[family_index(route.key.family())];
     family_vifs.stamp = route.seq;
     RouteStatus status;
-    auto warn_disabled = [&](const std::string& name) {
-      Diagnostic d;
-      if (route.pos) d.pos = *route.pos;
-      d.message = "route " + key.str() + " names interface " + name +
-                  ", which is disabled by its phyint line; treated as absent";
-      d.warning = true;
-      desired_.warnings.push_back(std::move(d));
-    };
-
-    // Inbound interface: one name, or every enabled link a wildcard matches
-    // (the first in link order carries an (S,G) entry).
-    static const std::vector<const LinkInfo*> kNone;
-    const std::vector<const LinkInfo*>* iifs_ptr = &kNone;
-    if (is_wildcard(key.iif)) {
-      iifs_ptr = &resolver_.matches(key.iif);
-      if (iifs_ptr->empty()) status.reason = "no interface matches inbound " + key.iif;
-    } else if (const LinkInfo* info = resolver_.find(key.iif); !info) {
-      status.reason = "inbound interface " + key.iif + " does not exist";
-    } else if (!info->enabled) {
-      warn_disabled(key.iif);
-      status.reason = "inbound interface " + key.iif + " is disabled";
-    } else {
-      one_iif_[0] = info;
-      iifs_ptr = &one_iif_;
-    }
-    const std::vector<const LinkInfo*>& iifs = *iifs_ptr;
+    const std::vector<const LinkInfo*>& iifs = inbound_links(route, status);
     for (const LinkInfo* info : iifs) {
       family_vifs.use(*info);
       family_vifs.enter(*info);
     }
+    // An inbound wildcard's first link in link order carries the (S,G) entry.
     static const std::string kNoName;
     const std::string& iif = iifs.empty() ? kNoName : iifs.front()->link->name;
-
-    const std::vector<std::string>* wanted = &oifs_of(route, merged_oifs_);
-    std::vector<std::string> oifs;
-    oifs.reserve(wanted->size());
     MissingOifs missing;
-    for (const auto& name : *wanted) {
-      if (is_wildcard(name)) {
-        const auto& found = resolver_.matches(name);
-        if (found.empty()) {
-          add_unique(status.missing_oifs, name);
-          add_unique(missing.unmatched, name);
-        }
-        // A wildcard spans interfaces; the inbound one is not among them.
-        for (const LinkInfo* info : found) {
-          family_vifs.use(*info);
-          if (info->link->name != iif) add_unique(oifs, info->link->name);
-        }
-        continue;
-      }
-      const LinkInfo* info = resolver_.find(name);
-      if (!info) {
-        add_unique(status.missing_oifs, name);
-        add_unique(missing.absent, name);
-      } else if (!info->enabled) {
-        warn_disabled(name);
-        add_unique(status.missing_oifs, name);
-        add_unique(missing.disabled, name);
-      } else {
-        family_vifs.use(*info);
-        // The inbound interface named again as an outbound one is a
-        // hairpin, asked for and kept; a wildcard inbound interface that
-        // happened to resolve to this name asked for nothing of the kind.
-        if (name != iif || !is_wildcard(key.iif)) add_unique(oifs, name);
-      }
-    }
-
+    std::vector<std::string> oifs = outbound_names(route, iif, family_vifs, status, missing);
     if (iifs.empty()) {
       status.state = RouteState::pending;
-    } else if (!key.source || !key.source->is_host() || !key.group.is_host()) {
-      status.state = RouteState::rule;
-      status.reason = key.source ? "range rule: (S,G) entries are added as traffic arrives"
-                                 : "(*,G) rule: (S,G) entries are added as traffic arrives";
     } else {
-      const SgKey sg{key.source->addr, key.group.addr};
-      auto [it, inserted] = desired_.mfc.try_emplace(sg);
-      if (inserted) {
-        status.state = RouteState::installed;
-        it->second = DesiredMfc{sg, iif, std::move(oifs), key, false};
-      } else {
-        status.state = RouteState::standby;
-        status.reason = sg.str() + " is already routed by " + it->second.route.str();
-      }
+      place(route.key, iif, std::move(oifs), status);
     }
     missing.explain(status.reason);
-    statuses_.insert_or_assign(key, std::move(status));
+    statuses_.insert_or_assign(route.key, std::move(status));
   }
 
   void export_uses() {
@@ -320,6 +255,103 @@ class Builder {
   }
 
  private:
+  void warn_disabled(const RouteIntent& route, const std::string& name) {
+    Diagnostic d;
+    if (route.pos) d.pos = *route.pos;
+    d.message = "route " + route.key.str() + " names interface " + name +
+                ", which is disabled by its phyint line; treated as absent";
+    d.warning = true;
+    desired_.warnings.push_back(std::move(d));
+  }
+
+  // The links a route enters through: one name, or every enabled link a
+  // wildcard matches. None (and `status.reason` says why) when the route
+  // must wait for its inbound interface.
+  const std::vector<const LinkInfo*>& inbound_links(const RouteIntent& route, RouteStatus& status) {
+    static const std::vector<const LinkInfo*> kNone;
+    const std::string& name = route.key.iif;
+    if (is_wildcard(name)) {
+      const auto& found = resolver_.matches(name);
+      if (found.empty()) status.reason = "no interface matches inbound " + name;
+      return found;
+    }
+    const LinkInfo* info = resolver_.find(name);
+    if (!info) {
+      status.reason = "inbound interface " + name + " does not exist";
+      return kNone;
+    }
+    if (!info->enabled) {
+      warn_disabled(route, name);
+      status.reason = "inbound interface " + name + " is disabled";
+      return kNone;
+    }
+    one_iif_[0] = info;
+    return one_iif_;
+  }
+
+  // The route's OIFs that exist now, each once, with a VIF used for each;
+  // the ones named but not there go to `status` and `missing`. `iif` is the
+  // link carrying the entry ("" when none).
+  std::vector<std::string> outbound_names(const RouteIntent& route, const std::string& iif,
+                                          VifList& family_vifs, RouteStatus& status,
+                                          MissingOifs& missing) {
+    const std::vector<std::string>& wanted = oifs_of(route, merged_oifs_);
+    std::vector<std::string> oifs;
+    oifs.reserve(wanted.size());
+    for (const auto& name : wanted) {
+      if (is_wildcard(name)) {
+        const auto& found = resolver_.matches(name);
+        if (found.empty()) {
+          add_unique(status.missing_oifs, name);
+          add_unique(missing.unmatched, name);
+        }
+        // A wildcard spans interfaces; the inbound one is not among them.
+        for (const LinkInfo* info : found) {
+          family_vifs.use(*info);
+          if (info->link->name != iif) add_unique(oifs, info->link->name);
+        }
+        continue;
+      }
+      const LinkInfo* info = resolver_.find(name);
+      if (!info) {
+        add_unique(status.missing_oifs, name);
+        add_unique(missing.absent, name);
+      } else if (!info->enabled) {
+        warn_disabled(route, name);
+        add_unique(status.missing_oifs, name);
+        add_unique(missing.disabled, name);
+      } else {
+        family_vifs.use(*info);
+        // The inbound interface named again as an outbound one is a
+        // hairpin, asked for and kept; a wildcard inbound interface that
+        // happened to resolve to this name asked for nothing of the kind.
+        if (name != iif || !is_wildcard(route.key.iif)) add_unique(oifs, name);
+      }
+    }
+    return oifs;
+  }
+
+  // A route whose inbound interface is there: a rule, or the (S,G)'s entry
+  // unless an older route already holds it (creation order settles ties).
+  void place(const RouteKey& key, const std::string& iif, std::vector<std::string> oifs,
+             RouteStatus& status) {
+    if (!host_route(key)) {
+      status.state = RouteState::rule;
+      status.reason = key.source ? "range rule: (S,G) entries are added as traffic arrives"
+                                 : "(*,G) rule: (S,G) entries are added as traffic arrives";
+      return;
+    }
+    const SgKey sg{key.source->addr, key.group.addr};
+    auto [it, inserted] = desired_.mfc.try_emplace(sg);
+    if (inserted) {
+      status.state = RouteState::installed;
+      it->second = DesiredMfc{sg, iif, std::move(oifs), key, false};
+    } else {
+      status.state = RouteState::standby;
+      status.reason = sg.str() + " is already routed by " + it->second.route.str();
+    }
+  }
+
   Desired& desired_;
   Statuses& statuses_;
   Resolver resolver_;
@@ -328,13 +360,225 @@ class Builder {
   std::vector<std::string> merged_oifs_;  // scratch for routes with several shares
 };
 
-bool host_route(const RouteKey& key) {
-  return key.source && key.source->is_host() && key.group.is_host();
-}
-
 bool any_wildcard(const std::vector<std::string>& names) {
   return std::any_of(names.begin(), names.end(),
                      [](const std::string& n) { return is_wildcard(n); });
+}
+
+bool any_wildcard_oif(const RouteIntent& route) {
+  return std::any_of(route.shares.begin(), route.shares.end(),
+                     [](const auto& share) { return any_wildcard(share.second); });
+}
+
+// The routes an update_desired call changed, each with the names it had
+// before its first change and what it is now, grouped by (S,G). Each
+// (S,G)'s changed routes are chained through `next`, so grouping allocates
+// nothing per (S,G).
+class ChangedRoutes {
+ public:
+  static constexpr size_t kEnd = SIZE_MAX;
+  struct First {
+    const Intent::Change* change;
+    const RouteIntent* now;  // null: the route is gone
+    size_t next;             // the (S,G)'s next changed route, or kEnd
+  };
+  struct SgChain {
+    SgKey sg;
+    size_t head, tail;  // positions in firsts
+  };
+  std::vector<First> firsts;
+  std::vector<SgChain> sgs;
+
+  // Whether `chain` already holds a change of `key`.
+  bool holds(const SgChain& chain, const RouteKey& key) const {
+    return any_of(chain, [&](const First& f) { return f.change->key == key; });
+  }
+
+  // Whether one of `chain`'s changed routes enters through `iif`.
+  bool changed_through(const SgChain& chain, const std::string& iif) const {
+    return any_of(chain, [&](const First& f) { return f.change->key.iif == iif; });
+  }
+
+  // Adds a route to the chain at `chain`, or to a new one for `sg` when
+  // `chain` is sgs.size().
+  void append(size_t chain, const SgKey& sg, const Intent::Change& change, const RouteIntent* now) {
+    const size_t pos = firsts.size();
+    if (chain == sgs.size())
+      sgs.push_back(SgChain{sg, pos, pos});
+    else
+      firsts[std::exchange(sgs[chain].tail, pos)].next = pos;
+    firsts.push_back(First{&change, now, kEnd});
+  }
+
+ private:
+  template <class Pred>
+  bool any_of(const SgChain& chain, Pred pred) const {
+    for (size_t k = chain.head; k != kEnd; k = firsts[k].next) {
+      if (pred(firsts[k])) return true;
+    }
+    return false;
+  }
+};
+
+// `changes` grouped by (S,G), or nullopt when one involves a wildcard or a
+// rule (whose reach only a full computation knows). A reload may bring
+// thousands of changes: every step here is a hash lookup per change, never
+// a scan of the list. A key changed twice counts once: its first change
+// holds what the route was before.
+std::optional<ChangedRoutes> group_changes(const Intent& intent, const Intent::Changes& changes) {
+  ChangedRoutes grouped;
+  FlatMap<SgKey, size_t, SgKeyHash> sg_index;
+  grouped.firsts.reserve(changes.list.size());
+  grouped.sgs.reserve(changes.list.size());
+  sg_index.reserve(changes.list.size());
+  for (const auto& change : changes.list) {
+    if (!host_route(change.key) || is_wildcard(change.key.iif) || any_wildcard(change.names))
+      return std::nullopt;
+    const SgKey sg{change.key.source->addr, change.key.group.addr};
+    auto [at, fresh] = sg_index.try_emplace(sg, grouped.sgs.size());
+    if (!fresh && grouped.holds(grouped.sgs[at->second], change.key)) continue;
+    const RouteIntent* now = intent.find_route(change.key);
+    if (now && any_wildcard_oif(*now)) return std::nullopt;
+    grouped.append(at->second, sg, change, now);
+  }
+  return grouped;
+}
+
+// VIF use counts as they will be once the changed routes are applied. A VIF
+// that would be gained or released changes the VIF list: that is
+// compute_desired's job, and apply() says so.
+class UseCounter {
+ public:
+  UseCounter(const Builder& builder, const VifUses (&before)[2])
+      : uses{before[0], before[1]}, builder_(builder) {}
+
+  // False when the VIF list would change (or the counts do not add up).
+  bool apply(const ChangedRoutes& grouped) {
+    for (const auto& [change, now, next] : grouped.firsts) {
+      auto& family_uses = uses[family_index(change->key.family())];
+      if (change->existed && !withdraw(*change, family_uses)) return false;
+      if (now && !enlist(*now, family_uses)) return false;
+    }
+    return !releases_a_vif();
+  }
+
+  VifUses uses[2];
+
+ private:
+  // Takes back the uses of the route as it was before its change.
+  bool withdraw(const Intent::Change& change, VifUses& family_uses) {
+    builder_.links_of(change.key.iif, change.names, route_links_);
+    for (const LinkInfo* info : route_links_) {
+      auto it = family_uses.find(info->link->name);
+      if (it == family_uses.end() || it->second.routes == 0) return false;
+      --it->second.routes;
+    }
+    if (const LinkInfo* in = builder_.link(change.key.iif)) {
+      auto it = family_uses.find(in->link->name);
+      if (it == family_uses.end() || it->second.inbound == 0) return false;
+      --it->second.inbound;
+    }
+    return true;
+  }
+
+  // Counts the uses of the route as it is now.
+  bool enlist(const RouteIntent& now, VifUses& family_uses) {
+    builder_.links_of(now.key.iif, oifs_of(now, merged_), route_links_);
+    for (const LinkInfo* info : route_links_) {
+      auto it = family_uses.find(info->link->name);
+      if (it == family_uses.end()) return false;  // would need a new VIF
+      ++it->second.routes;
+    }
+    if (const LinkInfo* in = builder_.link(now.key.iif)) ++family_uses[in->link->name].inbound;
+    return true;
+  }
+
+  bool releases_a_vif() const {
+    for (const auto& family_uses : uses) {
+      for (const auto& [name, use] : family_uses) {
+        if (use.routes == 0 && !use.pinned) return true;
+      }
+    }
+    return false;
+  }
+
+  const Builder& builder_;
+  std::vector<const LinkInfo*> route_links_;  // reused from route to route
+  std::vector<std::string> merged_;           // scratch for oifs_of
+};
+
+// Per family, the links some route enters through, in link order.
+using InboundNames = std::array<std::vector<const std::string*>, 2>;
+
+InboundNames inbound_names(const Links& links, const VifUses (&uses)[2]) {
+  InboundNames inbound;
+  for (size_t f = 0; f < 2; ++f) {
+    for (const auto& link : links) {
+      auto it = uses[f].find(link.name);
+      if (it != uses[f].end() && it->second.inbound > 0) inbound[f].push_back(&link.name);
+    }
+  }
+  return inbound;
+}
+
+// Appends to `routes` the routes of one touched (S,G) that must be decided
+// afresh, each once; `probe` is scratch. A route belongs to one (S,G) only,
+// so duplicates are looked for only among the (S,G)'s few.
+void add_routes_of(const Intent& intent, const ChangedRoutes& grouped,
+                   const ChangedRoutes::SgChain& chain, const InboundNames& inbound,
+                   RouteKey& probe, std::vector<const RouteIntent*>& routes) {
+  const auto first_of_sg = static_cast<std::ptrdiff_t>(routes.size());
+  auto add = [&](const RouteIntent* r) {
+    if (r && std::find(routes.begin() + first_of_sg, routes.end(), r) == routes.end())
+      routes.push_back(r);
+  };
+  for (size_t k = chain.head; k != ChangedRoutes::kEnd; k = grouped.firsts[k].next)
+    add(grouped.firsts[k].now);
+  probe.source = Prefix::host(chain.sg.source);
+  probe.group = Prefix::host(chain.sg.group);
+  for (const std::string* iif : inbound[family_index(chain.sg.group.family)]) {
+    // The (S,G)'s route through this link is a changed one: added above
+    // as it is now, or gone.
+    if (grouped.changed_through(chain, *iif)) continue;
+    probe.iif = *iif;
+    add(intent.find_route(probe));
+  }
+}
+
+// Every route of each touched (S,G), in creation order: the changed ones
+// (whose inbound interface may not exist; they are pending then), and
+// every other route of the (S,G) that enters through a link some route
+// enters through: only there can a route hold or contest the entry. On
+// most tables few links are ever inbound, and a reload that edits
+// single-feed routes looks nothing up here at all.
+std::vector<const RouteIntent*> routes_to_redecide(const Intent& intent, const Links& links,
+                                                   const ChangedRoutes& grouped,
+                                                   const VifUses (&uses)[2]) {
+  const InboundNames inbound = inbound_names(links, uses);
+  std::vector<const RouteIntent*> routes;
+  RouteKey probe;
+  routes.reserve(grouped.firsts.size());
+  for (const auto& chain : grouped.sgs)
+    add_routes_of(intent, grouped, chain, inbound, probe, routes);
+  std::sort(routes.begin(), routes.end(),
+            [](const RouteIntent* a, const RouteIntent* b) { return a->seq < b->seq; });
+  return routes;
+}
+
+// Fills `slice` with the touched (S,G)s' entries (decided into `scratch`)
+// and `desired`'s VIF list; returns the touched (S,G)s.
+std::vector<SgKey> hand_over(const Desired& desired, Desired& scratch, const Links& links,
+                             const ChangedRoutes& grouped, Desired& slice) {
+  slice.vifs[0] = desired.vifs[0];
+  slice.vifs[1] = desired.vifs[1];
+  slice.mfc = std::move(scratch.mfc);
+  slice.warnings = std::move(scratch.warnings);
+  slice.links = links;
+  std::vector<SgKey> keys;
+  keys.reserve(grouped.sgs.size());
+  for (const auto& chain : grouped.sgs)
+    keys.push_back(chain.sg);
+  return keys;
 }
 
 }  // namespace
@@ -361,153 +605,27 @@ std::optional<std::vector<SgKey>> update_desired(Desired& desired, const Intent&
   // is a cache miss, so they are all started now and overlap.
   for (const auto& change : changes.list)
     desired.status.prefetch(change.key);
+  std::optional<ChangedRoutes> grouped = group_changes(intent, changes);
+  if (!grouped) return std::nullopt;
 
-  // The routes changed, each with the names it had before its first change
-  // and what it is now, grouped by (S,G). A reload may bring thousands of
-  // changes: every step here is a hash lookup per change, never a scan of
-  // the list. Each (S,G)'s changed routes are chained through `next`, so
-  // grouping allocates nothing per (S,G); a key changed twice counts once
-  // (its first change holds what the route was before).
-  constexpr size_t kEnd = SIZE_MAX;
-  struct First {
-    const Intent::Change* change;
-    const RouteIntent* now;  // null: the route is gone
-    size_t next;             // the (S,G)'s next changed route, or kEnd
-  };
-  struct SgChain {
-    SgKey sg;
-    size_t head, tail;  // positions in firsts
-  };
-  std::vector<First> firsts;
-  std::vector<SgChain> sgs;
-  FlatMap<SgKey, size_t, SgKeyHash> sg_index;
-  firsts.reserve(changes.list.size());
-  sgs.reserve(changes.list.size());
-  sg_index.reserve(changes.list.size());
-  auto any_wildcard_oif = [](const RouteIntent& route) {
-    return std::any_of(route.shares.begin(), route.shares.end(),
-                       [](const auto& share) { return any_wildcard(share.second); });
-  };
-  for (const auto& change : changes.list) {
-    if (!host_route(change.key) || is_wildcard(change.key.iif) || any_wildcard(change.names))
-      return std::nullopt;
-    const SgKey sg{change.key.source->addr, change.key.group.addr};
-    auto [at, fresh] = sg_index.try_emplace(sg, sgs.size());
-    if (!fresh) {
-      bool repeat = false;
-      for (size_t k = sgs[at->second].head; k != kEnd && !repeat; k = firsts[k].next)
-        repeat = firsts[k].change->key == change.key;
-      if (repeat) continue;
-    }
-    const RouteIntent* now = intent.find_route(change.key);
-    if (now && any_wildcard_oif(*now)) return std::nullopt;
-    const size_t pos = firsts.size();
-    if (fresh)
-      sgs.push_back(SgChain{sg, pos, pos});
-    else
-      firsts[std::exchange(sgs[at->second].tail, pos)].next = pos;
-    firsts.push_back(First{&change, now, kEnd});
-  }
-
-  // VIF use counts after the change. A VIF that would be gained or released
-  // changes the VIF list: that is compute_desired's job.
+  // Statuses are written straight into `desired`; entries and warnings go
+  // to `scratch`, which holds only the touched (S,G)s.
   Desired scratch;
   Builder builder(scratch, desired.status, intent.phyints(), links);
-  VifUses uses[2] = {desired.uses[0], desired.uses[1]};
-  std::vector<const LinkInfo*> route_links;  // reused from route to route
-  std::vector<std::string> merged;           // scratch for oifs_of
-  for (const auto& [change, now, next] : firsts) {
-    auto& family_uses = uses[family_index(change->key.family())];
-    if (change->existed) {
-      builder.links_of(change->key.iif, change->names, route_links);
-      for (const LinkInfo* info : route_links) {
-        auto it = family_uses.find(info->link->name);
-        if (it == family_uses.end() || it->second.routes == 0) return std::nullopt;
-        --it->second.routes;
-      }
-      if (const LinkInfo* in = builder.link(change->key.iif)) {
-        auto it = family_uses.find(in->link->name);
-        if (it == family_uses.end() || it->second.inbound == 0) return std::nullopt;
-        --it->second.inbound;
-      }
-    }
-    if (now) {
-      builder.links_of(now->key.iif, oifs_of(*now, merged), route_links);
-      for (const LinkInfo* info : route_links) {
-        auto it = family_uses.find(info->link->name);
-        if (it == family_uses.end()) return std::nullopt;  // would need a new VIF
-        ++it->second.routes;
-      }
-      if (const LinkInfo* in = builder.link(now->key.iif)) ++family_uses[in->link->name].inbound;
-    }
-  }
-  for (const auto& family_uses : uses) {
-    for (const auto& [name, use] : family_uses) {
-      if (use.routes == 0 && !use.pinned) return std::nullopt;  // would release a VIF
-    }
-  }
+  UseCounter counter(builder, desired.uses);
+  if (!counter.apply(*grouped)) return std::nullopt;
+  const std::vector<const RouteIntent*> routes =
+      routes_to_redecide(intent, links, *grouped, counter.uses);
 
-  // Every route of each touched (S,G), in creation order, decided afresh:
-  // the changed ones (whose inbound interface may not exist; they are
-  // pending then), and every other route of the (S,G) that enters through a
-  // link some route enters through: only there can a route hold or contest
-  // the entry. On most tables few links are ever inbound, and a reload that
-  // edits single-feed routes looks nothing up here at all. A route belongs
-  // to one (S,G) only, so duplicates are looked for only among its few.
-  std::vector<const std::string*> inbound[2];
-  for (size_t f = 0; f < 2; ++f) {
-    for (const auto& link : links) {
-      auto it = uses[f].find(link.name);
-      if (it != uses[f].end() && it->second.inbound > 0) inbound[f].push_back(&link.name);
-    }
-  }
-  std::vector<const RouteIntent*> routes;
-  RouteKey probe;
-  routes.reserve(firsts.size());
-  for (const SgChain& chain : sgs) {
-    const size_t first_of_sg = routes.size();
-    auto add = [&](const RouteIntent* r) {
-      if (r && std::find(routes.begin() + static_cast<std::ptrdiff_t>(first_of_sg), routes.end(),
-                         r) == routes.end())
-        routes.push_back(r);
-    };
-    auto changed_through = [&](const std::string& iif) {
-      for (size_t k = chain.head; k != kEnd; k = firsts[k].next) {
-        if (firsts[k].change->key.iif == iif) return true;
-      }
-      return false;
-    };
-    for (size_t k = chain.head; k != kEnd; k = firsts[k].next)
-      add(firsts[k].now);
-    probe.source = Prefix::host(chain.sg.source);
-    probe.group = Prefix::host(chain.sg.group);
-    for (const std::string* iif : inbound[family_index(chain.sg.group.family)]) {
-      if (changed_through(*iif)) continue;  // that route is the changed one
-      probe.iif = *iif;
-      add(intent.find_route(probe));
-    }
-  }
-  std::sort(routes.begin(), routes.end(),
-            [](const RouteIntent* a, const RouteIntent* b) { return a->seq < b->seq; });
   // From here on `desired` changes: nothing below gives up.
-  for (const auto& [change, now, next] : firsts) {
+  for (const auto& [change, now, next] : grouped->firsts) {
     if (!now) desired.status.erase(change->key);
   }
   for (const RouteIntent* r : routes)
     builder.add(*r);
-  desired.uses[0] = std::move(uses[0]);
-  desired.uses[1] = std::move(uses[1]);
-
-  slice.vifs[0] = desired.vifs[0];
-  slice.vifs[1] = desired.vifs[1];
-  slice.mfc = std::move(scratch.mfc);
-  slice.warnings = std::move(scratch.warnings);
-  slice.links = links;
-  std::vector<SgKey> keys;
-  keys.reserve(sgs.size());
-  for (const SgChain& chain : sgs)
-    keys.push_back(chain.sg);
-  return keys;
+  desired.uses[0] = std::move(counter.uses[0]);
+  desired.uses[1] = std::move(counter.uses[1]);
+  return hand_over(desired, scratch, links, *grouped, slice);
 }
 
 }  // namespace mfcd::core

@@ -98,6 +98,13 @@ struct VifPlan {
   }
   uint32_t recreated = 0;  // bit per VIF that is deleted and added again
   std::unordered_map<std::string, Error> unavailable;  // interface -> why no VIF
+
+  // Fills `list` once by_name is complete.
+  void index_names() {
+    list.reserve(by_name.size());
+    for (const auto& [name, planned] : by_name)
+      list.emplace_back(&name, planned);
+  }
 };
 
 // The indices that no VIF holds but an installed entry still names, as its
@@ -313,6 +320,164 @@ std::string Op::str() const {
 
 namespace {
 
+// The VIF ops of a plan, by where each list goes in it.
+struct VifOps {
+  std::vector<Op> early_dels, adds, late_dels;
+  bool empty() const { return early_dels.empty() && adds.empty() && late_dels.empty(); }
+};
+
+// An entry's kernel structure under the planned VIF numbers.
+struct EntryConf {
+  MfcConf conf;
+  uint32_t used = 0;                     // bit per VIF the entry refers to
+  const std::string* lacking = nullptr;  // the first interface with no VIF
+};
+
+EntryConf entry_conf(const SgKey& key, const DesiredMfc& want, const VifPlan& vp) {
+  EntryConf out;
+  out.conf.key = key;
+  auto vif_for = [&](const std::string& name) -> const PlannedVif* {
+    const PlannedVif* v = vp.find(name);
+    if (!v) {
+      if (!out.lacking) out.lacking = &name;
+      return nullptr;
+    }
+    out.used |= 1U << v->vif;
+    return v;
+  };
+  if (const PlannedVif* iif = vif_for(want.iif)) out.conf.iif = iif->vif;
+  for (const auto& oif : want.oifs) {
+    if (const PlannedVif* v = vif_for(oif)) out.conf.ttls[v->vif] = oif_ttl(v->ttl_threshold);
+  }
+  return out;
+}
+
+// The entry diff of one plan: which desired entries are written and which
+// installed ones deleted, under the VIF numbers already planned.
+class EntryDiff {
+ public:
+  EntryDiff(const Installed& installed, const Desired& desired, const std::array<VifPlan, 2>& vifs,
+            Plan& plan)
+      : installed_(installed), desired_(desired), vifs_(vifs), plan_(plan) {
+    writes_.reserve(desired.mfc.size());
+  }
+
+  // Key by key: each installed entry is looked up once (on a big table
+  // each lookup is a cache miss), and nothing walks the whole table.
+  // False when an entry is dynamic: only a full plan may replace it.
+  bool compare_keys(const std::vector<SgKey>& only) {
+    for (const SgKey& key : only) {
+      auto found = installed_.mfc.find(key);
+      const InstalledMfc* have = found == installed_.mfc.end() ? nullptr : &found->second;
+      if (have && have->dynamic) return false;
+      if (auto want = desired_.mfc.find(key); want != desired_.mfc.end()) {
+        consider(want->first, want->second, have);
+      } else if (have) {
+        dels_.push_back(del_mfc_op(key, *have));
+      }
+    }
+    return true;
+  }
+
+  void compare_all() {
+    for (const auto& [key, want] : desired_.mfc) {
+      auto found = installed_.mfc.empty() ? installed_.mfc.end() : installed_.mfc.find(key);
+      consider(key, want, found == installed_.mfc.end() ? nullptr : &found->second);
+    }
+    for (const auto& [key, have] : installed_.mfc) {
+      if (!desired_.mfc.count(key)) dels_.push_back(del_mfc_op(key, have));
+    }
+  }
+
+  // Appends the plan's ops in the order the kernel needs (see plan.hpp).
+  void emit(VifOps& vif_ops) {
+    const auto order = write_order();
+    sort_by_key(dels_);
+    // One copy of the VIF names per family, shared by that family's ops.
+    std::array<std::shared_ptr<const VifNames>, 2> names;
+    for (size_t fi = 0; fi < 2; ++fi)
+      names[fi] = std::make_shared<const VifNames>(vifs_[fi].names);
+    auto& ops = plan_.ops;
+    ops.reserve(vif_ops.early_dels.size() + vif_ops.adds.size() + writes_.size() + dels_.size() +
+                vif_ops.late_dels.size());
+    for (auto* list : {&vif_ops.early_dels, &vif_ops.adds}) {
+      std::move(list->begin(), list->end(), std::back_inserter(ops));
+    }
+    for (const auto& [sg, i] : order) {
+      const Write& w = writes_[i];
+      Op& op = ops.emplace_back();
+      op.kind = Op::Kind::add_mfc;
+      op.mfc = w.conf;
+      op.route = w.want->route;
+      op.dynamic = w.want->dynamic;
+      op.names = names[family_index(w.key->group.family)];
+    }
+    for (auto* list : {&dels_, &vif_ops.late_dels}) {
+      std::move(list->begin(), list->end(), std::back_inserter(ops));
+    }
+  }
+
+ private:
+  // An entry to write, found first and sorted as a small record, so that
+  // each Op is built once, in place, in its final position.
+  struct Write {
+    const SgKey* key;
+    const DesiredMfc* want;
+    MfcConf conf;
+  };
+
+  // Whether `want` must be written, given what is installed for its key.
+  void consider(const SgKey& key, const DesiredMfc& want, const InstalledMfc* have) {
+    const VifPlan& vp = vifs_[family_index(key.group.family)];
+    // Every interface of the entry must have a VIF, or the entry is not
+    // written at all: a half-built entry would forward to the wrong set.
+    const EntryConf entry = entry_conf(key, want, vp);
+    if (entry.lacking) {
+      refuse(key, want, vp, *entry.lacking);
+      return;  // an installed entry stays as it was
+    }
+    // A re-created VIF vanished from the kernel's copy of every entry that
+    // used it, so those entries are written again even if unchanged here.
+    if (have && have->conf == entry.conf && have->dynamic == want.dynamic &&
+        (entry.used & vp.recreated) == 0 && have->route == want.route) {
+      return;
+    }
+    writes_.push_back(Write{&key, &want, entry.conf});
+  }
+
+  // An entry left unwritten is reported with why its interface has no VIF
+  // (the table was full), so that the operator sees the real cause.
+  void refuse(const SgKey& key, const DesiredMfc& want, const VifPlan& vp,
+              const std::string& lacking) {
+    auto why = vp.unavailable.find(lacking);
+    Error error = why != vp.unavailable.end()
+                      ? why->second
+                      : make_error(Errc::internal, "no VIF planned for " + lacking);
+    error.message = "route " + want.route.str() + " not installed: " + error.message;
+    plan_.failures.push_back(
+        Failure{"add_mfc " + key.str(), std::move(error), want.route, lacking});
+  }
+
+  // Sorted as (key, index) pairs held in one array: comparing through an
+  // index into the hash table's nodes made the sort a cache miss per compare.
+  std::vector<std::pair<SgKey, uint32_t>> write_order() const {
+    std::vector<std::pair<SgKey, uint32_t>> order;
+    order.reserve(writes_.size());
+    for (uint32_t i = 0; i < writes_.size(); ++i)
+      order.emplace_back(*writes_[i].key, i);
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return sg_less(a.first, b.first); });
+    return order;
+  }
+
+  const Installed& installed_;
+  const Desired& desired_;
+  const std::array<VifPlan, 2>& vifs_;
+  Plan& plan_;
+  std::vector<Write> writes_;
+  std::vector<Op> dels_;
+};
+
 // make_plan, or with `only` set, make_plan_for: entries outside `only` are
 // neither written nor deleted, and a plan that would touch a VIF is given up
 // (nullopt), because only a full desired state can say what VIFs to hold.
@@ -325,129 +490,23 @@ std::optional<Plan> plan_entries(const Installed& installed, const Desired& desi
       installed.mfc.prefetch(key);
   }
   Plan plan;
-  std::vector<Op> early_vif_dels, vif_adds, mfc_dels, vif_dels;
+  VifOps vif_ops;
   std::array<VifPlan, 2> vifs;
   for (Family f : kFamilies) {
-    plan_vifs(f, installed, desired, plan, early_vif_dels, vif_adds, vif_dels,
+    plan_vifs(f, installed, desired, plan, vif_ops.early_dels, vif_ops.adds, vif_ops.late_dels,
               vifs[family_index(f)]);
   }
-  if (only &&
-      (!early_vif_dels.empty() || !vif_adds.empty() || !vif_dels.empty() || !plan.failures.empty()))
+  if (only && (!vif_ops.empty() || !plan.failures.empty())) return std::nullopt;
+  for (auto& vp : vifs)
+    vp.index_names();
+
+  EntryDiff diff(installed, desired, vifs, plan);
+  if (!only) {
+    diff.compare_all();
+  } else if (!diff.compare_keys(*only)) {
     return std::nullopt;
-
-  for (auto& vp : vifs) {
-    vp.list.reserve(vp.by_name.size());
-    for (const auto& [name, planned] : vp.by_name)
-      vp.list.emplace_back(&name, planned);
   }
-
-  // Entries to write, found first and sorted as small records, so that each
-  // Op is built once, in place, in its final position.
-  struct Write {
-    const SgKey* key;
-    const DesiredMfc* want;
-    MfcConf conf;
-  };
-  std::vector<Write> writes;
-  writes.reserve(desired.mfc.size());
-  // Whether `want` must be written, given what is installed for its key.
-  auto consider = [&](const SgKey& key, const DesiredMfc& want, const InstalledMfc* have) {
-    const VifPlan& vp = vifs[family_index(key.group.family)];
-    MfcConf conf;
-    conf.key = key;
-
-    // Every interface of the entry must have a VIF, or the entry is not
-    // written at all: a half-built entry would forward to the wrong set.
-    const std::string* lacking = nullptr;
-    uint32_t used = 0;  // bit per VIF the entry refers to
-    auto vif_for = [&](const std::string& name) -> const PlannedVif* {
-      const PlannedVif* v = vp.find(name);
-      if (!v) {
-        if (!lacking) lacking = &name;
-        return nullptr;
-      }
-      used |= 1U << v->vif;
-      return v;
-    };
-    if (const PlannedVif* iif = vif_for(want.iif)) conf.iif = iif->vif;
-    for (const auto& oif : want.oifs) {
-      if (const PlannedVif* v = vif_for(oif)) conf.ttls[v->vif] = oif_ttl(v->ttl_threshold);
-    }
-    if (lacking) {
-      auto why = vp.unavailable.find(*lacking);
-      Error error = why != vp.unavailable.end()
-                        ? why->second
-                        : make_error(Errc::internal, "no VIF planned for " + *lacking);
-      error.message = "route " + want.route.str() + " not installed: " + error.message;
-      plan.failures.push_back(
-          Failure{"add_mfc " + key.str(), std::move(error), want.route, *lacking});
-      return;  // an installed entry stays as it was
-    }
-
-    // A re-created VIF vanished from the kernel's copy of every entry that
-    // used it, so those entries are written again even if unchanged here.
-    if (have && have->conf == conf && have->dynamic == want.dynamic && (used & vp.recreated) == 0 &&
-        have->route == want.route) {
-      return;
-    }
-    writes.push_back(Write{&key, &want, conf});
-  };
-
-  if (only) {
-    // Key by key: each installed entry is looked up once (on a big table
-    // each lookup is a cache miss), and nothing walks the whole table.
-    for (const SgKey& key : *only) {
-      auto found = installed.mfc.find(key);
-      const InstalledMfc* have = found == installed.mfc.end() ? nullptr : &found->second;
-      if (have && have->dynamic) return std::nullopt;
-      if (auto want = desired.mfc.find(key); want != desired.mfc.end()) {
-        consider(want->first, want->second, have);
-      } else if (have) {
-        mfc_dels.push_back(del_mfc_op(key, *have));
-      }
-    }
-  } else {
-    for (const auto& [key, want] : desired.mfc) {
-      auto found = installed.mfc.empty() ? installed.mfc.end() : installed.mfc.find(key);
-      consider(key, want, found == installed.mfc.end() ? nullptr : &found->second);
-    }
-    for (const auto& [key, have] : installed.mfc) {
-      if (!desired.mfc.count(key)) mfc_dels.push_back(del_mfc_op(key, have));
-    }
-  }
-  // Sorted as (key, index) pairs held in one array: comparing through an
-  // index into the hash table's nodes made the sort a cache miss per compare.
-  std::vector<std::pair<SgKey, uint32_t>> order;
-  order.reserve(writes.size());
-  for (uint32_t i = 0; i < writes.size(); ++i)
-    order.emplace_back(*writes[i].key, i);
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return sg_less(a.first, b.first); });
-
-  sort_by_key(mfc_dels);
-
-  // One copy of the VIF names per family, shared by that family's ops.
-  std::array<std::shared_ptr<const VifNames>, 2> names;
-  for (size_t fi = 0; fi < 2; ++fi)
-    names[fi] = std::make_shared<const VifNames>(vifs[fi].names);
-
-  plan.ops.reserve(early_vif_dels.size() + vif_adds.size() + writes.size() + mfc_dels.size() +
-                   vif_dels.size());
-  for (auto* list : {&early_vif_dels, &vif_adds}) {
-    std::move(list->begin(), list->end(), std::back_inserter(plan.ops));
-  }
-  for (const auto& [sg, i] : order) {
-    const Write& w = writes[i];
-    Op& op = plan.ops.emplace_back();
-    op.kind = Op::Kind::add_mfc;
-    op.mfc = w.conf;
-    op.route = w.want->route;
-    op.dynamic = w.want->dynamic;
-    op.names = names[family_index(w.key->group.family)];
-  }
-  for (auto* list : {&mfc_dels, &vif_dels}) {
-    std::move(list->begin(), list->end(), std::back_inserter(plan.ops));
-  }
+  diff.emit(vif_ops);
   return plan;
 }
 
