@@ -221,6 +221,7 @@ std::optional<std::string> Dispatcher::handle_one(const nlohmann::json& request,
   HandlerResult outcome = call(method, params, ctx);
   if (notification) return std::nullopt;
   if (auto* error = std::get_if<RpcError>(&outcome)) return error_reply(id, *error);
+  if (auto* text = std::get_if<JsonText>(&outcome)) return result_reply(id, *text);
   try {
     return result_reply(id, std::get<nlohmann::json>(outcome));
   } catch (const std::exception& e) {
@@ -255,6 +256,9 @@ HandlerResult Dispatcher::run(const std::string& method, const Method& m,
     if (auto* result = std::get_if<nlohmann::json>(&outcome); result && !result->is_object()) {
       return with_detail(kInternalError,
                          method + " returned a " + result->type_name() + ", not an object");
+    }
+    if (auto* text = std::get_if<JsonText>(&outcome); text && !text->text.starts_with('{')) {
+      return with_detail(kInternalError, method + " returned text that is not an object");
     }
     if (auto* error = std::get_if<RpcError>(&outcome); error && error->message.empty()) {
       error->message = default_message(error->code);

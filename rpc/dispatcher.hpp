@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rpc/errors.hpp"
+#include "rpc/json_writer.hpp"
 #include "rpc/params.hpp"
 
 namespace mfcd::rpc {
@@ -47,7 +48,9 @@ struct CallContext {
   uint64_t conn = 0;
 };
 
-using HandlerResult = std::variant<nlohmann::json, RpcError>;
+// A handler answers with a json object, an error, or (for results too big
+// to build as objects first, such as a listing's page) finished JSON text.
+using HandlerResult = std::variant<nlohmann::json, RpcError, JsonText>;
 using Handler = std::function<HandlerResult(const nlohmann::json& params, const CallContext& ctx)>;
 
 // What a method does to the daemon: reads its state, or changes it. Every

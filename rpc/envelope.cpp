@@ -13,6 +13,14 @@ std::string result_reply(const nlohmann::json& id, const nlohmann::json& result)
   return R"({"jsonrpc":"2.0","id":)" + dump(id) + R"(,"result":)" + dump(result) + "}";
 }
 
+std::string result_reply(const nlohmann::json& id, const JsonText& result) {
+  std::string reply = R"({"jsonrpc":"2.0","id":)" + dump(id) + R"(,"result":)";
+  reply.reserve(reply.size() + result.text.size() + 1);
+  reply += result.text;
+  reply += '}';
+  return reply;
+}
+
 std::string error_reply(const nlohmann::json& id, const RpcError& error) {
   return R"({"jsonrpc":"2.0","id":)" + dump(id) + R"(,"error":)" + dump(error_object(error)) + "}";
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rpc/errors.hpp"
+#include "rpc/json_writer.hpp"
 
 namespace mfcd::rpc {
 
@@ -18,6 +19,8 @@ std::string dump(const nlohmann::json& value);
 
 // {"jsonrpc":"2.0","id":ID,"result":RESULT}
 std::string result_reply(const nlohmann::json& id, const nlohmann::json& result);
+// The same with a result that is already JSON text, sent as it is.
+std::string result_reply(const nlohmann::json& id, const JsonText& result);
 
 // {"jsonrpc":"2.0","id":ID,"error":{code,message,data?}}. Use id null when
 // the request's id could not be read (parse error, oversize line).

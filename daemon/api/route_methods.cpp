@@ -8,6 +8,7 @@
 #include "api/paging.hpp"
 #include "api/params.hpp"
 #include "api/views.hpp"
+#include "rpc/envelope.hpp"
 
 namespace mfcd::api {
 
@@ -157,18 +158,46 @@ bool kernel_order(const core::InstalledMfc* a, const core::InstalledMfc* b) {
          std::tie(b->conf.key.group, b->conf.key.source);
 }
 
-json whole_route_list(Context& c, bool detail) {
-  json asm_rules = json::array(), ssm_rules = json::array(), kernel = json::array();
+// A listing's three sections, each written as its items come (a page walks
+// them asm, ssm, kernel) and joined in the order of the reply's members.
+struct Sections {
+  rpc::JsonWriter asm_rules, ssm_rules, kernel;
+  Sections() {
+    asm_rules.begin_array();
+    ssm_rules.begin_array();
+    kernel.begin_array();
+  }
+  void add(Context& c, const core::RouteIntent& r) {
+    write_route_item(r.key.is_asm() ? asm_rules : ssm_rules, r, c.router.route_status(r.key));
+  }
+  // {"routes":{"asm":[..],"kernel":[..],"ssm":[..]}} with `next` before it
+  // when given (already JSON text), as rpc::dump orders the members.
+  rpc::JsonText reply(const std::string* next) {
+    std::string out = "{";
+    if (next) out += "\"next\":" + *next + ",";
+    out += "\"routes\":{\"asm\":";
+    out += asm_rules.end_array().text();
+    out += ",\"kernel\":";
+    out += kernel.end_array().text();
+    out += ",\"ssm\":";
+    out += ssm_rules.end_array().text();
+    out += "}}";
+    return rpc::JsonText{std::move(out)};
+  }
+};
+
+rpc::JsonText whole_route_list(Context& c, bool detail) {
+  Sections out;
   for (const auto* r : c.router.model().intent.routes())
-    (r->key.is_asm() ? asm_rules : ssm_rules).push_back(route_item(c.router, *r));
+    out.add(c, *r);
   std::vector<const core::InstalledMfc*> entries;
   entries.reserve(c.router.installed().mfc.size());
   for (const auto& [key, m] : c.router.installed().mfc)
     entries.push_back(&m);
   std::sort(entries.begin(), entries.end(), kernel_order);
   for (const auto* m : entries)
-    kernel.push_back(kernel_entry(c.router, *m, detail));
-  return json{{"routes", {{"asm", asm_rules}, {"ssm", ssm_rules}, {"kernel", kernel}}}};
+    write_kernel_entry(out.kernel, c.router, *m, detail);
+  return out.reply(nullptr);
 }
 
 // One page: up to `limit` items from `from` on, through the sections in
@@ -176,8 +205,8 @@ json whole_route_list(Context& c, bool detail) {
 // section takes one more item than it may give, to know whether more
 // follows without a second walk; only a page that ends exactly at the end
 // of a section looks further (for any item at all).
-json route_list_page(Context& c, bool detail, size_t limit, const Cursor& from) {
-  json out{{"asm", json::array()}, {"ssm", json::array()}, {"kernel", json::array()}};
+rpc::JsonText route_list_page(Context& c, bool detail, size_t limit, const Cursor& from) {
+  Sections out;
   size_t room = limit;
   json next = nullptr;
   const auto& installed = c.router.installed().mfc;
@@ -214,7 +243,7 @@ json route_list_page(Context& c, bool detail, size_t limit, const Cursor& from) 
       const bool more = page.size() > room;
       if (more) page.pop_back();
       for (const auto* m : page)
-        out["kernel"].push_back(kernel_entry(c.router, *m, detail));
+        write_kernel_entry(out.kernel, c.router, *m, detail);
       room -= page.size();
       if (more) {
         next = cursor_text(section, 0, &page.back()->conf.key);
@@ -224,9 +253,8 @@ json route_list_page(Context& c, bool detail, size_t limit, const Cursor& from) 
       auto page = rules_after(section, at_start, from.seq, room + 1);
       const bool more = page.size() > room;
       if (more) page.pop_back();
-      auto& items = out[section == Section::asm_rules ? "asm" : "ssm"];
       for (const auto* r : page)
-        items.push_back(route_item(c.router, *r));
+        out.add(c, *r);
       room -= page.size();
       if (more) {
         next = cursor_text(section, page.back()->seq, nullptr);
@@ -234,7 +262,8 @@ json route_list_page(Context& c, bool detail, size_t limit, const Cursor& from) 
       }
     }
   }
-  return json{{"routes", std::move(out)}, {"next", std::move(next)}};
+  const std::string next_text = rpc::dump(next);
+  return out.reply(&next_text);
 }
 
 }  // namespace

@@ -13,19 +13,49 @@ json key_json(const core::FlowKey& key) {
   return {{"iif", key.iif}, {"source", prefix_or_null(key.source)}, {"group", key.group.str()}};
 }
 
+namespace {
+
+void write_strings(rpc::JsonWriter& w, const std::vector<std::string>& list) {
+  w.begin_array();
+  for (const auto& s : list)
+    w.value(s);
+  w.end_array();
+}
+
+}  // namespace
+
+// Members in the order rpc::dump sorts them, so that an item reads the
+// same whether a listing wrote it or a json object was made of it.
+void write_route_item(rpc::JsonWriter& w, const core::RouteIntent& r, const core::RouteStatus* st) {
+  w.begin_object();
+  w.key("family").value(core::family_name(r.key.family()));
+  w.key("group").value(r.key.group.str());
+  w.key("iif").value(r.key.iif);
+  w.key("missing_oifs");
+  write_strings(w, st ? st->missing_oifs : std::vector<std::string>{});
+  w.key("oifs");
+  write_strings(w, r.oifs());
+  w.key("origins").begin_array();
+  if (r.from_config()) w.value("config");
+  if (r.from_api()) w.value("api");
+  w.end_array();
+  w.key("owners");
+  write_strings(w, r.api_owners());
+  if (st && !st->reason.empty()) w.key("reason").value(st->reason);
+  w.key("source");
+  if (r.key.source) {
+    w.value(r.key.source->str());
+  } else {
+    w.null();
+  }
+  w.key("state").value(core::route_state_name(st ? st->state : core::RouteState::pending));
+  w.end_object();
+}
+
 json route_item(const core::RouteIntent& r, const core::RouteStatus* st) {
-  json item = key_json(r.key);
-  item["oifs"] = r.oifs();
-  item["family"] = std::string(core::family_name(r.key.family()));
-  item["state"] = std::string(core::route_state_name(st ? st->state : core::RouteState::pending));
-  item["missing_oifs"] = st ? st->missing_oifs : std::vector<std::string>{};
-  if (st && !st->reason.empty()) item["reason"] = st->reason;
-  json origins = json::array();
-  if (r.from_config()) origins.push_back("config");
-  if (r.from_api()) origins.push_back("api");
-  item["origins"] = origins;
-  item["owners"] = r.api_owners();
-  return item;
+  rpc::JsonWriter w;
+  write_route_item(w, r, st);
+  return json::parse(w.text());
 }
 
 json route_item(const router::Router& router, const core::RouteIntent& r) {
@@ -46,28 +76,34 @@ bool join_is_pending(const core::JoinIntent& j) {
   return !j.ifindex && j.error.empty();
 }
 
-json kernel_entry(const router::Router& router, const core::InstalledMfc& m, bool detail) {
+// Members in rpc::dump's order, as write_route_item.
+void write_kernel_entry(rpc::JsonWriter& w, const router::Router& router,
+                        const core::InstalledMfc& m, bool detail) {
   const auto& inst = router.installed();
-  core::Family f = m.conf.key.group.family;
-  json oifs = json::array();
-  for (int v = 0; v < core::kMaxVifs; ++v)
-    if (m.conf.ttls[static_cast<size_t>(v)] > 0) oifs.push_back(vif_name(inst, f, v));
-  json e = {
-      {"source", m.conf.key.source.str()},           {"group", m.conf.key.group.str()},
-      {"iif", vif_name(inst, f, m.conf.iif)},        {"oifs", oifs},
-      {"family", std::string(core::family_name(f))}, {"type", m.dynamic ? "dynamic" : "static"}};
-  if (detail) {
-    auto c = router.counters(m.conf.key);
-    e["packets"] = c ? c->packets : 0;
-    e["bytes"] = c ? c->bytes : 0;
-    e["wrong_if"] = c ? c->wrong_if : 0;
-  }
+  const core::Family f = m.conf.key.group.family;
+  std::optional<core::Counters> counters;
+  if (detail) counters = router.counters(m.conf.key).value_or(core::Counters{});
+  std::optional<std::string> rule;
   if (m.dynamic) {
     const auto& dynamic = router.model().dynamic;
     auto d = dynamic.find(m.conf.key);
-    if (d != dynamic.end() && d->second.rule) e["rule"] = d->second.rule->str();
+    if (d != dynamic.end() && d->second.rule) rule = d->second.rule->str();
   }
-  return e;
+  w.begin_object();
+  if (counters) w.key("bytes").value(counters->bytes);
+  w.key("family").value(core::family_name(f));
+  w.key("group").value(m.conf.key.group.str());
+  w.key("iif").value(vif_name(inst, f, m.conf.iif));
+  w.key("oifs").begin_array();
+  for (int v = 0; v < core::kMaxVifs; ++v)
+    if (m.conf.ttls[static_cast<size_t>(v)] > 0) w.value(vif_name(inst, f, v));
+  w.end_array();
+  if (counters) w.key("packets").value(counters->packets);
+  if (rule) w.key("rule").value(*rule);
+  w.key("source").value(m.conf.key.source.str());
+  w.key("type").value(m.dynamic ? "dynamic" : "static");
+  if (counters) w.key("wrong_if").value(counters->wrong_if);
+  w.end_object();
 }
 
 json join_item(const router::Router& router, const core::JoinIntent& j) {

@@ -14,6 +14,7 @@
 #include "core/joins.hpp"
 #include "router/reload.hpp"
 #include "router/router.hpp"
+#include "rpc/json_writer.hpp"
 
 namespace mfcd::api {
 
@@ -30,10 +31,15 @@ std::string vif_name(const core::Installed& installed, core::Family family, core
 bool route_is_pending(const core::RouteStatus* status);
 bool join_is_pending(const core::JoinIntent& join);
 
+// A route as route.list and the route methods show it; the listings write
+// it straight into their text, the other methods take it as an object.
+void write_route_item(rpc::JsonWriter& w, const core::RouteIntent& route,
+                      const core::RouteStatus* status);
 nlohmann::json route_item(const core::RouteIntent& route, const core::RouteStatus* status);
 nlohmann::json route_item(const router::Router& router, const core::RouteIntent& route);
-nlohmann::json kernel_entry(const router::Router& router, const core::InstalledMfc& entry,
-                            bool detail);
+// A kernel entry as route.list shows it (with counters when `detail`).
+void write_kernel_entry(rpc::JsonWriter& w, const router::Router& router,
+                        const core::InstalledMfc& entry, bool detail);
 nlohmann::json join_item(const router::Router& router, const core::JoinIntent& join);
 nlohmann::json diagnostic_json(const core::Diagnostic& d);
 // config.reload's "routes" and "groups" members.
