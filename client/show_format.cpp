@@ -18,6 +18,13 @@ std::string ljust(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
 
+// `s` left-justified in `width` columns, onto `out`: the hot path of a
+// big table, without the temporary ljust makes.
+void append_padded(std::string& out, const std::string& s, size_t width) {
+  out += s;
+  if (s.size() < width) out.append(width - s.size(), ' ');
+}
+
 std::string rjust(const std::string& s, size_t width) {
   return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
 }
@@ -67,11 +74,15 @@ std::string prefix_text(const std::string& text) {
   return text;
 }
 
-std::string source_text(const json& source) {
-  if (source.is_null()) return "*";
-  const std::string s = prefix_text(source.get<std::string>());
+std::string source_text(const std::string* source) {
+  if (!source) return "*";
+  const std::string s = prefix_text(*source);
   if (s == "0.0.0.0" || s == "::" || s == "*") return "*";
   return s;
+}
+
+std::string source_text(const json& source) {
+  return source.is_null() ? "*" : source_text(&source.get_ref<const std::string&>());
 }
 
 const json& list_or_empty(const json& obj, const char* key) {
@@ -116,7 +127,13 @@ std::string membership_section(const std::string& title, const json& entries,
 }  // namespace
 
 std::string sg_text(const json& source, const json& group) {
-  return "(" + source_text(source) + ", " + prefix_text(group.get<std::string>()) + ")";
+  if (!source.is_null() && !source.is_string()) source.get<std::string>();  // throws: malformed
+  return sg_text(source.is_null() ? nullptr : &source.get_ref<const std::string&>(),
+                 group.get<std::string>());
+}
+
+std::string sg_text(const std::string* source, const std::string& group) {
+  return "(" + source_text(source) + ", " + prefix_text(group) + ")";
 }
 
 // "off", "on" (not announcing: link down or no address), or "on, next 12s".
@@ -173,26 +190,42 @@ std::string state_text(const json& item) {
 
 RoutesPrinter::RoutesPrinter(const ShowStyle& style) : style_(style) {}
 
-std::string RoutesPrinter::page(const json& result) {
+RoutesPage routes_page(const json& result) {
   const json& routes = result.at("routes");
-  struct Section {
-    const char* title;
-    const json& items;
-  };
-  const Section sections[] = {
-      {"(*,G) Template Rules", list_or_empty(routes, "asm")},
-      {"(S,G) Rules", list_or_empty(routes, "ssm")},
-      {"Kernel MFC Table", list_or_empty(routes, "kernel")},
-  };
+  RoutesPage page;
+  const char* names[] = {"asm", "ssm", "kernel"};
+  for (size_t i = 0; i < page.sections.size(); ++i) {
+    for (const auto& r : list_or_empty(routes, names[i])) {
+      RouteRow row;
+      row.sg = sg_text(field(r, "source"), field(r, "group"));
+      row.iif = field(r, "iif").get<std::string>();
+      row.state = state_text(r);
+      // Rules have no counters of their own; only kernel entries do.
+      const json& packets = field(r, "packets");
+      const json& bytes = field(r, "bytes");
+      row.packets = packets.is_null() ? "-" : cell(packets);
+      row.bytes = bytes.is_null() ? "-" : cell(bytes);
+      row.oifs = oif_list(r);
+      page.sections[i].push_back(std::move(row));
+    }
+  }
+  return page;
+}
 
-  for (const auto& s : sections) {
-    for (const auto& r : s.items) {
-      sg_width_ = std::max(sg_width_, sg_text(field(r, "source"), field(r, "group")).size());
-      iif_width_ = std::max(iif_width_, field(r, "iif").get<std::string>().size());
+std::string RoutesPrinter::page(const json& result) {
+  return page(routes_page(result));
+}
+
+std::string RoutesPrinter::page(const RoutesPage& rows) {
+  static const char* const kTitles[] = {"(*,G) Template Rules", "(S,G) Rules", "Kernel MFC Table"};
+  for (const auto& section : rows.sections) {
+    for (const auto& r : section) {
+      sg_width_ = std::max(sg_width_, r.sg.size());
+      iif_width_ = std::max(iif_width_, r.iif.size());
       // With -d a STATE column tells a route's state (installed, standby,
       // rule, pending) and a kernel entry's type (static, dynamic): the
       // first thing to look at when traffic is not forwarded.
-      if (style_.detail) state_width_ = std::max(state_width_, state_text(r).size());
+      if (style_.detail) state_width_ = std::max(state_width_, r.state.size());
     }
   }
   std::string header = ljust("ROUTE (S,G)", sg_width_) + " " + ljust("IIF", iif_width_);
@@ -203,26 +236,25 @@ std::string RoutesPrinter::page(const json& result) {
 
   std::string out;
   for (int i = 0; i < 3; ++i) {
-    const auto& s = sections[i];
-    if (s.items.empty()) continue;
+    const auto& section = rows.sections[static_cast<size_t>(i)];
+    if (section.empty()) continue;
     if (i != section_) {
-      out += section_title(s.title, style_);
+      out += section_title(kTitles[i], style_);
       out += column_header(header, style_);
       section_ = i;
     }
-    for (const auto& r : s.items) {
-      std::string row = ljust(sg_text(field(r, "source"), field(r, "group")), sg_width_) + " " +
-                        ljust(field(r, "iif").get<std::string>(), iif_width_);
+    for (const auto& r : section) {
+      append_padded(out, r.sg, sg_width_);
+      out += ' ';
+      append_padded(out, r.iif, iif_width_);
       if (style_.detail) {
-        row += " " + ljust(state_text(r), state_width_);
-        // Rules have no counters of their own; only kernel entries do.
-        const json& packets = field(r, "packets");
-        const json& bytes = field(r, "bytes");
-        row += " " + rjust(packets.is_null() ? "-" : cell(packets), 10) + " " +
-               rjust(bytes.is_null() ? "-" : cell(bytes), 10);
+        out += ' ';
+        append_padded(out, r.state, state_width_);
+        out += ' ' + rjust(r.packets, 10) + ' ' + rjust(r.bytes, 10);
       }
-      row += " " + oif_list(r);
-      out += row + "\n";
+      out += ' ';
+      out += r.oifs;
+      out += '\n';
     }
   }
   return out;

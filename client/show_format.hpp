@@ -6,7 +6,9 @@
 // reports as a malformed reply.
 #pragma once
 
+#include <array>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,10 +39,30 @@ std::string format_routes(const nlohmann::json& result, const ShowStyle& style);
 // so far, so a table that fits one page prints exactly as format_routes
 // prints it, and a longer one stays aligned unless a wider row comes after
 // its section's header (then that row and the ones after it are wider).
+// One row of the route tables, its cells as they print.
+struct RouteRow {
+  std::string sg;  // "(S, G)", see sg_text
+  std::string iif;
+  std::string state;    // a kernel entry's type, else a route's state, else "-"
+  std::string packets;  // "-" for an item without counters (a rule)
+  std::string bytes;
+  std::string oifs;  // " a1 a2": each OIF after a space
+  bool operator==(const RouteRow&) const = default;
+};
+// A page of route.list as rows: (*,G) rules, (S,G) rules, kernel entries.
+struct RoutesPage {
+  std::array<std::vector<RouteRow>, 3> sections;
+  bool operator==(const RoutesPage&) const = default;
+};
+// route.list's result (a page or the whole table) as rows; throws on a
+// result of the wrong shape.
+RoutesPage routes_page(const nlohmann::json& result);
+
 class RoutesPrinter {
  public:
   explicit RoutesPrinter(const ShowStyle& style);
   std::string page(const nlohmann::json& result);
+  std::string page(const RoutesPage& rows);
 
  private:
   ShowStyle style_;
@@ -55,5 +77,6 @@ std::string format_show(ShowWhat what, const nlohmann::json& result, const ShowS
 // "(S, G)" as smcroutectl writes it: "*" for no source, "/LEN" only when the
 // prefix is shorter than the address.
 std::string sg_text(const nlohmann::json& source, const nlohmann::json& group);
+std::string sg_text(const std::string* source, const std::string& group);  // null: no source
 
 }  // namespace mfcd::client

@@ -123,9 +123,14 @@ Exchange read_lines(int fd, Clock::time_point deadline, const LineHandler& on_li
       return fail(Exchange::Status::io_error, std::strerror(errno));
     }
     if (n == 0) return fail(Exchange::Status::no_reply, "the daemon closed the connection");
+    // Only the bytes just read can hold a new line's end: a reply of
+    // megabytes comes in many reads, and looking again from its start
+    // every time would make reading it quadratic.
+    const size_t scanned = rest.size();
     rest.append(buf, static_cast<size_t>(n));
     size_t at = 0;
-    for (size_t nl; (nl = rest.find('\n', at)) != std::string::npos; at = nl + 1) {
+    for (size_t nl, from = scanned; (nl = rest.find('\n', from)) != std::string::npos;
+         at = nl + 1, from = at) {
       replied = true;
       if (!on_line(rest.substr(at, nl - at))) return Exchange{};
     }
