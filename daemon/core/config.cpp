@@ -199,97 +199,137 @@ class Tokenizer {
  public:
   template <typename OnLine>
   void run(std::string_view text, OnLine&& on_line) {
-    const char* const data = text.data();
-    size_t line_start = 0;
-    size_t count = 0;
-    bool open = false;        // a token runs on from the previous block
-    size_t token_start = 0;   // where that token starts
-    bool in_comment = false;  // the current line's '#' has been seen
-    const auto push = [&](size_t b, size_t e) {
-      tokens_[count++] =
-          Token{std::string_view(data + b, e - b), static_cast<int>(b - line_start) + 1};
-    };
+    Scan s{text.data()};
     for (size_t base = 0; base < text.size(); base += kBlock) {
-      if (base - line_start > kMaxLineBytes) {
-        // Nothing more of this line is read: on to the next one.
+      if (base - s.line_start > kMaxLineBytes) {
+        // Nothing more of this line is read: on to the next one, if any.
         on_line(tokens_.data(), 0, true);
-        count = 0;
-        open = false;
-        in_comment = false;
-        const void* newline = std::memchr(data + base, '\n', text.size() - base);
-        if (!newline) return;  // it was the text's last line
-        line_start = static_cast<size_t>(static_cast<const char*>(newline) - data) + 1;
-        base = line_start - kBlock;  // the next block starts the next line
+        if (!skip_rest_of_line(text, base, s)) return;
+        base = s.line_start - kBlock;  // the next block starts the next line
         continue;
       }
       // Room for every token that can start in this block (one per two bytes).
-      if (tokens_.size() < count + kBlock / 2 + 1) tokens_.resize(2 * (count + kBlock));
-      Masks m;
-      if (text.size() - base >= kBlock) {
-        m = classify(data + base);
-      } else {
-        char tail[kBlock];  // the end of the text, padded with blanks
-        std::memset(tail, ' ', kBlock);
-        std::memcpy(tail, data + base, text.size() - base);
-        m = classify(tail);
-      }
-      uint64_t newlines = m.newline;
-      size_t lo = 0;  // the current line's first bit in this block
-      for (;;) {
-        // This line's part of the block: [lo, hi).
-        const size_t hi = newlines ? bit_index(newlines) : kBlock;
-        if (!in_comment) {
-          uint64_t live = bits_from(lo) & (newlines ? lowest_bit(newlines) - 1 : ~uint64_t{0});
-          const uint64_t hash = m.hash & live;
-          if (hash) {
-            live &= lowest_bit(hash) - 1;
-            in_comment = true;
-          }
-          // A token starts on a token byte after a non-token one and ends on
-          // a non-token byte after a token one. A token open from the last
-          // block counts as started just before bit 0 (lo is 0 then: a line
-          // starting inside this block has nothing open).
-          const uint64_t token = m.token & live;
-          const uint64_t before = (token << 1) | (open ? 1 : 0);
-          uint64_t starts = token & ~before;
-          uint64_t ends = ~token & before;
-          // Starts and ends alternate, so they pair up in order; a token
-          // reaching the block's last byte has no end here and stays open.
-          if (open && ends) {
-            push(token_start, base + bit_index(ends));
-            ends &= ends - 1;
-            open = false;
-          }
-          while (starts) {
-            const size_t s = base + bit_index(starts);
-            starts &= starts - 1;
-            if (!ends) {
-              token_start = s;
-              open = true;
-              break;
-            }
-            push(s, base + bit_index(ends));
-            ends &= ends - 1;
-          }
-        }
-        if (!newlines) break;  // the line goes on in the next block
-        const bool long_line = base + hi - line_start > kMaxLineBytes;
-        on_line(tokens_.data(), long_line ? 0 : count, long_line);
-        count = 0;
-        in_comment = false;
-        line_start = base + hi + 1;
-        newlines &= newlines - 1;
-        lo = hi + 1;
-        if (lo == kBlock) break;
-      }
+      if (tokens_.size() < s.count + kBlock / 2 + 1) tokens_.resize(2 * (s.count + kBlock));
+      read_block(text, base, s, on_line);
     }
-    if (open) push(token_start, text.size());
+    if (s.open) push(s, s.token_start, text.size());
     // The text's last line.
-    const bool long_line = text.size() - line_start > kMaxLineBytes;
-    on_line(tokens_.data(), long_line ? 0 : count, long_line);
+    const bool long_line = text.size() - s.line_start > kMaxLineBytes;
+    on_line(tokens_.data(), long_line ? 0 : s.count, long_line);
   }
 
  private:
+  // Where the scan stands between blocks. The steps below take it by
+  // reference and are forced inline, so that it stays in registers as the
+  // locals of one loop would: this is the parser's hottest path.
+  struct Scan {
+    const char* data;
+    size_t line_start = 0;
+    size_t count = 0;         // tokens of the current line so far
+    bool open = false;        // a token runs on from the previous block
+    size_t token_start = 0;   // where that token starts
+    bool in_comment = false;  // the current line's '#' has been seen
+  };
+
+  [[gnu::always_inline]] void push(Scan& s, size_t b, size_t e) {
+    tokens_[s.count++] =
+        Token{std::string_view(s.data + b, e - b), static_cast<int>(b - s.line_start) + 1};
+  }
+
+  // Skips the rest of a line past kMaxLineBytes, memchr finding where the
+  // next one starts. False if there is none: it was the text's last line.
+  [[gnu::always_inline]] static bool skip_rest_of_line(std::string_view text, size_t base,
+                                                       Scan& s) {
+    s.count = 0;
+    s.open = false;
+    s.in_comment = false;
+    const void* newline = std::memchr(text.data() + base, '\n', text.size() - base);
+    if (!newline) return false;
+    s.line_start = static_cast<size_t>(static_cast<const char*>(newline) - text.data()) + 1;
+    return true;
+  }
+
+  // The masks of the block at base. classify reads kBlock bytes whatever
+  // is left, so the text's last, short block is read from a padded copy.
+  // One return, on purpose: with a return in each branch GCC 12 lays the
+  // tokenizer's loop out worse (1.5% more instructions in parse_text on
+  // bench_parse's config).
+  [[gnu::always_inline]] static Masks classify_block(std::string_view text, size_t base) {
+    Masks m;
+    if (text.size() - base >= kBlock) {
+      m = classify(text.data() + base);
+    } else {
+      char tail[kBlock];  // the end of the text, padded with blanks
+      std::memset(tail, ' ', kBlock);
+      std::memcpy(tail, text.data() + base, text.size() - base);
+      m = classify(tail);
+    }
+    return m;
+  }
+
+  // One block: its tokens, line by line, and every line that ends in it
+  // handed to on_line.
+  template <typename OnLine>
+  [[gnu::always_inline]] void read_block(std::string_view text, size_t base, Scan& s,
+                                         OnLine& on_line) {
+    const Masks m = classify_block(text, base);
+    uint64_t newlines = m.newline;
+    size_t lo = 0;  // the current line's first bit in this block
+    for (;;) {
+      // This line's part of the block: [lo, hi).
+      const size_t hi = newlines ? bit_index(newlines) : kBlock;
+      if (!s.in_comment) read_tokens(m, base, lo, newlines, s);
+      if (!newlines) break;  // the line goes on in the next block
+      const bool long_line = base + hi - s.line_start > kMaxLineBytes;
+      on_line(tokens_.data(), long_line ? 0 : s.count, long_line);
+      s.count = 0;
+      s.in_comment = false;
+      s.line_start = base + hi + 1;
+      newlines &= newlines - 1;
+      lo = hi + 1;
+      if (lo == kBlock) break;
+    }
+  }
+
+  // The tokens of the current line's part of the block, from bit lo up to
+  // the next newline (or the block's end when newlines is 0), stopping at
+  // a '#'.
+  [[gnu::always_inline]] void read_tokens(const Masks& m, size_t base, size_t lo, uint64_t newlines,
+                                          Scan& s) {
+    uint64_t live = bits_from(lo) & (newlines ? lowest_bit(newlines) - 1 : ~uint64_t{0});
+    const uint64_t hash = m.hash & live;
+    if (hash) {
+      live &= lowest_bit(hash) - 1;
+      s.in_comment = true;
+    }
+    // A token starts on a token byte after a non-token one and ends on a
+    // non-token byte after a token one. A token open from the last block
+    // counts as started just before bit 0 (lo is 0 then: a line starting
+    // inside this block has nothing open).
+    const uint64_t token = m.token & live;
+    const uint64_t before = (token << 1) | (s.open ? 1 : 0);
+    uint64_t starts = token & ~before;
+    uint64_t ends = ~token & before;
+    // Starts and ends alternate, so they pair up in order; a token reaching
+    // the block's last byte has no end here and stays open.
+    if (s.open && ends) {
+      push(s, s.token_start, base + bit_index(ends));
+      ends &= ends - 1;
+      s.open = false;
+    }
+    while (starts) {
+      const size_t start = base + bit_index(starts);
+      starts &= starts - 1;
+      if (!ends) {
+        s.token_start = start;
+        s.open = true;
+        break;
+      }
+      push(s, start, base + bit_index(ends));
+      ends &= ends - 1;
+    }
+  }
+
   std::vector<Token> tokens_ = std::vector<Token>(kBlock);
 };
 
@@ -673,6 +713,8 @@ class Parser {
     PhyintConf conf;
     conf.pos = c.at(&line.tokens[0]);
     const Token* name = c.take();
+    // An option where the name should be is a forgotten name, not an
+    // interface called "enable".
     const auto is_option = [](std::string_view s) {
       return s == "enable" || s == "disable" || s == "mrdisc" || s == "ttl-threshold";
     };
@@ -681,23 +723,22 @@ class Parser {
     }
     check_ifname(c, *name);
     conf.ifname = std::string(name->text);
-    // A mistake in an option: an error, or SMCRoute's way a warning.
-    const auto option_error = [&](const Token* t, std::string message, const char* tolerated) {
-      if (options_.skip_bad_lines) {
-        warning(c.at(t), std::move(message) + "; " + tolerated);
-      } else {
-        fail(c, t, std::move(message));
-      }
-    };
+    parse_phyint_options(c, conf);
+    if (!c.failed) out_.config.phyints.push_back(std::move(conf));
+  }
 
+  // The options after a phyint line's name, into `conf`. Unless tolerated
+  // (phyint_option_error), a contradiction or an unknown option ends the
+  // line's parse, while a bad TTL is reported and the options go on.
+  void parse_phyint_options(Cursor& c, PhyintConf& conf) {
     const Token* enable_token = nullptr;  // the enable/disable given, to spot a contradiction
     while (const Token* t = c.take()) {
       if (t->text == "enable" || t->text == "disable") {
         if (enable_token && enable_token->text != t->text) {
-          option_error(t,
-                       quote(t->text) + " contradicts " + quote(enable_token->text) +
-                           " earlier on this line",
-                       "the later one counts");
+          phyint_option_error(c, t,
+                              quote(t->text) + " contradicts " + quote(enable_token->text) +
+                                  " earlier on this line",
+                              "the later one counts");
           if (c.failed) return;
         }
         enable_token = t;
@@ -707,30 +748,48 @@ class Parser {
       } else if (t->text == "ttl-threshold") {
         const Token* v = c.take();
         if (!v) {
-          option_error(v, "expected a number after 'ttl-threshold', got end of line", "ignored");
-          break;
+          phyint_option_error(c, v, "expected a number after 'ttl-threshold', got end of line",
+                              "ignored");
+          return;
         }
-        int ttl = 0;
-        const auto [ptr, ec] =
-            std::from_chars(v->text.data(), v->text.data() + v->text.size(), ttl);
-        if (ec == std::errc::result_out_of_range && ptr == v->text.data() + v->text.size()) {
-          option_error(v, "ttl-threshold must be 1..255, got " + escaped_cut(v->text), "ignored");
-        } else if (ec != std::errc{} || ptr != v->text.data() + v->text.size()) {
-          option_error(v, "ttl-threshold must be 1..255, got " + quote(v->text), "ignored");
-        } else if (ttl < 1 || ttl > 255) {
-          option_error(v, "ttl-threshold must be 1..255, got " + std::to_string(ttl), "ignored");
-        } else {
-          conf.ttl_threshold = ttl;
-        }
+        parse_ttl_threshold(c, *v, conf);
       } else {
-        option_error(t,
-                     "unknown phyint option " + quote(t->text) +
-                         " (expected 'enable', 'disable', 'mrdisc' or 'ttl-threshold')",
-                     "ignored");
+        phyint_option_error(c, t,
+                            "unknown phyint option " + quote(t->text) +
+                                " (expected 'enable', 'disable', 'mrdisc' or 'ttl-threshold')",
+                            "ignored");
         if (c.failed) return;
       }
     }
-    if (!c.failed) out_.config.phyints.push_back(std::move(conf));
+  }
+
+  // ttl-threshold's value: 1..255. Any number is shown as a number,
+  // unquoted, even one too big for an int (cut short, as quote() would).
+  void parse_ttl_threshold(Cursor& c, const Token& v, PhyintConf& conf) {
+    int ttl = 0;
+    const char* const end = v.text.data() + v.text.size();
+    const auto [ptr, ec] = std::from_chars(v.text.data(), end, ttl);
+    if (ec == std::errc::result_out_of_range && ptr == end) {
+      phyint_option_error(c, &v, "ttl-threshold must be 1..255, got " + escaped_cut(v.text),
+                          "ignored");
+    } else if (ec != std::errc{} || ptr != end) {
+      phyint_option_error(c, &v, "ttl-threshold must be 1..255, got " + quote(v.text), "ignored");
+    } else if (ttl < 1 || ttl > 255) {
+      phyint_option_error(c, &v, "ttl-threshold must be 1..255, got " + std::to_string(ttl),
+                          "ignored");
+    } else {
+      conf.ttl_threshold = ttl;
+    }
+  }
+
+  // A mistake in a phyint option: an error, or read SMCRoute's way a
+  // warning saying what became of it (`tolerated`), the line kept.
+  void phyint_option_error(Cursor& c, const Token* t, std::string message, const char* tolerated) {
+    if (options_.skip_bad_lines) {
+      warning(c.at(t), std::move(message) + "; " + tolerated);
+    } else {
+      fail(c, t, std::move(message));
+    }
   }
 
   // Parses an address or prefix token for a group (is_group) or a source
@@ -828,6 +887,44 @@ class Parser {
     return true;
   }
 
+  // What an mroute/mgroup/ssmgroup line has given so far: each clause's
+  // keyword and value (null until seen) and the addresses parsed from them.
+  struct Flow {
+    explicit Flow(std::string_view keyword)
+        : is_route(is(keyword, "mroute")),
+          needs_source(is(keyword, "ssmgroup")),
+          context(is_route       ? "after 'mroute'"
+                  : needs_source ? "after 'ssmgroup'"
+                                 : "after 'mgroup'") {}
+
+    const bool is_route;
+    const bool needs_source;
+    const Token* from_kw = nullptr;
+    const Token* source_kw = nullptr;
+    const Token* group_kw = nullptr;
+    const Token* to_kw = nullptr;
+    const Token* from_value = nullptr;
+    const Token* source_value = nullptr;
+    const Token* group_value = nullptr;
+    std::optional<Prefix> source;
+    std::optional<Prefix> group;
+    // Where the parse stands, for "expected X <context>" messages. Kept as
+    // a view of a literal: this runs once per token of every route line.
+    std::string_view context;
+
+    // Every clause before 'to' is there (the check runs per token, so it
+    // compares pointers, not the texts first_missing() gives).
+    bool clauses_done() const { return from_kw && group_kw && (source_kw || !needs_source); }
+    // The first clause still missing, in the order the grammar writes them.
+    std::string_view first_missing() const {
+      if (!from_kw) return "'from'";
+      if (needs_source && !source_kw) return "'source'";
+      if (!group_kw) return "'group'";
+      if (is_route) return "'to'";
+      return "end of line";
+    }
+  };
+
   // mroute   from IIF [source S[/LEN]] group G[/LEN] to OIF...
   // mgroup   from IIF [source S[/LEN]] group G[/LEN]
   // ssmgroup from IIF source S group G
@@ -835,146 +932,147 @@ class Parser {
   // are accepted in any order; only "to" must come last, because it takes
   // the rest of the line.
   void parse_flow(const Line& line, std::string_view keyword) {
-    const bool is_route = is(keyword, "mroute");
-    const bool needs_source = is(keyword, "ssmgroup");
     Cursor c{line};
+    Flow f(keyword);
+    if (!parse_flow_clauses(c, f)) return;
+    check_flow_addresses(c, f);
+    NameList oifs;
+    if (f.to_kw) parse_oifs(c, oifs);
+    if (c.failed) return;
+    SourcePos pos = c.at(&line.tokens[0]);
+    if (f.is_route) {
+      // Built in place from its members: no temporary RouteConf to move.
+      add_route(out_.config.routes, std::string(f.from_value->text), f.source, *f.group,
+                std::move(oifs), std::move(pos));
+    } else {
+      out_.config.joins.push_back(
+          JoinConf{std::string(f.from_value->text), f.source, *f.group, std::move(pos)});
+    }
+  }
 
-    const Token* from_value = nullptr;
-    const Token* source_value = nullptr;
-    const Token* group_value = nullptr;
-    const Token* source_kw = nullptr;
-    const Token* group_kw = nullptr;
-    const Token* from_kw = nullptr;
-    std::optional<Prefix> source;
-    std::optional<Prefix> group;
-    // Where the parse stands, for "expected X <context>" messages. Kept as a
-    // view of a literal: this runs once per token of every route line.
-    std::string_view context = is_route       ? "after 'mroute'"
-                               : needs_source ? "after 'ssmgroup'"
-                                              : "after 'mgroup'";
-
-    // Every clause before 'to' is there (the check runs per token, so it
-    // compares pointers, not the texts first_missing() gives).
-    const auto clauses_done = [&] { return from_kw && group_kw && (source_kw || !needs_source); };
-    // The first clause still missing, in the order the grammar writes them.
-    const auto first_missing = [&]() -> std::string_view {
-      if (!from_kw) return "'from'";
-      if (needs_source && !source_kw) return "'source'";
-      if (!group_kw) return "'group'";
-      if (is_route) return "'to'";
-      return "end of line";
-    };
-
-    const Token* to_kw = nullptr;
-    while (!to_kw) {
+  // The clauses before 'to', in any order, up to 'to' or the end of the
+  // line. False if the line's parse ends here: a structural mistake, after
+  // which guessing what was meant would only add noise.
+  bool parse_flow_clauses(Cursor& c, Flow& f) {
+    while (!f.to_kw) {
       const Token* t = c.take();
       if (!t) {
-        if (!clauses_done() || is_route) {
-          return fail(c, t,
-                      "expected " + std::string(first_missing()) + " " + std::string(context) +
-                          ", got end of line");
+        if (!f.clauses_done() || f.is_route) {
+          fail(c, t,
+               "expected " + std::string(f.first_missing()) + " " + std::string(f.context) +
+                   ", got end of line");
+          return false;
         }
-        break;
+        return true;
       }
       const Word word = word_of(t->text);
-      const bool is_from = word == Word::from;
-      const bool is_source = word == Word::source;
-      const bool is_group = word == Word::group;
-      if (is_from || is_source || is_group) {
-        const Token*& kw = is_from ? from_kw : is_source ? source_kw : group_kw;
-        if (kw) return fail(c, t, quote(t->text) + " given twice on one line");
-        kw = t;
-        const Token* v = c.take();
-        const bool v_is_keyword = v && word_of(v->text) != Word::other;
-        const char* what = is_from ? "an interface name" : "an address";
-        if (!v || v_is_keyword) {
-          return fail(c, v,
-                      std::string("expected ") + what + " after " + quote(t->text) + ", got " +
-                          Cursor::got(v));
-        }
-        if (is_from) {
-          from_value = v;
-          check_ifname(c, *v);
-          context = "after the input interface";
-        } else if (is_source) {
-          source_value = v;
-          parse_addr_token(c, *v, false, source);
-          context = "after the source address";
-        } else {
-          group_value = v;
-          parse_addr_token(c, *v, true, group);
-          context = "after the group address";
-        }
-      } else if (is_route && word == Word::to && clauses_done()) {
-        to_kw = t;
+      if (word == Word::from || word == Word::source || word == Word::group) {
+        if (!parse_flow_clause(c, f, t, word)) return false;
+      } else if (f.is_route && word == Word::to && f.clauses_done()) {
+        f.to_kw = t;
       } else if (options_.skip_bad_lines) {
         // SMCRoute passes over words it does not know (e.g. `to eth1` on
         // an mgroup line) and reads the rest of the line.
-        warning(c.at(t), "unexpected " + quote(t->text) + " " + std::string(context) + "; ignored");
+        warning(c.at(t),
+                "unexpected " + quote(t->text) + " " + std::string(f.context) + "; ignored");
       } else {
-        return fail(c, t,
-                    "expected " + std::string(first_missing()) + " " + std::string(context) +
-                        ", got " + quote(t->text));
+        fail(c, t,
+             "expected " + std::string(f.first_missing()) + " " + std::string(f.context) +
+                 ", got " + quote(t->text));
+        return false;
       }
     }
+    return true;
+  }
 
-    if (source && group) {
-      if (auto ok = validate_families(*source, *group); !ok) {
+  // One from/source/group clause, its keyword `kw` (of kind `word`) taken
+  // already. A bad value is reported and the line goes on; false if the
+  // clause itself is broken (given twice, no value).
+  bool parse_flow_clause(Cursor& c, Flow& f, const Token* kw, Word word) {
+    const bool is_from = word == Word::from;
+    const bool is_source = word == Word::source;
+    const Token*& seen = is_from ? f.from_kw : is_source ? f.source_kw : f.group_kw;
+    if (seen) {
+      fail(c, kw, quote(kw->text) + " given twice on one line");
+      return false;
+    }
+    seen = kw;
+    const Token* v = c.take();
+    const bool v_is_keyword = v && word_of(v->text) != Word::other;
+    const char* what = is_from ? "an interface name" : "an address";
+    if (!v || v_is_keyword) {
+      fail(c, v,
+           std::string("expected ") + what + " after " + quote(kw->text) + ", got " +
+               Cursor::got(v));
+      return false;
+    }
+    if (is_from) {
+      f.from_value = v;
+      check_ifname(c, *v);
+      f.context = "after the input interface";
+    } else if (is_source) {
+      f.source_value = v;
+      parse_addr_token(c, *v, false, f.source);
+      f.context = "after the source address";
+    } else {
+      f.group_value = v;
+      parse_addr_token(c, *v, true, f.group);
+      f.context = "after the group address";
+    }
+    return true;
+  }
+
+  // The source and group, each valid alone, together: one family, and a
+  // source of 0.0.0.0 or :: read as none.
+  void check_flow_addresses(Cursor& c, Flow& f) {
+    if (f.source && f.group) {
+      if (auto ok = validate_families(*f.source, *f.group); !ok) {
+        // At the later of the two, where the mismatch shows.
         const Token* later =
-            source_value->column > group_value->column ? source_value : group_value;
+            f.source_value->column > f.group_value->column ? f.source_value : f.group_value;
         fail(c, later, ok.error().message);
       }
     }
     // 0.0.0.0 and :: are SMCRoute's way to write "any source": a (*,G) rule.
-    if (source && source->addr.is_any()) {
-      if (needs_source) {
-        fail(c, source_value, "ssmgroup needs a specific source, got " + source->str());
+    if (f.source && f.source->addr.is_any()) {
+      if (f.needs_source) {
+        fail(c, f.source_value, "ssmgroup needs a specific source, got " + f.source->str());
       }
-      source.reset();
+      f.source.reset();
     }
+  }
 
-    // The inbound interface may be an outbound one too: the kernel then
-    // sends the traffic back out of the interface it came in on (a
-    // hairpin), as SMCRoute does with such a line.
-    NameList oifs;
+  // The output interfaces after 'to': the rest of the line. A bad one is
+  // reported and the others still read, so that one pass reports them all.
+  // The inbound interface may be an outbound one too: the kernel then
+  // sends the traffic back out of the interface it came in on (a hairpin),
+  // as SMCRoute does with such a line.
+  void parse_oifs(Cursor& c, NameList& oifs) {
     // The OIFs kept, as views of the line's tokens; once there are many, in
     // a set too: comparing each with all before it would make a 64 KiB
     // line of short names 10^8 comparisons.
     std::vector<std::string_view> oif_tokens;
     std::unordered_set<std::string_view> oif_set;
-    if (to_kw) {
-      if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
-      while (const Token* t = c.take()) {
-        if (word_of(t->text) != Word::other) {
-          fail(c, t,
-               "expected an output interface name, got keyword " + quote(t->text) +
-                   " (it must come before 'to')");
-          continue;
-        }
-        if (!check_ifname(c, *t)) continue;
-        if (oif_tokens.size() == kLinearOifs) oif_set.insert(oif_tokens.begin(), oif_tokens.end());
-        const bool twice = oif_tokens.size() >= kLinearOifs
-                               ? !oif_set.insert(t->text).second
-                               : std::any_of(oif_tokens.begin(), oif_tokens.end(),
-                                             [t](std::string_view o) { return same(o, t->text); });
-        if (twice) {
-          warning(c.at(t), "output interface " + quote(t->text) + " listed twice; kept once");
-          continue;
-        }
-        oifs.push_back(t->text);
-        oif_tokens.push_back(t->text);
+    if (!c.peek()) fail(c, nullptr, "expected an output interface after 'to', got end of line");
+    while (const Token* t = c.take()) {
+      if (word_of(t->text) != Word::other) {
+        fail(c, t,
+             "expected an output interface name, got keyword " + quote(t->text) +
+                 " (it must come before 'to')");
+        continue;
       }
-    }
-
-    if (c.failed) return;
-    SourcePos pos = c.at(&line.tokens[0]);
-    if (is_route) {
-      // Built in place from its members: no temporary RouteConf to move.
-      add_route(out_.config.routes, std::string(from_value->text), source, *group, std::move(oifs),
-                std::move(pos));
-    } else {
-      out_.config.joins.push_back(
-          JoinConf{std::string(from_value->text), source, *group, std::move(pos)});
+      if (!check_ifname(c, *t)) continue;
+      if (oif_tokens.size() == kLinearOifs) oif_set.insert(oif_tokens.begin(), oif_tokens.end());
+      const bool twice = oif_tokens.size() >= kLinearOifs
+                             ? !oif_set.insert(t->text).second
+                             : std::any_of(oif_tokens.begin(), oif_tokens.end(),
+                                           [t](std::string_view o) { return same(o, t->text); });
+      if (twice) {
+        warning(c.at(t), "output interface " + quote(t->text) + " listed twice; kept once");
+        continue;
+      }
+      oifs.push_back(t->text);
+      oif_tokens.push_back(t->text);
     }
   }
 

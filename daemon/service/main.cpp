@@ -138,10 +138,10 @@ void report(int fd, int code) {
   ::close(fd);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  auto parsed = mfcd::parse_args(std::vector<std::string>(argv, argv + argc));
+// The invocations that answer and exit without starting the daemon: a
+// usage error, -h, -v, -F (check a config) and the method list. Returns the
+// exit code for those, nothing when the daemon is to run.
+std::optional<int> answer_without_running(const mfcd::ParsedArgs& parsed) {
   const auto& o = parsed.options;
   switch (parsed.action) {
     case mfcd::ParsedArgs::Action::exit_usage:
@@ -168,6 +168,33 @@ int main(int argc, char** argv) {
       std::cout << name << " " << mfcd::rpc::access_name(access) << "\n";
     return EX_OK;
   }
+  return std::nullopt;
+}
+
+// Starts the service and runs it until it stops, dropping to -p's user
+// once it is set up (the kernel state needs root). A background parent
+// waiting on report_fd learns how start-up went. Returns the exit code.
+int run_service(const mfcd::Options& o, const std::optional<mfcd::RunAs>& run_as, int report_fd) {
+  mfcd::Service service(o);
+  auto err = service.start();
+  if (!err && run_as) err = drop_to(*run_as, o);
+  if (err) {
+    spdlog::critical("{}", err->message);
+    if (o.foreground && o.syslog) std::cerr << o.program << ": " << err->message << "\n";
+    service.abort_start();
+    report(report_fd, err->exit_code);
+    return err->exit_code;
+  }
+  report(report_fd, EX_OK);
+  return service.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = mfcd::parse_args(std::vector<std::string>(argv, argv + argc));
+  if (auto code = answer_without_running(parsed)) return *code;
+  const auto& o = parsed.options;
   // Resolve -p's user before anything else, so that a typo is a usage
   // error at once and not a failure after the kernel state is set up.
   std::optional<mfcd::RunAs> run_as;
@@ -194,22 +221,10 @@ int main(int argc, char** argv) {
       o.identity, o.config_file, o.socket_path, o.pid_file, o.table, o.cache_timeout,
       o.mrdisc_interval, o.startup_delay);
 
-  int code = EX_OK;
-  {
-    mfcd::Service service(o);
-    auto err = service.start();
-    if (!err && run_as) err = drop_to(*run_as, o);
-    if (err) {
-      spdlog::critical("{}", err->message);
-      if (o.foreground && o.syslog) std::cerr << o.program << ": " << err->message << "\n";
-      service.abort_start();
-      code = err->exit_code;
-      report(report_fd, code);
-    } else {
-      report(report_fd, EX_OK);
-      code = service.run();
-    }
-  }
+  // The Service is torn down when run_service returns (PID file and socket
+  // removed where it may), so only then is what it left behind looked at;
+  // logging shuts down last, its teardown logs too.
+  const int code = run_service(o, run_as, report_fd);
   if (run_as) warn_left_behind(o);
   spdlog::shutdown();
   return code;
