@@ -62,9 +62,7 @@ class Reader : public nlohmann::json_sax<json> {
       item_ = Item{};
       return stack_.push_back(Where::item), true;
     }
-    if (at == Where::envelope || at == Where::oifs) return false;
-    if (at == Where::item && member_ != Member::none) return false;
-    return skip_value();
+    return skip_or_give_up(at);
   }
   bool end_object() override {
     if (skipping_ > 0) return --skipping_, true;
@@ -91,11 +89,7 @@ class Reader : public nlohmann::json_sax<json> {
       if (!claim(Member::oifs)) return false;
       return stack_.push_back(Where::oifs), true;
     }
-    // An array where the envelope, result or a section wants something
-    // else is not a page this reader knows.
-    if (at == Where::envelope || at == Where::section || at == Where::oifs) return false;
-    if (at == Where::item && member_ != Member::none) return false;
-    return skip_value();
+    return skip_or_give_up(at);
   }
   bool end_array() override {
     if (skipping_ > 0) return --skipping_, true;
@@ -124,6 +118,24 @@ class Reader : public nlohmann::json_sax<json> {
   bool skip_value() {
     ++skipping_;
     return true;
+  }
+  // A container where none was expected: skipped when the ordinary path
+  // never looks at that member, otherwise the reply is not one this reader
+  // takes (a "next" or a section that is an object, say).
+  bool skip_or_give_up(Where at) {
+    switch (at) {
+      case Where::result:
+        return key_ != "next" && key_ != "routes" && skip_value();
+      case Where::routes:
+        return key_ != "asm" && key_ != "ssm" && key_ != "kernel" && skip_value();
+      case Where::item:
+        return member_ == Member::none && skip_value();
+      case Where::envelope:  // "error", or members the ordinary path checks
+      case Where::section:   // items are objects
+      case Where::oifs:      // names are strings
+        return false;
+    }
+    return false;
   }
   bool claim(Member m) {
     const unsigned bit = 1u << static_cast<unsigned>(m);

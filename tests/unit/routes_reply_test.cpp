@@ -105,7 +105,14 @@ json random_result(mfcd::test::Rng& rng, bool well_formed) {
     default:
       break;  // absent: the whole table
   }
-  if (!well_formed && rng.below(8) == 0) result["next"] = 7;
+  if (!well_formed) {
+    // Members the ordinary path reads, of every wrong kind.
+    const json wrong[] = {7, json::array({"c"}), json{{"c", 1}}, true};
+    if (rng.below(8) == 0) result["next"] = wrong[rng.below(4)];
+    if (rng.below(10) == 0) result["routes"]["kernel"] = wrong[rng.below(4)];
+    if (rng.below(12) == 0) result["routes"] = wrong[rng.below(4)];
+    if (rng.below(12) == 0) result["extra"] = wrong[rng.below(4)];
+  }
   return result;
 }
 
@@ -165,6 +172,19 @@ TEST_CASE("routes_reply: what it leaves to the ordinary way") {
       read_routes_reply("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"routes\":{\"asm\":"
                         "[{\"group\":\"225.1.1.1\",\"iif\":\"\xff\"}]}}}"));
   CHECK_FALSE(read_routes_reply(""));
+  // A member the table reads, as a container of the wrong kind.
+  for (const char* bad :
+       {R"({"next":{"a":1},"routes":{}})", R"({"next":["c"],"routes":{}})",
+        R"({"routes":{"asm":{"a":1}}})", R"({"routes":{"ssm":[[]]}})",
+        R"({"routes":{"kernel":[{"group":"225.1.1.1","iif":{"a":1}}]}})",
+        R"({"routes":{"kernel":[{"group":"225.1.1.1","iif":"a","oifs":[[]]}]}})"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(read_routes_reply(R"({"jsonrpc":"2.0","id":1,"result":)" + std::string(bad) + "}"));
+  }
+  // Members it does not read are passed over, whatever they hold.
+  CHECK(read_routes_reply(
+      R"({"jsonrpc":"2.0","id":1,"result":{"x":{"y":[1]},"routes":{"z":[{}],"asm":[)"
+      R"({"group":"225.1.1.1","iif":"a1","owners":[{"q":[]}],"origins":{"r":1}}]}}})"));
 }
 
 TEST_CASE("routes_reply: rows carry what the table prints") {
