@@ -4,8 +4,9 @@
 # the words after "show", and interface names and groups. Interfaces and
 # groups are asked from the running daemon (mfcctl -j show ...), through the
 # socket that -u / -i on the command line select; without a daemon, or
-# when it does not answer within a second, interface names come from
-# /sys/class/net and groups are not offered. The JSON is read with grep and
+# when it does not answer within a second (MFCCTL_COMPLETION_TIMEOUT
+# seconds, for a slow machine), interface names come from /sys/class/net
+# and groups are not offered. The JSON is read with grep and
 # sed, so jq is not needed. The loopback interface is not offered: it
 # carries no routed multicast (it can still be typed). After "leave IIF"
 # only what is joined on IIF is offered, read from "show groups" text.
@@ -77,7 +78,7 @@ _mfcctl_command() {
 _mfcctl_query() {
   local prog=${COMP_WORDS[0]} out
   local -a to=()
-  if command -v timeout >/dev/null 2>&1; then to=(timeout 1); fi
+  if command -v timeout >/dev/null 2>&1; then to=(timeout "${MFCCTL_COMPLETION_TIMEOUT:-1}"); fi
   out=$("${to[@]}" "$prog" "${_mfcctl_cmdline_opts[@]}" -j show "$1" 2>/dev/null) || return 0
   printf '%s\n' "$out" | grep -o "\"$2\"[[:space:]]*:[[:space:]]*\"[^\"]*\"" |
     sed 's/.*:[[:space:]]*"\([^"]*\)"$/\1/' | sort -u
@@ -100,7 +101,7 @@ _mfcctl_interfaces() {
 _mfcctl_joined() {
   local prog=${COMP_WORDS[0]} out
   local -a to=()
-  if command -v timeout >/dev/null 2>&1; then to=(timeout 1); fi
+  if command -v timeout >/dev/null 2>&1; then to=(timeout "${MFCCTL_COMPLETION_TIMEOUT:-1}"); fi
   out=$("${to[@]}" "$prog" "${_mfcctl_cmdline_opts[@]}" -t show groups 2>/dev/null) || return 0
   printf '%s\n' "$out" | awk -v iif="$1" -v src="${2-}" '
     $NF == iif && $1 ~ /^\(/ {

@@ -171,6 +171,10 @@ mgroup from r-out1 group 225.9.9.9
 EOF2
 
 PROG=$MFCCTL
+# The daemon's answers must come within the completion's timeout: one
+# second on a host, more on an emulated CPU with a sanitizer build, whose
+# first start also reads the binary in from the host (a CI run timed out).
+export MFCCTL_COMPLETION_TIMEOUT=$E2E_SLOWDOWN
 # Interface names of the router namespace come from the daemon: this
 # namespace has no r-out1.
 [ ! -e /sys/class/net/r-out1 ] || fail "r-out1 exists outside the router namespace"
