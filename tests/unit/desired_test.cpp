@@ -1,6 +1,7 @@
 // Desired state: which interfaces get VIFs and in what order, which routes
 // become kernel entries, and why the others do not.
 #include "core/desired.hpp"
+#include "budget.hpp"
 
 #include <doctest/doctest.h>
 
@@ -255,7 +256,8 @@ using test::Rng;
 
 }  // namespace
 
-TEST_CASE("update_desired and make_plan_for give what the full path gives, on random changes") {
+TEST_CASE("update_desired and make_plan_for give what the full path gives, on random changes" *
+          doctest::test_suite("randomized")) {
   // a6 exists but its phyint line disables it; nx does not exist. Only a1
   // and a2 are held by phyint lines, so changes can add and release VIFs.
   const Links links{{"a1", 2}, {"a2", 3}, {"a3", 4}, {"a4", 5}, {"a5", 6}, {"a6", 7}};
@@ -277,7 +279,8 @@ TEST_CASE("update_desired and make_plan_for give what the full path gives, on ra
 
   Rng rng{0x9e3779b97f4a7c15ULL};
   int incremental = 0, full = 0, vif_changes = 0;
-  for (int round = 0; round < 3000; ++round) {
+  const int rounds = test::scaled(3000);
+  for (int round = 0; round < rounds; ++round) {
     const int changes = 1 + static_cast<int>(rng.below(3));
     for (int c = 0; c < changes; ++c) {
       RouteRequest req;
@@ -355,8 +358,8 @@ TEST_CASE("update_desired and make_plan_for give what the full path gives, on ra
     CHECK(apply(kernel, installed, want_plan).empty());
   }
   // Both paths must have been exercised for the comparison to mean much.
-  CHECK(incremental > 500);
-  CHECK(vif_changes > 50);
+  CHECK(incremental > rounds / 6);
+  CHECK(vif_changes > rounds / 60);
   MESSAGE("incremental " << incremental << ", full " << full << ", VIF changes " << vif_changes);
 }
 
@@ -417,7 +420,8 @@ std::vector<std::string> route_lines(const Intent& intent) {
 
 }  // namespace
 
-TEST_CASE("a reload's incremental path ends where the full path does, on random edits") {
+TEST_CASE("a reload's incremental path ends where the full path does, on random edits" *
+          doctest::test_suite("randomized")) {
   // As in the test above: a6 is disabled by its phyint line, nx does not
   // exist, only a1 and a2 are held by phyint lines. Few sources and groups,
   // so routes share (S,G)s (standby) and lines name the same route twice.
@@ -460,7 +464,8 @@ TEST_CASE("a reload's incremental path ends where the full path does, on random 
   (void)intent.take_changes();
 
   int incremental = 0, full = 0, quiet = 0, writes = 0;
-  for (int round = 0; round < 2000; ++round) {
+  const int rounds = test::scaled(2000);
+  for (int round = 0; round < rounds; ++round) {
     INFO("round " << round);
     // Now and then an API client changes a route in between, applied the
     // way the service does.
@@ -583,9 +588,9 @@ TEST_CASE("a reload's incremental path ends where the full path does, on random 
     CHECK(apply(kernel, installed, want_plan).empty());
     CHECK(kernel.table() == test::state_lines(installed));
   }
-  CHECK(incremental > 300);
-  CHECK(full > 30);
-  CHECK(quiet > 50);
+  CHECK(incremental > rounds * 3 / 20);
+  CHECK(full > rounds * 3 / 200);
+  CHECK(quiet > rounds / 40);
   MESSAGE("reloads: incremental " << incremental << ", full " << full << ", nothing to do " << quiet
                                   << "; kernel writes " << writes);
 }

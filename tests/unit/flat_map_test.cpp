@@ -72,7 +72,8 @@ void compare_with_std(uint64_t seed, size_t keys) {
 
 }  // namespace
 
-TEST_CASE("FlatMap keeps the same contents as std::unordered_map") {
+TEST_CASE("FlatMap keeps the same contents as std::unordered_map" *
+          doctest::test_suite("randomized")) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     CAPTURE(seed);
     compare_with_std<std::hash<std::string>>(seed, 300);

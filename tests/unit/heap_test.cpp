@@ -7,13 +7,10 @@
 #include <memory>
 #include <vector>
 
+#include "budget.hpp"
 #include "service/heap.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using mfcd::test::kSanitized;
 
 TEST_CASE("freed blocks between live ones are the heap's slack, and a trim keeps them usable") {
   if (kSanitized) return;

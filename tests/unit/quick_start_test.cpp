@@ -2,6 +2,7 @@
 // and for a config without two lines for one (S,G) the reconcile after it
 // must find nothing to do: that is what makes it a pure speed-up.
 #include "core/quick_start.hpp"
+#include "budget.hpp"
 
 #include <doctest/doctest.h>
 
@@ -170,12 +171,14 @@ TEST_CASE("quick start: a refused write is left for the reconcile to retry and r
   CHECK(test::state_lines(none) == no_vifs.table());
 }
 
-TEST_CASE("quick start: random configs end where the regular start ends") {
+TEST_CASE("quick start: random configs end where the regular start ends" *
+          doctest::test_suite("randomized")) {
   const Links links{{"a1", 2}, {"a2", 3}, {"a3", 4}, {"a4", 5}, {"a5", 6}, {"a6", 7}};
   const std::vector<std::string> ifnames{"a1", "a2", "a3", "a4", "a5", "a6", "nx"};
   Rng rng{0x2545f4914f6cdd1dULL};
   int quick_starts = 0, clean = 0;
-  for (int round = 0; round < 500; ++round) {
+  const int rounds = test::scaled(500);
+  for (int round = 0; round < rounds; ++round) {
     std::string text;
     for (size_t i = 0, n = rng.below(4); i < n; ++i) {
       text += "phyint " + ifnames[rng.below(ifnames.size())] +
@@ -230,11 +233,12 @@ TEST_CASE("quick start: random configs end where the regular start ends") {
       ++clean;
     }
   }
-  CHECK(quick_starts > 200);
-  CHECK(clean > 100);
+  CHECK(quick_starts > rounds * 2 / 5);
+  CHECK(clean > rounds / 5);
 }
 
-TEST_CASE("quick start: mixed exact and wildcard phyint lines resolve as on the regular path") {
+TEST_CASE("quick start: mixed exact and wildcard phyint lines resolve as on the regular path" *
+          doctest::test_suite("randomized")) {
   // Patterns of every specificity over links a1..a3, b1, b12: exact names,
   // stems of two lengths, "+", and names that match nothing; the routes
   // only name exact interfaces, so every config gets a quick start.
@@ -244,7 +248,8 @@ TEST_CASE("quick start: mixed exact and wildcard phyint lines resolve as on the 
   const std::vector<std::string> ifnames{"a1", "a2", "a3", "b1", "b12", "nx"};
   Rng rng{0x9e3779b97f4a7c15ULL};
   int clean = 0;
-  for (int round = 0; round < 500; ++round) {
+  const int rounds = test::scaled(500);
+  for (int round = 0; round < rounds; ++round) {
     std::string text;
     for (size_t i = 0, n = 1 + rng.below(5); i < n; ++i) {
       text += "phyint " + patterns[rng.below(patterns.size())] +
@@ -268,7 +273,7 @@ TEST_CASE("quick start: mixed exact and wildcard phyint lines resolve as on the 
     CHECK(test::state_lines(s.installed) == s.kernel.table());
     clean += s.reconcile.empty() ? 1 : 0;
   }
-  CHECK(clean == 500);
+  CHECK(clean == rounds);
 }
 
 }  // namespace mfcd::core

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "budget.hpp"
 #include "client/routes_reply.hpp"
 #include "client/show_format.hpp"
 #include "rng.hpp"
@@ -133,19 +134,20 @@ void check_agrees(const std::string& text, bool must_answer) {
 
 }  // namespace
 
-TEST_CASE("routes_reply: a daemon's replies are read, and read as the ordinary way reads them") {
+TEST_CASE("routes_reply: a daemon's replies are read, and read as the ordinary way reads them" *
+          doctest::test_suite("randomized")) {
   mfcd::test::Rng rng{7};
-  for (int round = 0; round < 3000; ++round) {
+  for (int round = 0; round < mfcd::test::scaled(3000); ++round) {
     CAPTURE(round);
     check_agrees(reply_text(random_result(rng, true), rng.below(2) ? json(round) : json("x")),
                  true);
   }
 }
 
-TEST_CASE(
-    "routes_reply: on a reply of another shape it answers as the ordinary way or not at all") {
+TEST_CASE("routes_reply: on a reply of another shape it answers as the ordinary way or not at all" *
+          doctest::test_suite("randomized")) {
   mfcd::test::Rng rng{11};
-  for (int round = 0; round < 5000; ++round) {
+  for (int round = 0; round < mfcd::test::scaled(5000); ++round) {
     CAPTURE(round);
     check_agrees(reply_text(random_result(rng, false)), false);
   }
