@@ -43,6 +43,8 @@ class JsonWriter {
 
  private:
   void separate();  // the comma before a value or a member, when one is due
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
 
   std::string out_;
   bool first_ = true;       // nothing written yet in the innermost container
