@@ -42,6 +42,11 @@ bool EventFilter::matches(std::string_view kind, const std::optional<core::Famil
   return true;
 }
 
+bool EventFilter::wants_any(const std::vector<std::string>& of) const {
+  return std::any_of(of.begin(), of.end(),
+                     [&](const std::string& kind) { return kind_wanted(kinds, kind); });
+}
+
 EventHub::EventHub(EventSink& sink, std::function<uint64_t()> now_ms,
                    std::function<void()> first_subscriber)
     : sink_(sink), now_ms_(std::move(now_ms)), first_subscriber_(std::move(first_subscriber)) {}
@@ -84,29 +89,35 @@ void EventHub::send(uint64_t conn, Subscriber& s, std::string_view kind, const j
   subscribers_.erase(conn);
 }
 
-template <typename Members>
-void EventHub::fan_out(std::string_view kind, const std::optional<core::Family>& family,
-                       const std::optional<core::Addr>& group,
-                       const std::vector<std::string>& interfaces, Members members) {
+template <typename Wanted, typename Members>
+void EventHub::fan_out(std::string_view kind, Wanted wanted, Members members) {
   std::optional<json> built;
   // send() may drop the subscriber it serves: step on before calling it.
   for (auto it = subscribers_.begin(); it != subscribers_.end();) {
     auto& [conn, s] = *it++;
-    if (!s.filter.matches(kind, family, group, interfaces)) continue;
+    if (!wanted(s.filter)) continue;
     if (!built) built = members();
     send(conn, s, kind, *built);
   }
 }
 
 void EventHub::publish(const router::Event& e) {
-  fan_out(e.kind, e.family, e.group, e.interfaces, [&] { return event_members(e); });
+  auto members = [&] { return event_members(e); };
+  if (const auto* kinds = router::bulk_kinds(e))
+    return fan_out(
+        e.kind, [&](const EventFilter& f) { return f.wants_any(*kinds); }, members);
+  fan_out(
+      e.kind,
+      [&](const EventFilter& f) { return f.matches(e.kind, e.family, e.group, e.interfaces); },
+      members);
 }
 
 void EventHub::publish(std::string_view kind, const json& members,
                        std::vector<std::string> interfaces) {
-  std::optional<core::Family> family;
-  std::optional<core::Addr> group;
-  fan_out(kind, family, group, interfaces, [&] { return members; });
+  fan_out(
+      kind,
+      [&](const EventFilter& f) { return f.matches(kind, std::nullopt, std::nullopt, interfaces); },
+      [&] { return members; });
 }
 
 json event_members(const router::Event& e) {

@@ -47,6 +47,9 @@ struct EventFilter {
   bool matches(std::string_view kind, const std::optional<core::Family>& family,
                const std::optional<core::Addr>& group,
                const std::vector<std::string>& interfaces) const;
+  // Whether one of `kinds` is wanted (a bulk event's: filters on family,
+  // group and interface do not apply to what stands for many events).
+  bool wants_any(const std::vector<std::string>& kinds) const;
 };
 
 enum class Delivery { queued, full, gone };
@@ -88,10 +91,10 @@ class EventHub {
     uint64_t seq = 0;  // of the last notification sent
   };
   void send(uint64_t conn, Subscriber& s, std::string_view kind, const nlohmann::json& members);
-  template <typename Members>
-  void fan_out(std::string_view kind, const std::optional<core::Family>& family,
-               const std::optional<core::Addr>& group, const std::vector<std::string>& interfaces,
-               Members members);
+  // Sends to each subscriber whose filter `wanted` accepts; `members`
+  // builds the params once, for the first of them.
+  template <typename Wanted, typename Members>
+  void fan_out(std::string_view kind, Wanted wanted, Members members);
 
   EventSink& sink_;
   std::function<uint64_t()> now_ms_;

@@ -2,6 +2,8 @@
 // schema/mfcd.openrpc.json "Event"): change them there too.
 #include "router/events.hpp"
 
+#include <algorithm>
+
 namespace mfcd::router {
 
 namespace {
@@ -90,6 +92,31 @@ Event membership_event(std::string kind, const core::Membership& m) {
 
 }  // namespace
 
+std::string_view entry_event_kind(const core::Op& op, bool existed, const Model& model) {
+  if (op.kind == core::Op::Kind::del_mfc) return op.dynamic ? "flow.expired" : "route.removed";
+  const bool no_oifs =
+      std::none_of(op.mfc.ttls.begin(), op.mfc.ttls.end(), [](auto ttl) { return ttl != 0; });
+  const core::RouteIntent* route = op.dynamic ? nullptr : model.intent.find_route(op.route);
+  return add_mfc_kind(op, existed, no_oifs, route);
+}
+
+Event bulk_event(size_t count, std::vector<std::string> kinds) {
+  Event e{"bulk", std::nullopt, std::nullopt, {}, {}};
+  e.with("count", static_cast<int64_t>(count))
+      .with("kinds", std::move(kinds))
+      .with("reason", std::to_string(count) + " events of one change, more than " +
+                          std::to_string(kMaxEventsPerChange) +
+                          ": left out; read the state again (route.list)");
+  return e;
+}
+
+const std::vector<std::string>* bulk_kinds(const Event& e) {
+  if (e.kind != "bulk") return nullptr;
+  for (const auto& f : e.fields)
+    if (f.name == "kinds") return &f.list;
+  return nullptr;
+}
+
 std::optional<Event> event_of_op(const core::Op& op, bool existed, const Model& model,
                                  const Names& vif_names) {
   using Kind = core::Op::Kind;
@@ -123,11 +150,14 @@ std::optional<Event> event_of_failure(const core::Op& op, const core::Failure& f
   return e;
 }
 
+std::string_view route_state_kind(core::RouteState state) {
+  if (state == core::RouteState::pending) return "route.pending";
+  if (state == core::RouteState::standby) return "route.standby";
+  return "route.active";
+}
+
 Event route_state_event(const core::RouteKey& key, const core::RouteStatus& status) {
-  std::string kind = "route.active";
-  if (status.state == core::RouteState::pending) kind = "route.pending";
-  if (status.state == core::RouteState::standby) kind = "route.standby";
-  Event e{std::move(kind), key.family(), key.group.addr, {key.iif}, {}};
+  Event e{std::string(route_state_kind(status.state)), key.family(), key.group.addr, {key.iif}, {}};
   e.with("family", std::string(core::family_name(key.family())))
       .with("route", key.str())
       .with("state", std::string(core::route_state_name(status.state)));

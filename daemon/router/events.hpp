@@ -55,6 +55,30 @@ struct Event {
   }
 };
 
+// One change (a plan the Writer ran, or the route states one moved) that
+// would make more than this many events about entries and routes
+// (route.*, filter.added, flow.*) makes a single `bulk` event instead,
+// which says how many and of which kinds: "read the state again". A reload
+// of thousands of routes would otherwise queue megabytes of notifications
+// in one turn of the loop (some 250 bytes each) and get every subscriber
+// disconnected with `overflow`, however fast it reads. A thousand stay
+// well within a subscriber's 1 MiB.
+inline constexpr size_t kMaxEventsPerChange = 1000;
+
+// The kind of the event of an add_mfc or del_mfc op ("route.installed",
+// "flow.expired", ...), as event_of_op would build it, without building it.
+std::string_view entry_event_kind(const core::Op& op, bool existed, const Model& model);
+
+// "route.active", "route.pending" or "route.standby".
+std::string_view route_state_kind(core::RouteState state);
+
+// bulk: `count` events of `kinds` that one change made, left out. It
+// reaches each subscriber that wants one of those kinds (filters on family,
+// group and interface do not apply to what stands for many events).
+Event bulk_event(size_t count, std::vector<std::string> kinds);
+// A bulk event's kinds (its "kinds" member); nullptr for any other event.
+const std::vector<std::string>* bulk_kinds(const Event& e);
+
 // The event of one op the kernel accepted: `existed` tells, for add_mfc,
 // whether the entry was there before (changed, not installed). `vif_names`
 // are the names of the op's family's VIFs once the plan ran. nullopt for

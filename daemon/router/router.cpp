@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include "core/quick_start.hpp"
 
@@ -378,9 +380,29 @@ void Router::written(const core::Plan& plan, const std::vector<char>& existed,
   for (size_t f = 0; f < 2; ++f)
     for (size_t v = 0; v < core::kMaxVifs; ++v)
       if (vifs[f][v]) names[f][v] = vifs[f][v]->ifname;
+  // The entries' events, or one bulk event in place of the first of them.
+  using Kind = core::Op::Kind;
+  auto entry = [&](size_t i) {
+    return !failed[i] && (plan.ops[i].kind == Kind::add_mfc || plan.ops[i].kind == Kind::del_mfc);
+  };
+  size_t entries = 0;
+  for (size_t i = 0; i < plan.ops.size(); ++i)
+    entries += entry(i) ? 1 : 0;
+  std::optional<Event> bulk;
+  if (entries > kMaxEventsPerChange) {
+    std::set<std::string_view> kinds;
+    for (size_t i = 0; i < plan.ops.size(); ++i)
+      if (entry(i)) kinds.insert(entry_event_kind(plan.ops[i], existed[i] != 0, model_));
+    bulk = bulk_event(entries, {kinds.begin(), kinds.end()});
+  }
+  bool bulk_sent = false;
   for (size_t i = 0; i < plan.ops.size(); ++i) {
     const core::Op& op = plan.ops[i];
-    using Kind = core::Op::Kind;
+    if (bulk && entry(i)) {
+      if (!bulk_sent) listener_.event(std::move(*bulk));
+      bulk_sent = true;
+      continue;
+    }
     core::Family family = op.vif.family;
     if (op.kind == Kind::add_mfc || op.kind == Kind::del_mfc) family = op.mfc.key.group.family;
     if (op.kind == Kind::join || op.kind == Kind::leave) family = op.membership.family();
@@ -404,12 +426,23 @@ void Router::publish_route_states() {
   std::erase_if(published_states_, [&](const auto& p) {
     return model_.desired.status.find(p.first) == model_.desired.status.end();
   });
+  size_t moved = 0;
+  for (const auto& [key, status] : model_.desired.status) {
+    auto it = published_states_.find(key);
+    moved += it == published_states_.end() || it->second != status.state ? 1 : 0;
+  }
+  const bool bulk = moved > kMaxEventsPerChange;
+  std::set<std::string_view> kinds;
   for (const auto& [key, status] : model_.desired.status) {
     auto [it, fresh] = published_states_.try_emplace(key, status.state);
     if (!fresh && it->second == status.state) continue;
     it->second = status.state;
-    listener_.event(route_state_event(key, status));
+    if (bulk)
+      kinds.insert(route_state_kind(status.state));
+    else
+      listener_.event(route_state_event(key, status));
   }
+  if (bulk) listener_.event(bulk_event(moved, {kinds.begin(), kinds.end()}));
 }
 
 void Router::publish_link_change(const core::Link* was, const core::LinkEvent& ev) {

@@ -2212,6 +2212,35 @@ API_CASE("events.subscribe", "filters by kind, family, group and interface") {
                                               "route.active "});
 }
 
+API_CASE("events.subscribe", "a bulk event reaches whoever wants a kind it stands for") {
+  ApiFixture f;
+  f.start(kConf);
+  f.conn = 1;  // one kind it stands for, and a group filter nothing here matches
+  f.result("events.subscribe", {{"kinds", {"route.active"}}, {"group", "239.0.0.0/8"}});
+  f.conn = 2;
+  f.result("events.subscribe", {{"kinds", {"vif"}}});
+  f.conn = 3;
+  f.result("events.subscribe", {{"kinds", {"flow", "filter"}}});
+  std::string text = kConf;
+  for (size_t i = 1; i <= router::kMaxEventsPerChange + 1; ++i)
+    text += "mroute from a1 source 10.0." + std::to_string(i / 256) + "." +
+            std::to_string(i % 256) + " group 225.1.1.1 to a2\n";
+  f.rf.reload(text);
+  const auto bulk = f.notes(1);
+  REQUIRE(bulk.size() == 1);
+  CHECK(bulk[0] == json{{"seq", 1},
+                        {"time", "2026-12-06T19:30:00.123Z"},
+                        {"kind", "bulk"},
+                        {"count", 1001},
+                        {"kinds", {"route.active"}},
+                        {"reason",
+                         "1001 events of one change, more than 1000: left out; read "
+                         "the state again (route.list)"}});
+  check_event(bulk[0]);
+  CHECK(f.notes(2).empty());  // the VIFs were there before
+  CHECK(f.notes(3).empty());
+}
+
 API_CASE("events.subscribe", "refuses an unknown kind, family or group, subscribing nothing") {
   ApiFixture f;
   f.start(kConf);

@@ -195,3 +195,61 @@ TEST_CASE("router events: a join whose interface goes, or that a reload adds for
 }
 
 }  // namespace mfcd::test
+
+namespace mfcd::test {
+namespace {
+
+// `n` routes a1 -> a2, sources 10.0.x.y from 10.0.0.1 on, group 225.1.1.1.
+std::string routes_text(size_t n) {
+  std::string text = "phyint a1 enable\nphyint a2 enable\n";
+  for (size_t i = 1; i <= n; ++i)
+    text += "mroute from a1 source 10.0." + std::to_string(i / 256) + "." +
+            std::to_string(i % 256) + " group 225.1.1.1 to a2\n";
+  return text;
+}
+
+size_t count_kind(const std::vector<router::Event>& events, const std::string& kind) {
+  return static_cast<size_t>(
+      std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.kind == kind; }));
+}
+
+}  // namespace
+
+TEST_CASE("router events: a change of up to a thousand entries and routes is told one by one") {
+  Events f(kTwo, "phyint a1 enable\nphyint a2 enable\n");
+  f.reload(routes_text(router::kMaxEventsPerChange));
+  const auto& got = f.listener.published;
+  CHECK(count_kind(got, "route.installed") == router::kMaxEventsPerChange);
+  CHECK(count_kind(got, "route.active") == router::kMaxEventsPerChange);
+  CHECK(count_kind(got, "bulk") == 0);
+}
+
+TEST_CASE(
+    "router events: a bigger change makes one bulk event for its entries and one for states") {
+  Events f(kTwo, "phyint a1 enable\nphyint a2 enable\n");
+  const size_t n = router::kMaxEventsPerChange + 1;
+  f.reload(routes_text(n));
+  CHECK(f.take() ==
+        lines({
+            "bulk count=1001 kinds=route.installed reason=1001 events of one change, more than "
+            "1000: left out; read the state again (route.list)",
+            "bulk count=1001 kinds=route.active reason=1001 events of one change, more than "
+            "1000: left out; read the state again (route.list)",
+        }));
+  // What was left out is still tracked: the next small change is told
+  // exactly, and the routes already active are not announced again.
+  f.reload(routes_text(n + 1));
+  CHECK(f.take() == lines({
+                        "route.installed family=ipv4 source=10.0.3.234 group=225.1.1.1 iif=a1 "
+                        "oifs=a2 route=a1 (10.0.3.234, 225.1.1.1) origin=config owners=",
+                        "route.active family=ipv4 route=a1 (10.0.3.234, 225.1.1.1) state=installed",
+                    }));
+  // Removed all at once: in bulk; routes that go leave without a state event.
+  f.reload("phyint a1 enable\nphyint a2 enable\n");
+  CHECK(f.take() == lines({
+                        "bulk count=1002 kinds=route.removed reason=1002 events of one change, "
+                        "more than 1000: left out; read the state again (route.list)",
+                    }));
+  f.check_consistent();
+}
+}  // namespace mfcd::test
