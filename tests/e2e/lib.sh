@@ -725,6 +725,7 @@ expect_mroutes() {
 # that is no entry or one without OIFs (a stop filter), whatever else the
 # kernel holds.
 expect_mroute() {
+  [[ $2$3 != *[\(\),\ ]* ]] || fail "expect_mroute $*: takes S G IIF OIF..., not (S,G)"
   local fam=$1 sg="($2,$3)"
   shift 3
   local got
