@@ -125,18 +125,8 @@ uint64_t wall_clock_ms() {
                                    .count());
 }
 
-// The listener is set up at start only: a reload that changes its line
-// says so rather than leave the operator guessing. The command line's
-// --metrics-listen wins over the file anyway.
-void warn_if_listen_changed(const std::optional<core::ListenAddress>& running, const Options& o,
-                            const core::Config& config) {
-  if (o.metrics_listen) return;
-  const auto& wanted = config.metrics_listen;
-  const std::string now = running ? running->str() : "off";
-  const std::string then = wanted ? wanted->address.str() : "off";
-  if (now != then)
-    spdlog::warn("metrics-listen changed ({} -> {}): it takes effect when mfcd restarts", now,
-                 then);
+std::string listen_text(const std::optional<core::ListenAddress>& address) {
+  return address ? address->str() : "off";
 }
 
 // The metrics listener's limits (metrics_http.hpp); the control socket's
@@ -202,11 +192,57 @@ std::optional<StartError> Service::start_metrics_http(
   metrics_address_ = options_.metrics_listen;
   if (!metrics_address_ && conf) metrics_address_ = conf->address;
   if (!metrics_address_) return std::nullopt;
-  metrics_http_ = std::make_unique<MetricsHttp>(
-      &loop_, [this] { return api::metrics_text(*router_, *this); }, http_limits());
-  if (auto err = metrics_http_->listen(*metrics_address_); !err.empty())
-    return StartError{EX_OSERR, err};
+  std::string err;
+  metrics_http_ = listen_for_metrics(*metrics_address_, err);
+  if (!metrics_http_) return StartError{EX_OSERR, err};
   return std::nullopt;
+}
+
+std::unique_ptr<MetricsHttp> Service::listen_for_metrics(const core::ListenAddress& address,
+                                                         std::string& err) {
+  auto http = std::make_unique<MetricsHttp>(
+      &loop_, [this] { return api::metrics_text(*router_, *this); }, http_limits());
+  err = http->listen(address);
+  if (!err.empty()) return nullptr;
+  return http;
+}
+
+// A reload moves the listener where the config's metrics-listen line now
+// says, or stops it. The new address is taken before the old one is let
+// go, so that one the daemon cannot take (a port in use, a privileged port
+// once root is dropped) leaves the old listener serving; only when the
+// two clash (the same port on another address) does the old one go first,
+// and come back if the new one cannot be had. The command line's
+// --metrics-listen wins over the file.
+void Service::follow_metrics_listen(const core::Config& config) {
+  if (options_.metrics_listen) return;
+  std::optional<core::ListenAddress> wanted;
+  if (config.metrics_listen) wanted = config.metrics_listen->address;
+  const std::string was = listen_text(metrics_address_);
+  if (listen_text(wanted) == was) return;
+  if (!wanted) {
+    metrics_http_.reset();  // closes the socket and its connections
+    metrics_address_.reset();
+    spdlog::info("metrics listener stopped (was {})", was);
+    return;
+  }
+  std::string err;
+  auto next = listen_for_metrics(*wanted, err);
+  if (!next && metrics_http_ && metrics_address_->port == wanted->port) {
+    metrics_http_.reset();
+    next = listen_for_metrics(*wanted, err);
+    std::string back_err;
+    if (!next) metrics_http_ = listen_for_metrics(*metrics_address_, back_err);
+    if (!next && !metrics_http_) metrics_address_.reset();
+  }
+  if (!next) {
+    spdlog::error("metrics-listen {}: {}; metrics stay {}", wanted->str(), err,
+                  metrics_address_ ? "at " + metrics_address_->str() : "off");
+    return;
+  }
+  metrics_http_ = std::move(next);
+  metrics_address_ = wanted;
+  spdlog::info("metrics listener moved: {} -> {}", was, wanted->str());
 }
 
 // The routes and joins added over the API before a crash or a restart go
@@ -712,7 +748,7 @@ api::ReloadOutcome Service::reload(bool dry_run) {
   run_script("reload");
   sd_notify_send("READY=1\nSTATUS=ready");
   record_reload(started, true);
-  warn_if_listen_changed(metrics_address_, options_, parsed.config);
+  follow_metrics_listen(parsed.config);
   trim_after_this_turn();
   // read: the file parsed and checked; planned: its lines matched with the
   // routes and the changed ones decided (the matching grows with the file,

@@ -103,6 +103,10 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   void apply_socket_group(const std::optional<GroupId>& group);
   void restore_state();
   std::optional<StartError> start_metrics_http(const std::optional<core::MetricsListenConf>& conf);
+  // A listener at `address`, or nullptr with the reason in `err`.
+  std::unique_ptr<MetricsHttp> listen_for_metrics(const core::ListenAddress& address,
+                                                  std::string& err);
+  void follow_metrics_listen(const core::Config& config);
   void record_reload(std::chrono::steady_clock::time_point started, bool ok);
   void watch_signals();
   void watch_sockets();

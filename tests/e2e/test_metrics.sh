@@ -4,7 +4,9 @@
 # /proc/net/ip{,6}_mr_cache and ip{,6}_mr_vif, and both texts parse with
 # prometheus_client. The HTTP listener is off unless asked for; it answers
 # 404 off /metrics, 405 to another method and 400 to garbage; a bad
-# metrics-listen line is refused at its position.
+# metrics-listen line is refused at its position. A reload moves the
+# listener, keeps it where the new address cannot be had, and stops it
+# when the line goes.
 . "$(dirname "$0")/lib.sh"
 topo
 
@@ -144,5 +146,42 @@ out=$(nsx router "$PYTHON" "$CHECK" limits 127.0.0.1 "$PORT" 64 "$((IDLE_MS / 10
 say "$(head -n 1 <<<"$out")"
 # The daemon still answers after all of them.
 rpc_ok daemon.version >/dev/null
+
+say "a reload moves the listener; one it cannot take leaves the old; no line stops it"
+# listeners: the router's TCP listeners, "ADDR:PORT" a line.
+listeners() { nsx router ss -Htln | awk '{print $4}' | sort; }
+reload_with_listen() { # reload_with_listen [LINE]: routes, then LINE
+  {
+    routes
+    [ $# -eq 0 ] || echo "$1"
+  } >"$CONF"
+  mfcctl reload >/dev/null || fail "mfcctl reload ($*) failed"
+}
+OLD_PORT=$PORT
+PORT=$((OLD_PORT + 1))
+reload_with_listen "metrics-listen 127.0.0.1:$PORT"
+[ "$(listeners)" = "127.0.0.1:$PORT" ] || fail "after moving to $PORT, listening on: $(listeners)"
+[ "$(http_status 'GET /metrics HTTP/1.0\r\n\r\n')" = 200 ] || fail "GET /metrics on the new port"
+# The same port on all addresses clashes with the old one: taken in turn.
+reload_with_listen "metrics-listen 0.0.0.0:$PORT"
+[ "$(listeners)" = "0.0.0.0:$PORT" ] || fail "after moving to 0.0.0.0:$PORT: $(listeners)"
+# A port another program holds: the reload goes through, the old stays.
+HELD=$((OLD_PORT + 2))
+# Not through nsx: $! must be the holder itself, for the cleanup.
+ip netns exec "$(ns_name router)" "$PYTHON" -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+time.sleep(600)' "$HELD" &
+E2E_PIDS+=($!)
+held() { listeners | grep -qx "127.0.0.1:$HELD"; }
+wait_for 10 "the other program to hold port $HELD" held
+reload_with_listen "metrics-listen 127.0.0.1:$HELD"
+grep -q "metrics-listen 127.0.0.1:$HELD: cannot listen .*; metrics stay at 0.0.0.0:$PORT" "$MFCD_LOG" ||
+  fail "no error logged for the held port"
+[ "$(http_status 'GET /metrics HTTP/1.0\r\n\r\n')" = 200 ] || fail "GET /metrics after the failed move"
+# Without the line: no listener.
+reload_with_listen
+[ "$(listeners)" = "127.0.0.1:$HELD" ] || fail "without metrics-listen, still listening on: $(listeners)"
 mfcd_stop
 expect_no_mroute_state
