@@ -20,7 +20,11 @@ topo --late-r-out2
 BASE_CONF="phyint r-in enable
 phyint r-out1 enable
 mroute from r-in group 225.1.7.0/24 to r-out1"
-mfcd_start <<<"$BASE_CONF"
+# A subscriber that reads nothing is dropped by one of two limits: 1 MiB
+# unread (overflow, which the end of this test is about) or no progress
+# for the write timeout (10 s). Its reloads, one after the other, may take
+# longer than that on a slow machine: the write timeout is out of the way.
+MFCD_RPC_WRITE_TIMEOUT_MS=600000 mfcd_start <<<"$BASE_CONF"
 
 # The script's subscriber: one line of JSON-RPC, then whatever comes.
 # socat waits for the daemon until the test kills it.
