@@ -80,10 +80,13 @@ for family in ipv4 ipv6; do
   mapfile -t t < <(cap_times sender "$family" advertisement)
   gap1=$((t[1] - t[0])) gap2=$((t[2] - t[1])) gap3=$((t[3] - t[2]))
   say "$family gaps: ${gap1} ${gap2} ${gap3} ms"
-  # MaxInitialAdvertisementInterval is 2 s; then 4 s +- 2.5 % (100 ms),
-  # with some slack for scheduling.
+  # MaxInitialAdvertisementInterval is 2 s; then 4 s +- 2.5 % (100 ms).
+  # Early is the daemon's fault (100 ms of slack for the capture); late may
+  # be the test bed's: under TCG, with AddressSanitizer and another test
+  # running, the daemon's loop was seen to fire its timer 300 ms late.
   [ "$gap1" -le 2150 ] && [ "$gap2" -le 2150 ] || fail "$family initial gaps $gap1, $gap2 ms exceed 2 s"
-  [ "$gap3" -ge 3800 ] && [ "$gap3" -le 4300 ] || fail "$family steady gap $gap3 ms is not 4 s +- 2.5 %"
+  [ "$gap3" -ge 3800 ] && [ "$gap3" -le 4600 ] ||
+    fail "$family steady gap $gap3 ms is not 4 s +- 2.5 % (with 100 ms early, 500 ms late for scheduling)"
 done
 
 say "interface.list shows mrdisc and the next announcement"
