@@ -26,19 +26,25 @@ mroute from r-in group 225.1.7.0/24 to r-out1"
 # longer than that on a slow machine: the write timeout is out of the way.
 MFCD_RPC_WRITE_TIMEOUT_MS=600000 mfcd_start <<<"$BASE_CONF"
 
-# The script's subscriber: one line of JSON-RPC, then whatever comes.
-# socat waits for the daemon until the test kills it.
-KINDS='["route","flow","filter","vif","reload","interface.added","interface.removed"]'
-SUBSCRIBE='{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"kinds":'$KINDS'}}'
-RAW=$E2E_WORK/events.raw
-# Its input is a FIFO this shell holds open, so that no helper process
+# raw_subscriber NAME KINDS: a script's subscriber to KINDS (a JSON list):
+# one line of JSON-RPC, then whatever comes, into $E2E_WORK/NAME.raw; its
+# PID in SUBSCRIBER_PID. socat waits for the daemon until the test kills
+# it. Its input is a FIFO this shell holds open, so that no helper process
 # outlives the test to keep socat's input open.
-mkfifo "$E2E_WORK/subscriber.in"
-socat -t 100000 - "UNIX-CONNECT:$SOCK" <"$E2E_WORK/subscriber.in" >"$RAW" 2>&1 &
-RAW_PID=$!
-E2E_PIDS+=($RAW_PID)
-exec {SUBSCRIBER_IN}>"$E2E_WORK/subscriber.in"
-printf '%s\n' "$SUBSCRIBE" >&"$SUBSCRIBER_IN"
+raw_subscriber() {
+  local fifo=$E2E_WORK/$1.in fd
+  mkfifo "$fifo"
+  socat -t 100000 - "UNIX-CONNECT:$SOCK" <"$fifo" >"$E2E_WORK/$1.raw" 2>&1 &
+  SUBSCRIBER_PID=$!
+  E2E_PIDS+=("$SUBSCRIBER_PID")
+  exec {fd}>"$fifo"
+  printf '{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"kinds":%s}}\n' "$2" >&"$fd"
+}
+
+KINDS='["route","flow","filter","vif","reload","interface.added","interface.removed"]'
+RAW=$E2E_WORK/events.raw
+raw_subscriber events "$KINDS"
+RAW_PID=$SUBSCRIBER_PID
 TEXT=$E2E_WORK/events.txt
 "$MFCCTL" -u "$SOCK" monitor route flow filter vif reload interface.added interface.removed \
   >"$TEXT" 2>"$E2E_WORK/monitor.err" &
@@ -137,12 +143,8 @@ routes() { # routes FIRST-OCTET COUNT: (S,G) routes r-in -> r-out1
     printf "mroute from r-in source 192.0.2.2 group 225.%d.%d.%d to r-out1\n", o, int(i / 256), i % 256 }'
 }
 BULK=$E2E_WORK/bulk.raw
-mkfifo "$E2E_WORK/bulk.in"
-socat -t 100000 - "UNIX-CONNECT:$SOCK" <"$E2E_WORK/bulk.in" >"$BULK" 2>&1 &
-BULK_PID=$!
-E2E_PIDS+=($BULK_PID)
-exec {BULK_IN}>"$E2E_WORK/bulk.in"
-printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"kinds":["route"]}}' >&"$BULK_IN"
+raw_subscriber bulk '["route"]'
+BULK_PID=$SUBSCRIBER_PID
 wait_for 10 "the bulk subscriber to subscribe" subscribers 3
 bulk_at_least() { [ "$(tail -n +2 "$BULK" | grep -c '"method":"event"')" -ge "$1" ]; }
 {
