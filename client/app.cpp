@@ -56,7 +56,8 @@ std::string connect_hint(const std::string& error) {
 }
 
 // Reports a transport failure; returns the exit code.
-int report_exchange(const Context& ctx, const Exchange& ex) {
+int report_exchange(const Context& ctx, const Exchange& ex,
+                    std::chrono::milliseconds timeout = kReplyTimeout) {
   const std::string& sock = ctx.options.socket;
   auto& err = ctx.io.err;
   switch (ex.status) {
@@ -68,7 +69,8 @@ int report_exchange(const Context& ctx, const Exchange& ex) {
       return kExitUnavailable;
     case Exchange::Status::timeout:
       err << ctx.program << ": no reply from the daemon at " << sock << " within "
-          << kReplyTimeout.count() / 1000 << " s (" << ex.error << ")\n";
+          << std::chrono::duration_cast<std::chrono::seconds>(timeout).count() << " s (" << ex.error
+          << ")\n";
       return kExitUnavailable;
     case Exchange::Status::io_error:
       err << ctx.program << ": lost the connection to the daemon at " << sock << ": " << ex.error
@@ -177,8 +179,11 @@ struct Received {
   int code = kExitOk;
 };
 
-Received parse_received(const Context& ctx, const Exchange& ex) {
-  if (ex.status != Exchange::Status::ok) return Received{std::nullopt, report_exchange(ctx, ex)};
+Received parse_received(const Context& ctx, const Exchange& ex,
+                        std::chrono::milliseconds timeout = kReplyTimeout) {
+  if (ex.status != Exchange::Status::ok) {
+    return Received{std::nullopt, report_exchange(ctx, ex, timeout)};
+  }
   try {
     return Received{json::parse(ex.reply), kExitOk};
   } catch (const json::exception& e) {
@@ -186,8 +191,9 @@ Received parse_received(const Context& ctx, const Exchange& ex) {
   }
 }
 
-Received receive(const Context& ctx, const std::string& request) {
-  return parse_received(ctx, ctx.transport(ctx.options.socket, request));
+Received receive(const Context& ctx, const std::string& request,
+                 std::chrono::milliseconds timeout = kReplyTimeout) {
+  return parse_received(ctx, ctx.transport(ctx.options.socket, request, timeout), timeout);
 }
 
 // `show` (routes) page by page, so that the daemon never builds the whole
@@ -204,7 +210,8 @@ int run_show_routes(const Context& ctx, const Command& cmd) {
   json params = cmd.params.is_object() ? cmd.params : json::object();
   params["limit"] = kShowPage;
   for (;;) {
-    const Exchange ex = ctx.transport(ctx.options.socket, rpc::make_request(1, cmd.method, params));
+    const Exchange ex =
+        ctx.transport(ctx.options.socket, rpc::make_request(1, cmd.method, params), kReplyTimeout);
     if (!ctx.options.json && ex.status == Exchange::Status::ok) {
       // The common case, read without a json document (routes_reply.hpp);
       // anything else takes the ordinary path below.
@@ -436,7 +443,9 @@ int report_batch(const Context& ctx, const Batch& batch, const BatchReplies& rep
 int run_batch(const Context& ctx) {
   const Batch batch = read_commands(ctx);
   if (batch.sent.empty()) return batch.failed ? kExitRefused : kExitOk;
-  const Received got = receive(ctx, batch.requests.dump());
+  const auto commands = static_cast<std::chrono::milliseconds::rep>(batch.sent.size());
+  const Received got =
+      receive(ctx, batch.requests.dump(), kReplyTimeout + commands * kBatchTimeoutPerCommand);
   if (!got.raw) return got.code;
   const BatchReplies replies = replies_by_line(ctx, *got.raw);
   if (replies.code) return *replies.code;

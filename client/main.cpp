@@ -29,10 +29,10 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   const std::vector<std::string> args(argv, argv + argc);
   mfcd::client::Io io{std::cin, std::cout, std::cerr, styled_terminal()};
-  const mfcd::client::Transport transport = [](const std::string& socket,
-                                               const std::string& request) {
-    return mfcd::client::exchange(socket, request);
-  };
+  const mfcd::client::Transport transport =
+      [](const std::string& socket, const std::string& request, std::chrono::milliseconds timeout) {
+        return mfcd::client::exchange(socket, request, timeout);
+      };
   const int code = mfcd::client::run(args, io, transport);
   std::cout.flush();
   return code;

@@ -24,6 +24,10 @@ struct Exchange {
 };
 
 inline constexpr std::chrono::milliseconds kReplyTimeout{10'000};
+// A batch (-b) is answered only when the daemon has carried out every
+// command in it, and each may change the kernel: the deadline grows with
+// the batch. 60 routes that each add a VIF took 12 s in the test bed.
+inline constexpr std::chrono::milliseconds kBatchTimeoutPerCommand{250};
 
 // Sends `request` (a '\n' is appended when missing) and waits for one reply
 // line. The whole exchange shares one deadline.
@@ -39,8 +43,8 @@ Exchange stream(const std::string& socket_path, const std::string& request,
                 const LineHandler& on_line, std::chrono::milliseconds timeout = kReplyTimeout);
 
 // What run() uses to reach the daemon; tests pass a fake.
-using Transport =
-    std::function<Exchange(const std::string& socket_path, const std::string& request)>;
+using Transport = std::function<Exchange(const std::string& socket_path, const std::string& request,
+                                         std::chrono::milliseconds timeout)>;
 using StreamTransport = std::function<Exchange(
     const std::string& socket_path, const std::string& request, const LineHandler& on_line)>;
 

@@ -55,15 +55,18 @@ const std::string kEquals(79, '=');
 struct FakeDaemon {
   std::vector<std::string> requests;
   std::vector<std::string> sockets;
+  std::vector<std::chrono::milliseconds> timeouts;
   std::function<json(const json& request)> answer;
   Exchange::Status status = Exchange::Status::ok;
   std::string status_error = "No such file or directory";  // with a status not ok
   std::string raw_reply;                                   // when set, sent verbatim
 
   mc::Transport transport() {
-    return [this](const std::string& socket, const std::string& request) {
+    return [this](const std::string& socket, const std::string& request,
+                  std::chrono::milliseconds timeout) {
       sockets.push_back(socket);
       requests.push_back(request);
+      timeouts.push_back(timeout);
       Exchange e;
       e.status = status;
       if (status != Exchange::Status::ok) {
@@ -1128,6 +1131,31 @@ TEST_CASE("run: -b sends one batch and reports failures per line") {
   r = invoke(idle, {"mfcctl", "-b"}, "# nothing\n\n");
   CHECK(r.code == 0);
   CHECK(idle.requests.empty());
+}
+
+TEST_CASE("run: a batch waits 10 s plus 250 ms per command, and says so when it times out") {
+  using std::chrono::milliseconds;
+  std::string lines;
+  for (int i = 0; i < 60; ++i)
+    lines += "join a1 225.3.3." + std::to_string(i) + "\n";
+  FakeDaemon d;
+  auto r = invoke(d, {"mfcctl", "-b"}, lines);
+  CHECK(r.code == 0);
+  REQUIRE(d.timeouts.size() == 1);
+  CHECK(d.timeouts[0] == milliseconds(25'000));
+
+  // One command alone keeps the plain deadline.
+  FakeDaemon one;
+  r = invoke(one, {"mfcctl", "join", "a1", "225.3.3.3"});
+  REQUIRE(one.timeouts.size() == 1);
+  CHECK(one.timeouts[0] == milliseconds(10'000));
+
+  FakeDaemon slow;
+  slow.status = Exchange::Status::timeout;
+  slow.status_error = "timed out waiting for the reply";
+  r = invoke(slow, {"mfcctl", "-b"}, lines);
+  CHECK(r.code == 69);
+  CHECK(r.err.find("within 25 s (timed out waiting for the reply)") != std::string::npos);
 }
 
 TEST_CASE("run: -b with show lines prints their tables in line order") {
