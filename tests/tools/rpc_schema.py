@@ -6,7 +6,7 @@ lets the end-to-end tests and the daemon's self-check hold the daemon to it.
 
   rpc_schema.py methods SCHEMA                  "NAME ACCESS" per method, sorted
   rpc_schema.py validate SCHEMA METHOD          reply on stdin: result or error ok?
-  rpc_schema.py validate-log SCHEMA FILE        every "METHOD<TAB>REPLY" line of FILE ok?
+  rpc_schema.py validate-log SCHEMA FILE...     every "METHOD<TAB>REPLY" line of each FILE ok?
   rpc_schema.py validate-params SCHEMA METHOD   params object on stdin ok?
   rpc_schema.py check SCHEMA                    the document itself well-formed?
 
@@ -359,7 +359,7 @@ def _report(problems, what):
 
 def main(argv):
     usage = ("usage: rpc_schema.py methods SCHEMA | validate SCHEMA METHOD | "
-             "validate-log SCHEMA FILE | validate-params SCHEMA METHOD | check SCHEMA")
+             "validate-log SCHEMA FILE... | validate-params SCHEMA METHOD | check SCHEMA")
     if len(argv) < 3:
         print(usage, file=sys.stderr)
         return 2
@@ -378,12 +378,16 @@ def main(argv):
     if command == "validate" and len(argv) == 4:
         reply = _read_stdin_json("reply")
         return _report(validate_reply(doc, argv[3], reply), argv[3])
-    if command == "validate-log" and len(argv) == 4:
-        try:
-            return _report(validate_log(doc, argv[3]), argv[3])
-        except OSError as e:
-            print(f"rpc_schema: cannot read {argv[3]}: {e}", file=sys.stderr)
-            return 2
+    if command == "validate-log" and len(argv) >= 4:
+        # Every file, so that one run reports all of them.
+        status = 0
+        for log in argv[3:]:
+            try:
+                status = max(status, _report(validate_log(doc, log), log))
+            except OSError as e:
+                print(f"rpc_schema: cannot read {log}: {e}", file=sys.stderr)
+                status = 2
+        return status
     if command == "validate-params" and len(argv) == 4:
         params = _read_stdin_json("params")
         return _report(validate_params(doc, argv[3], params), argv[3])
