@@ -233,7 +233,11 @@ void Service::follow_metrics_listen(const core::Config& config) {
     next = listen_for_metrics(*wanted, err);
     std::string back_err;
     if (!next) metrics_http_ = listen_for_metrics(*metrics_address_, back_err);
-    if (!next && !metrics_http_) metrics_address_.reset();
+    if (!next && !metrics_http_) {
+      spdlog::error("metrics-listen {}: cannot listen there again: {}", metrics_address_->str(),
+                    back_err);
+      metrics_address_.reset();
+    }
   }
   if (!next) {
     spdlog::error("metrics-listen {}: {}; metrics stay {}", wanted->str(), err,
