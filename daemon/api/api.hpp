@@ -17,7 +17,9 @@
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "core/mrules.hpp"
 #include "core/ports.hpp"
+#include "core/result.hpp"
 #include "router/reload.hpp"
 #include "router/router.hpp"
 #include "rpc/dispatcher.hpp"
@@ -83,6 +85,11 @@ class Daemon {
   virtual ServiceFigures figures() const { return {}; }
   // route.explain's view of sysctls, sysfs and /proc; nullptr: none.
   virtual const core::SystemFiles* system_files() const { return nullptr; }
+  // route.explain: the kernel's multicast routing rules of one family, or
+  // why they could not be read.
+  virtual core::Result<std::vector<core::MrRule>> mroute_rules(core::Family) const {
+    return core::make_error(core::Errc::internal, "no kernel to ask");
+  }
 };
 
 // A reload's event for events.subscribe: reload.applied with the report

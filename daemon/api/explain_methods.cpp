@@ -6,6 +6,7 @@
 // remembered (Context::explained), so that the answer says how much they
 // moved since the last look.
 #include <algorithm>
+#include <cerrno>
 
 #include "api/methods.hpp"
 #include "api/params.hpp"
@@ -265,8 +266,23 @@ core::IfaceFacts interface_facts(const router::Router& router, const core::Syste
 
 // What core::explain reasons on. Reads the interfaces' files: the inbound
 // interface first, then the OIFs in order.
-core::ExplainFacts explain_facts(const router::Router& router, const core::SystemFiles* files,
-                                 const DaemonInfo& info, const Flow& fl) {
+// The rules that pick the table for the flow's packets: asked only when
+// mfcd holds the family's table and the inbound interface is known.
+void add_rule_facts(const Daemon& daemon, core::ExplainFacts& f) {
+  if (!f.family_routed || f.iif.empty()) return;
+  auto rules = daemon.mroute_rules(f.flow.group.family);
+  if (rules) {
+    f.mrules = std::move(*rules);
+  } else if (rules.error().sys_errno == EAFNOSUPPORT) {
+    f.mrules_note = "none: this kernel has one multicast routing table";
+  } else {
+    f.mrules_note = rules.error().message;
+  }
+}
+
+core::ExplainFacts explain_facts(const router::Router& router, const Daemon& daemon,
+                                 const core::SystemFiles* files, const DaemonInfo& info,
+                                 const Flow& fl) {
   const core::Installed& inst = router.installed();
   const core::Family fam = fl.sg.group.family;
   core::ExplainFacts f;
@@ -274,6 +290,7 @@ core::ExplainFacts explain_facts(const router::Router& router, const core::Syste
   f.iif = fl.iif;
   f.family_routed = fam == core::Family::v4 ? info.ipv4 : info.ipv6;
   f.family_note = fam == core::Family::v4 ? info.ipv4_off : info.ipv6_off;
+  f.table = core::kernel_mr_table(fam, info.table);
   f.coverage = fl.cover.kind;
   f.covered_by = fl.cover.key ? fl.cover.key->str() : "";
   f.covered_by_asm = fl.cover.key && fl.cover.key->is_asm();
@@ -286,6 +303,7 @@ core::ExplainFacts explain_facts(const router::Router& router, const core::Syste
   if (!fl.iif.empty()) f.ifaces.push_back(interface_facts(router, files, fam, fl.iif, true, 0));
   for (const auto& [name, ttl] : fl.oifs)
     f.ifaces.push_back(interface_facts(router, files, fam, name, false, ttl));
+  add_rule_facts(daemon, f);
   return f;
 }
 
@@ -364,7 +382,7 @@ rpc::HandlerResult route_explain(Context& c, const json& params) {
   const core::SystemFiles* files = c.daemon.system_files();
   const DaemonInfo info = c.daemon.info();
   const Flow flow = find_flow(c.router, files, q);
-  const core::Explanation e = core::explain(explain_facts(c.router, files, info, flow));
+  const core::Explanation e = core::explain(explain_facts(c.router, c.daemon, files, info, flow));
   json kernel = kernel_json(c, flow);
   return answer_json(flow, std::move(kernel), e);
 }

@@ -177,6 +177,41 @@ Check mroute_table_check(const ExplainFacts& f) {
           : "mfcd does not hold the " + fname + " multicast routing table: " + f.family_note);
 }
 
+// With several multicast routing tables, the rules decide which one routes
+// the packets entering the flow's inbound interface; only mfcd's own
+// forwards them the way mfcd says. Asked when the inbound interface is known.
+Check mroute_rule_check(const ExplainFacts& f) {
+  const bool v6 = f.flow.group.family == Family::v6;
+  const std::string tool = v6 ? "ip -6 mrule" : "ip mrule";
+  const std::string ours = mr_table_name(f.table);
+  if (!f.mrules) {
+    return make("mroute_rule", true, tool + ": " + f.mrules_note,
+                "the kernel's multicast routing rules could not be read (" + f.mrules_note +
+                    "); with one table, every packet is routed by mfcd's");
+  }
+  const std::string looked_at = tool + ": " + std::to_string(f.mrules->size()) + " rule(s)";
+  const std::string packets = "packets entering " + f.iif;
+  const MrLookup lookup = mr_lookup(*f.mrules, f.iif);
+  if (!lookup.rule) {
+    return make("mroute_rule", false, looked_at,
+                "no multicast routing rule matches " + packets + ": the kernel drops them");
+  }
+  const std::string rule = " (rule \"" + lookup.rule->str() + "\")";
+  if (!lookup.table) {
+    return make("mroute_rule", false, looked_at + rule,
+                "a rule drops " + packets + " before any table");
+  }
+  if (*lookup.table == f.table) {
+    return make("mroute_rule", true, looked_at + rule,
+                packets + " are routed by mfcd's table (" + ours + ")");
+  }
+  return make("mroute_rule", false, looked_at + rule,
+              packets + " are routed by table " + mr_table_name(*lookup.table) +
+                  ", not by mfcd's (" + ours + "): whoever holds table " +
+                  mr_table_name(*lookup.table) +
+                  " decides, another daemon or, if no one made that table, the rules after it");
+}
+
 Check link_local_check(const ExplainFacts& f) {
   const bool ll = is_link_local_group(f.flow.group);
   return make("link_local", !ll, "group " + f.flow.group.str(),
@@ -220,6 +255,7 @@ Check ssm_rule_check(const ExplainFacts& f) {
 // The questions about the flow itself, before any interface's.
 void flow_checks(const ExplainFacts& f, std::vector<Check>& out) {
   out.push_back(mroute_table_check(f));
+  if (f.family_routed && !f.iif.empty()) out.push_back(mroute_rule_check(f));
   out.push_back(link_local_check(f));
   out.push_back(route_check(f));
   if (f.iif_given && !f.entry_iif.empty()) out.push_back(wrong_iif_check(f));

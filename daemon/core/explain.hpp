@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/addr.hpp"
+#include "core/mrules.hpp"
 #include "core/ports.hpp"
 
 namespace mfcd::core {
@@ -52,9 +53,12 @@ std::string_view coverage_name(Coverage c);
 
 struct ExplainFacts {
   SgKey flow;
-  std::string iif;            // the inbound interface considered ("" unknown)
-  bool family_routed = true;  // mfcd holds the family's mroute table
-  std::string family_note;    // why not, as the daemon logged it
+  std::string iif;                            // the inbound interface considered ("" unknown)
+  bool family_routed = true;                  // mfcd holds the family's mroute table
+  std::string family_note;                    // why not, as the daemon logged it
+  uint32_t table = kDefaultMrTable;           // mfcd's table, as the kernel numbers it
+  std::optional<std::vector<MrRule>> mrules;  // the family's rules; nullopt: not read
+  std::string mrules_note;                    // why not (a kernel with one table only)
   Coverage coverage = Coverage::none;
   std::string covered_by;                // the route or rule, as text ("" for none)
   bool covered_by_asm = false;           // that route has no source

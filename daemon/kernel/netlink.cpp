@@ -9,6 +9,7 @@
 #include "kernel/netlink.hpp"
 
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -105,7 +106,98 @@ core::Result<void> request_links(const std::string& what, uint16_t flags, int if
   }
 }
 
+// One attribute of a rule: those that decide a multicast lookup.
+int mrule_attr_cb(const nlattr* attr, void* data) {
+  auto& r = *static_cast<core::MrRule*>(data);
+  const uint16_t type = mnl_attr_get_type(attr);
+  const bool u32 = mnl_attr_validate(attr, MNL_TYPE_U32) >= 0;
+  const bool text = mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0;
+  if (type == FRA_PRIORITY && u32) r.priority = mnl_attr_get_u32(attr);
+  if (type == FRA_TABLE && u32) r.table = mnl_attr_get_u32(attr);
+  if (type == FRA_GOTO && u32) r.jump_to = mnl_attr_get_u32(attr);
+  if (type == FRA_FWMARK && u32) r.fwmark = mnl_attr_get_u32(attr);
+  if (type == FRA_FWMASK && u32) r.fwmask = mnl_attr_get_u32(attr);
+  if (type == FRA_IIFNAME && text) r.iif = mnl_attr_get_str(attr);
+  if (type == FRA_OIFNAME && text) r.oif = mnl_attr_get_str(attr);
+  return MNL_CB_OK;
+}
+
+// One RTM_NEWRULE of a multicast rules dump.
+int collect_mrule_cb(const nlmsghdr* nlh, void* data) {
+  if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(fib_rule_hdr))) {
+    return MNL_CB_OK;
+  }
+  const auto* frh = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(nlh));
+  core::MrRule r;
+  r.table = frh->table;
+  r.invert = (frh->flags & FIB_RULE_INVERT) != 0;
+  r.iif_detached = (frh->flags & FIB_RULE_IIF_DETACHED) != 0;
+  switch (frh->action) {
+    case FR_ACT_TO_TBL:
+      r.action = core::MrRule::Action::table;
+      break;
+    case FR_ACT_GOTO:
+      r.action = core::MrRule::Action::jump;
+      break;
+    case FR_ACT_NOP:
+      r.action = core::MrRule::Action::nop;
+      break;
+    case FR_ACT_BLACKHOLE:
+      r.action = core::MrRule::Action::drop;
+      r.action_name = "blackhole";
+      break;
+    case FR_ACT_UNREACHABLE:
+      r.action = core::MrRule::Action::drop;
+      r.action_name = "unreachable";
+      break;
+    case FR_ACT_PROHIBIT:
+      r.action = core::MrRule::Action::drop;
+      r.action_name = "prohibit";
+      break;
+    default:
+      r.action = core::MrRule::Action::other;
+      r.action_name = "action " + std::to_string(frh->action);
+      break;
+  }
+  if (mnl_attr_parse(nlh, sizeof(fib_rule_hdr), mrule_attr_cb, &r) < 0) return MNL_CB_OK;
+  static_cast<std::vector<core::MrRule>*>(data)->push_back(std::move(r));
+  return MNL_CB_OK;
+}
+
 }  // namespace
+
+core::Result<std::vector<core::MrRule>> dump_mrules(core::Family family) {
+  const std::string what =
+      family == core::Family::v4 ? "RTM_GETRULE dump (ipmr)" : "RTM_GETRULE dump (ip6mr)";
+  Socket s;
+  s.sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+  if (s.sock == nullptr) return nl_error(what + ": socket", errno);
+  if (mnl_socket_bind(s.sock, 0, MNL_SOCKET_AUTOPID) < 0) return nl_error(what + ": bind", errno);
+
+  std::vector<char> buf(kBufSize);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETRULE;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  const auto seq = static_cast<uint32_t>(std::time(nullptr));
+  nlh->nlmsg_seq = seq;
+  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
+  frh->family = family == core::Family::v4 ? RTNL_FAMILY_IPMR : RTNL_FAMILY_IP6MR;
+  if (mnl_socket_sendto(s.sock, nlh, nlh->nlmsg_len) < 0) return nl_error(what + ": send", errno);
+
+  std::vector<core::MrRule> rules;
+  const unsigned int portid = mnl_socket_get_portid(s.sock);
+  for (;;) {
+    const ssize_t got = mnl_socket_recvfrom(s.sock, buf.data(), buf.size());
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return nl_error(what + ": recv", errno);
+    }
+    const int ret =
+        mnl_cb_run(buf.data(), static_cast<size_t>(got), seq, portid, collect_mrule_cb, &rules);
+    if (ret < 0) return nl_error(what, errno);
+    if (ret == MNL_CB_STOP) return rules;
+  }
+}
 
 core::Result<core::Links> dump_links() {
   core::Error last;

@@ -10,7 +10,9 @@
 #include <optional>
 #include <vector>
 
+#include "core/addr.hpp"
 #include "core/links.hpp"
+#include "core/mrules.hpp"
 #include "core/result.hpp"
 
 struct mnl_socket;
@@ -21,6 +23,11 @@ namespace mfcd::kernel {
 // (IFF_UP), multicast (IFF_MULTICAST), loopback (IFF_LOOPBACK). In ifindex
 // order, as the kernel reports them.
 core::Result<core::Links> dump_links();
+
+// RTM_GETRULE dump of one family's multicast routing rules (`ip mrule`),
+// in the order the kernel tries them. A kernel without multiple multicast
+// tables has no such rules: the error then has sys_errno EAFNOSUPPORT.
+core::Result<std::vector<core::MrRule>> dump_mrules(core::Family family);
 
 using core::LinkEvent;
 

@@ -83,6 +83,9 @@ class Service final : public router::Listener, public api::Daemon, public api::E
   api::EventHub* events() override { return events_.get(); }
   api::ServiceFigures figures() const override;
   const core::SystemFiles* system_files() const override { return &system_files_; }
+  core::Result<std::vector<core::MrRule>> mroute_rules(core::Family family) const override {
+    return kernel::dump_mrules(family);
+  }
 
  private:
   struct SteadyClock final : core::Clock {

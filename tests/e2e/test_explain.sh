@@ -8,9 +8,10 @@
 # healthy flow passes every check, and its counters and their change since
 # the last explain grow with the traffic sent.
 #
-# Not made here: "the mroute table is held by another daemon" (mfcd will
-# not start when either family's table is taken, so it never runs beside
-# one; unit-tested in explain_test.cpp).
+# "Another daemon holds the table" is made the way it happens beside mfcd:
+# a second daemon on table 10 and an `ip mrule` that sends the inbound
+# interface's packets there. (mfcd will not start when its own table is
+# taken, so that case is unit-tested only, in explain_test.cpp.)
 . "$(dirname "$0")/lib.sh"
 topo
 
@@ -113,6 +114,43 @@ looked=$(check "$(explain "$SENDER4" 233.252.0.1)" rp_filter r-in false)
 [[ $looked == *"conf/all/rp_filter = 2;"*"(effective 2)" ]] || fail "rp_filter 2: $looked"
 nsx router sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.r-in.rp_filter=0
 
+say "an ip mrule hands r-in's packets to another daemon's table: explain names the rule"
+if nsx router ip mrule add iif r-in lookup 10 pref 100 &&
+  nsx router ip -6 mrule add iif r-in lookup 10 pref 100; then
+  # The other daemon: a second mfcd holding table 10 for both families,
+  # with no routes, so that what reaches its table is dropped.
+  : >"$E2E_WORK/other.conf"
+  nsx router "$MFCD" -n -i other -t 10 -f "$E2E_WORK/other.conf" -u "$E2E_WORK/other.sock" \
+    -P "$E2E_WORK/other.pid" -l info >>"$MFCD_LOG" 2>&1 &
+  other_pid=$!
+  E2E_PIDS+=("$other_pid")
+  wait_for 15 "the daemon on table 10" test -s "$E2E_WORK/other.pid"
+  flow 233.252.0.1 20 0 0
+  out=$(explain "$SENDER4" 233.252.0.1)
+  looked=$(check "$out" mroute_rule "" false)
+  [ "$looked" = $'ip mrule: 2 rule(s) (rule "100:\tfrom all iif r-in lookup 10")' ] ||
+    fail "mroute_rule (IPv4): $looked"
+  jq -e '.verdict | startswith("dropped: packets entering r-in are routed by table 10, not by mfcd'"'"'s (default)")' \
+    <<<"$out" >/dev/null || fail "mroute_rule verdict (IPv4): $out"
+  out=$(explain "$SENDER6" ff0e::db8:1)
+  looked=$(check "$out" mroute_rule "" false)
+  [[ $looked == "ip -6 mrule: "*"iif r-in lookup 10"* ]] || fail "mroute_rule (IPv6): $looked"
+  jq -e '.verdict | startswith("dropped: packets entering r-in are routed by table 10, not by mfcd'"'"'s (main)")' \
+    <<<"$out" >/dev/null || fail "mroute_rule verdict (IPv6): $out"
+
+  # Without the rules the flows are mfcd's again, and forwarded.
+  nsx router ip mrule del pref 100
+  nsx router ip -6 mrule del pref 100
+  kill -TERM "$other_pid"
+  e2e_wait_gone "$other_pid" 10 || fail "the daemon on table 10 did not stop"
+  flow 233.252.0.1 20 20 0
+  out=$(explain "$SENDER4" 233.252.0.1)
+  check "$out" mroute_rule "" true >/dev/null
+  jq -e '.verdict == "forwarding"' <<<"$out" >/dev/null || fail "rule removed: $out"
+else
+  echo "SKIP part: ip mrule (this kernel has one multicast routing table): not made"
+fi
+
 say "an OIF's TTL threshold, with its value"
 out=$(explain "$SENDER4" 233.252.0.2)
 looked=$(check "$out" ttl_threshold r-out2 false)
@@ -190,7 +228,7 @@ while not data.endswith(b"\n"):
 open(base + ".out", "wb").write(data)
 PY
 UNRES_PID=$!
-E2E_PIDS+=($UNRES_PID)
+E2E_PIDS+=("$UNRES_PID")
 wait_for 10 "the explain client to connect" test -e "$E2E_WORK/unres.ready"
 kill -STOP "$MFCD_PID"
 touch "$E2E_WORK/unres.go"

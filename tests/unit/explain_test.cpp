@@ -208,6 +208,71 @@ TEST_CASE("explain: a family whose table another daemon holds") {
         "(another multicast routing daemon holds this table)");
 }
 
+TEST_CASE("explain: the multicast routing rules send the flow to another table, or nowhere") {
+  ExplainFacts f = good();
+  f.table = 253;
+
+  // Rules that could not be read say why, and do not fail the flow.
+  f.mrules_note = "none: this kernel has one multicast routing table";
+  auto e = explain(f);
+  CHECK(find(e, "mroute_rule").ok);
+  CHECK(find(e, "mroute_rule").looked_at ==
+        "ip mrule: none: this kernel has one multicast routing table");
+
+  MrRule ours;
+  ours.priority = 32767;
+  ours.table = 253;
+  MrRule other;
+  other.priority = 100;
+  other.table = 10;
+  other.iif = "r-in";
+
+  f.mrules = std::vector<MrRule>{ours};
+  e = explain(f);
+  CHECK(find(e, "mroute_rule").ok);
+  CHECK(find(e, "mroute_rule").detail ==
+        "packets entering r-in are routed by mfcd's table (default)");
+  CHECK(e.verdict == "forwarding");
+
+  f.mrules = std::vector<MrRule>{other, ours};
+  e = explain(f);
+  const Check& c = find(e, "mroute_rule");
+  CHECK(!c.ok);
+  CHECK(c.blocking);
+  CHECK(c.looked_at == "ip mrule: 2 rule(s) (rule \"100:\tfrom all iif r-in lookup 10\")");
+  CHECK(e.verdict ==
+        "dropped: packets entering r-in are routed by table 10, not by mfcd's (default): whoever "
+        "holds table 10 decides, another daemon or, if no one made that table, the rules after it");
+
+  // mfcd on table 10: the same rule is its own.
+  f.table = 10;
+  CHECK(find(explain(f), "mroute_rule").ok);
+  f.table = 253;
+
+  MrRule drop = other;
+  drop.action = MrRule::Action::drop;
+  drop.action_name = "blackhole";
+  f.mrules = std::vector<MrRule>{drop, ours};
+  CHECK(explain(f).verdict == "dropped: a rule drops packets entering r-in before any table");
+
+  f.mrules = std::vector<MrRule>{};
+  CHECK(explain(f).verdict ==
+        "dropped: no multicast routing rule matches packets entering r-in: the kernel drops them");
+
+  // IPv6 names ip -6 mrule; no inbound interface known: not asked.
+  f.flow = SgKey{addr("2001:db8::2"), addr("ff0e::1")};
+  f.table = 254;
+  ours.table = 254;
+  f.mrules = std::vector<MrRule>{ours};
+  CHECK(find(explain(f), "mroute_rule").detail ==
+        "packets entering r-in are routed by mfcd's table (main)");
+  CHECK(find(explain(f), "mroute_rule").looked_at.rfind("ip -6 mrule: ", 0) == 0);
+  f.iif.clear();
+  e = explain(f);
+  CHECK(std::none_of(e.checks.begin(), e.checks.end(),
+                     [](const Check& k) { return k.check == "mroute_rule"; }));
+}
+
 TEST_CASE("explain: a snooping bridge without querier") {
   ExplainFacts f = good();
   f.ifaces[1].bridge = true;
