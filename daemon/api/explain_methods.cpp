@@ -264,8 +264,6 @@ core::IfaceFacts interface_facts(const router::Router& router, const core::Syste
   return i;
 }
 
-// What core::explain reasons on. Reads the interfaces' files: the inbound
-// interface first, then the OIFs in order.
 // The rules that pick the table for the flow's packets: asked only when
 // mfcd holds the family's table and the inbound interface is known.
 void add_rule_facts(const Daemon& daemon, core::ExplainFacts& f) {
@@ -280,6 +278,8 @@ void add_rule_facts(const Daemon& daemon, core::ExplainFacts& f) {
   }
 }
 
+// What core::explain reasons on. Reads the interfaces' files: the inbound
+// interface first, then the OIFs in order, then the rules.
 core::ExplainFacts explain_facts(const router::Router& router, const Daemon& daemon,
                                  const core::SystemFiles* files, const DaemonInfo& info,
                                  const Flow& fl) {
