@@ -72,24 +72,17 @@ int collect_link_cb(const nlmsghdr* nlh, void* data) {
   return MNL_CB_OK;
 }
 
-// Sends one RTM_GETLINK request on a fresh socket and feeds every reply to
-// collect_link_cb until the kernel says done (dump) or acks (single get).
-core::Result<void> request_links(const std::string& what, uint16_t flags, int ifindex,
-                                 core::Links* out) {
+// Sends the request that `buf` holds (built with new_request) on a fresh
+// socket and feeds every reply to `cb` until the kernel says done (dump) or
+// acks (single get).
+core::Result<void> run_request(const std::string& what, std::vector<char>& buf, mnl_cb_t cb,
+                               void* data) {
   Socket s;
   s.sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
   if (s.sock == nullptr) return nl_error(what + ": socket", errno);
   if (mnl_socket_bind(s.sock, 0, MNL_SOCKET_AUTOPID) < 0) return nl_error(what + ": bind", errno);
-
-  std::vector<char> buf(kBufSize);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-  nlh->nlmsg_type = RTM_GETLINK;
-  nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-  const auto seq = static_cast<uint32_t>(std::time(nullptr));
-  nlh->nlmsg_seq = seq;
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = ifindex;
+  const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
+  const uint32_t seq = nlh->nlmsg_seq;
   if (mnl_socket_sendto(s.sock, nlh, nlh->nlmsg_len) < 0) return nl_error(what + ": send", errno);
 
   const unsigned int portid = mnl_socket_get_portid(s.sock);
@@ -99,11 +92,30 @@ core::Result<void> request_links(const std::string& what, uint16_t flags, int if
       if (errno == EINTR) continue;
       return nl_error(what + ": recv", errno);
     }
-    const int ret =
-        mnl_cb_run(buf.data(), static_cast<size_t>(got), seq, portid, collect_link_cb, out);
+    const int ret = mnl_cb_run(buf.data(), static_cast<size_t>(got), seq, portid, cb, data);
     if (ret < 0) return nl_error(what, errno);  // EINTR here: the dump was interrupted
     if (ret == MNL_CB_STOP) return {};
   }
+}
+
+// A request's header in `buf`: type, flags and a sequence number.
+nlmsghdr* new_request(std::vector<char>& buf, uint16_t type, uint16_t flags) {
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+  nlh->nlmsg_seq = static_cast<uint32_t>(std::time(nullptr));
+  return nlh;
+}
+
+// One RTM_GETLINK request: a dump, or one link by index.
+core::Result<void> request_links(const std::string& what, uint16_t flags, int ifindex,
+                                 core::Links* out) {
+  std::vector<char> buf(kBufSize);
+  nlmsghdr* nlh = new_request(buf, RTM_GETLINK, flags);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = ifindex;
+  return run_request(what, buf, collect_link_cb, out);
 }
 
 // One attribute of a rule: those that decide a multicast lookup.
@@ -169,34 +181,13 @@ int collect_mrule_cb(const nlmsghdr* nlh, void* data) {
 core::Result<std::vector<core::MrRule>> dump_mrules(core::Family family) {
   const std::string what =
       family == core::Family::v4 ? "RTM_GETRULE dump (ipmr)" : "RTM_GETRULE dump (ip6mr)";
-  Socket s;
-  s.sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-  if (s.sock == nullptr) return nl_error(what + ": socket", errno);
-  if (mnl_socket_bind(s.sock, 0, MNL_SOCKET_AUTOPID) < 0) return nl_error(what + ": bind", errno);
-
   std::vector<char> buf(kBufSize);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-  nlh->nlmsg_type = RTM_GETRULE;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  const auto seq = static_cast<uint32_t>(std::time(nullptr));
-  nlh->nlmsg_seq = seq;
+  nlmsghdr* nlh = new_request(buf, RTM_GETRULE, NLM_F_DUMP);
   auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
   frh->family = family == core::Family::v4 ? RTNL_FAMILY_IPMR : RTNL_FAMILY_IP6MR;
-  if (mnl_socket_sendto(s.sock, nlh, nlh->nlmsg_len) < 0) return nl_error(what + ": send", errno);
-
   std::vector<core::MrRule> rules;
-  const unsigned int portid = mnl_socket_get_portid(s.sock);
-  for (;;) {
-    const ssize_t got = mnl_socket_recvfrom(s.sock, buf.data(), buf.size());
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return nl_error(what + ": recv", errno);
-    }
-    const int ret =
-        mnl_cb_run(buf.data(), static_cast<size_t>(got), seq, portid, collect_mrule_cb, &rules);
-    if (ret < 0) return nl_error(what, errno);
-    if (ret == MNL_CB_STOP) return rules;
-  }
+  if (auto r = run_request(what, buf, collect_mrule_cb, &rules); !r) return r.error();
+  return rules;
 }
 
 core::Result<core::Links> dump_links() {
