@@ -106,6 +106,8 @@ core::RouteRequest route_request(const json& params, bool oifs_required, bool ma
   req.owner = owner_param(p);
   p.finish();
   check_ifname("iif", req.key.iif);
+  if (auto ok = core::validate_oif_count(req.oifs.size()); !ok)
+    throw rpc::ParamError{"oifs", ok.error().message};
   // An OIF equal to the iif is allowed, as in the config: a hairpin.
   for (const auto& oif : req.oifs)
     check_ifname("oifs", oif);

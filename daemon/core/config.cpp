@@ -1071,6 +1071,11 @@ class Parser {
         warning(c.at(t), "output interface " + quote(t->text) + " listed twice; kept once");
         continue;
       }
+      if (auto ok = validate_oif_count(oifs.size() + 1); !ok) {
+        // At the first name past the bound; the rest is not read.
+        fail(c, t, ok.error().message);
+        return;
+      }
       oifs.push_back(t->text);
       oif_tokens.push_back(t->text);
     }

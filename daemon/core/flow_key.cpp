@@ -50,6 +50,13 @@ Result<void> validate_ifname(std::string_view name) {
   return refuse("contains a control character");
 }
 
+Result<void> validate_oif_count(size_t count) {
+  if (count <= kMaxOifNames) return {};
+  return make_error(Errc::invalid_argument, std::to_string(count) +
+                                                " output interfaces; a route names at most " +
+                                                std::to_string(kMaxOifNames));
+}
+
 Result<void> validate_owner(std::string_view owner) {
   if (owner.empty()) return make_error(Errc::invalid_argument, "owner is empty");
   if (owner.size() > kMaxOwnerLen) {

@@ -43,6 +43,12 @@ inline constexpr size_t kMaxIfnameLen = 15;
 // `show` column readable.
 inline constexpr size_t kMaxOwnerLen = 64;
 
+// The most output interfaces one route names, wildcards included. The
+// kernel forwards an entry to at most 31 (MAXVIFS less the inbound one) per
+// family, so a longer list is a mistake or an attack: bounded, the merging
+// of owners' lists and the matching of names against links stay cheap.
+inline constexpr size_t kMaxOifNames = 256;
+
 // Whether `name` can be an interface's name, as the kernel judges one
 // (dev_valid_name): 1..15 bytes, not "." or "..", no '/', no space and no
 // control character. A '+' is an ordinary byte here: the config's
@@ -78,6 +84,10 @@ inline bool is_valid_ifname(std::string_view name) {
 // Errc::invalid_argument, "interface name 'a/b' contains '/'". The name is
 // quoted cut short and escaped (core/quote.hpp).
 Result<void> validate_ifname(std::string_view name);
+
+// The one judge of an OIF list's length, for the config parser and the
+// API alike: at most kMaxOifNames.
+Result<void> validate_oif_count(size_t count);
 
 // The one judge of an owner name: 1..kMaxOwnerLen printable ASCII
 // characters, no space (an owner is a word in `show` tables and logs).

@@ -2,8 +2,8 @@
 // regular files are read, each once, with caps on bytes, line length, files
 // and listed diagnostics, each reported at its position. Messages quote
 // only the token they are about, cut short and escaped. And the config
-// parser and the API judge names, owners and addresses with the same
-// function, in the same words.
+// parser and the API judge names, owners, OIF counts and addresses with the
+// same function, in the same words.
 #include <doctest/doctest.h>
 #include <fnmatch.h>
 #include <sys/socket.h>
@@ -184,19 +184,31 @@ TEST_CASE("config: a 10 MB line is refused in linear time, its tokens not kept")
   CHECK(r.config.routes.empty());
 }
 
-TEST_CASE("config: a line of thousands of distinct OIFs is parsed in linear time") {
+TEST_CASE("config: a line of 256 OIFs finds a duplicate through its set") {
   std::string line = "mroute from a group 225.1.1.1 to";
-  int n = 0;
-  while (line.size() < kMaxLineBytes - 16)
-    line += " o" + std::to_string(n++);
+  for (size_t n = 0; n < kMaxOifNames; ++n)
+    line += " o" + std::to_string(n);
   line += " o17";  // a duplicate, found through the set
-  const mfcd::test::CpuTimer timer;
   const ParseResult r = parse(line);
-  CHECK(timer.ms() < mfcd::test::budget_ms(2000));
   CHECK(diags(r) == Lines{"test.conf:1:" + std::to_string(line.size() - 2) +
                           ": warning: output interface 'o17' listed twice; kept once"});
   REQUIRE(r.config.routes.size() == 1);
-  CHECK(r.config.routes[0].oifs.size() == static_cast<size_t>(n));
+  CHECK(r.config.routes[0].oifs.size() == kMaxOifNames);
+}
+
+TEST_CASE("config: a line of thousands of OIFs is refused at the 257th, in linear time") {
+  std::string line = "mroute from a group 225.1.1.1 to";
+  size_t column_257 = 0;
+  for (size_t n = 0; line.size() < kMaxLineBytes - 16; ++n) {
+    if (n == kMaxOifNames) column_257 = line.size() + 2;
+    line += " o" + std::to_string(n);
+  }
+  const mfcd::test::CpuTimer timer;
+  const ParseResult r = parse(line);
+  CHECK(timer.ms() < mfcd::test::budget_ms(2000));
+  CHECK(diags(r) == Lines{"test.conf:1:" + std::to_string(column_257) +
+                          ": error: 257 output interfaces; a route names at most 256"});
+  CHECK(r.config.routes.empty());
 }
 
 TEST_CASE("config: the files of a load together may hold 64 MiB") {
@@ -422,6 +434,30 @@ TEST_CASE("validation parity: interface names are judged alike, in the same word
   CHECK(api_says(route("eth0", "")).second == "interface name is empty");
   CHECK(api_says(route(std::string(4000, 'i'), "eth1")).second ==
         "interface name '" + std::string(64, 'i') + "\u2026' is longer than 15 characters");
+}
+
+TEST_CASE("validation parity: at most 256 OIFs, in the same words") {
+  nlohmann::json params = route("eth0", "o0");
+  std::string line = "mroute from eth0 group 225.1.1.1 to o0";
+  for (size_t n = 1; n < kMaxOifNames; ++n) {
+    params["oifs"].push_back("o" + std::to_string(n));
+    line += " o" + std::to_string(n);
+  }
+  CHECK(mfcd::api::route_request(params, true).oifs.size() == 256);
+  CHECK(parse(line).ok());
+  params["oifs"].push_back("o256");
+  line += " o256";
+  const auto api = api_says(params);
+  CHECK(api.first == "oifs");
+  CHECK(api.second == "257 output interfaces; a route names at most 256");
+  CHECK(api.second == config_says(line));
+  // route.remove's optional list is bounded alike.
+  try {
+    (void)mfcd::api::route_request(params, false);
+    FAIL("257 OIFs accepted by route.remove");
+  } catch (const mfcd::rpc::ParamError& e) {
+    CHECK(e.param == "oifs");
+  }
 }
 
 TEST_CASE("validation parity: names both accept") {
