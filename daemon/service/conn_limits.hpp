@@ -40,8 +40,7 @@ class ConnTable {
 
  private:
   ConnLimits limits_;
-  size_t total_ = 0;     // every admitted connection, root's included
-  size_t non_root_ = 0;  // those not from root
+  size_t total_ = 0;  // every admitted connection, root's included
   std::unordered_map<uid_t, size_t> per_uid_;
 };
 
