@@ -209,6 +209,16 @@ TEST_CASE("config: a line of thousands of OIFs is refused at the 257th, in linea
   CHECK(diags(r) == Lines{"test.conf:1:" + std::to_string(column_257) +
                           ": error: 257 output interfaces; a route names at most 256"});
   CHECK(r.config.routes.empty());
+
+  // Under SMCRoute's reading, a bad line like any other: a warning, the
+  // line skipped, the lines after it read.
+  const ParseResult lenient =
+      parse(line + "\nmroute from a group 225.1.1.2 to b\n", ParseOptions::smcroute());
+  REQUIRE(lenient.diagnostics.size() == 1);
+  CHECK(lenient.diagnostics[0].warning);
+  CHECK(lenient.ok());
+  REQUIRE(lenient.config.routes.size() == 1);
+  CHECK(lenient.config.routes[0].oifs.size() == 1);
 }
 
 TEST_CASE("config: the files of a load together may hold 64 MiB") {
