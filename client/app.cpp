@@ -273,9 +273,73 @@ int run_show_routes(const Context& ctx, const Command& cmd) {
   }
 }
 
+// `show groups` and `show interfaces` walk their pages as `show` does, so
+// that the daemon never builds a big reply, and join them into the one
+// result a whole listing has before printing: their columns are as wide as
+// the widest name, which only the whole list tells.
+int run_show_joined(const Context& ctx, const Command& cmd) {
+  using Pointer = json::json_pointer;
+  const std::vector<Pointer> lists =
+      cmd.show == ShowWhat::groups
+          ? std::vector<Pointer>{Pointer("/groups/conf"), Pointer("/groups/kernel")}
+          : std::vector<Pointer>{Pointer("/interfaces")};
+  json joined = json::object();
+  for (const auto& list : lists)
+    joined[list] = json::array();
+  json params = cmd.params.is_object() ? cmd.params : json::object();
+  params["limit"] = kShowPage;
+  for (;;) {
+    const Received got = receive(ctx, rpc::make_request(1, cmd.method, params));
+    if (!got.raw) return got.code;
+    Decoded d = decode(*got.raw);
+    if (!d.reply) return bad_reply(ctx, d.error);
+    if (d.reply->error) {
+      // A daemon from before paging: ask it for the whole listing.
+      const auto& e = *d.reply->error;
+      if (e.code == rpc::kInvalidParams && params.contains("limit") && !params.contains("cursor") &&
+          e.data.is_object() && e.data.value("param", json()) == "limit") {
+        params.erase("limit");
+        continue;
+      }
+      if (ctx.options.json) ctx.io.out << error_json(e).dump(2) << "\n";
+      report_error(ctx, "", e, cmd.method);
+      return kExitRefused;
+    }
+    json& result = *d.reply->result;
+    try {
+      for (const auto& list : lists) {
+        json& items = result.at(list);
+        if (!items.is_array())
+          throw std::runtime_error("'" + list.to_string() + "' is not an array");
+        for (auto& item : items)
+          joined[list].push_back(std::move(item));
+      }
+      const json next = result.value("next", json());
+      if (next.is_null()) break;  // the last page (or, without "next", the whole listing)
+      if (!next.is_string() || next == params.value("cursor", json()))
+        return bad_reply(ctx, cmd.method + "'s next is not a new cursor: " + next.dump());
+      params["cursor"] = next;
+    } catch (const std::exception& e) {
+      return bad_reply(ctx, e.what());
+    }
+  }
+  if (ctx.options.json) {
+    ctx.io.out << joined.dump(2) << "\n";
+    return kExitOk;
+  }
+  try {
+    emit_result(ctx, cmd, joined);
+  } catch (const std::exception& e) {
+    return bad_reply(ctx, e.what());
+  }
+  return kExitOk;
+}
+
 int run_one(const Context& ctx, const Command& cmd) {
   auto& out = ctx.io.out;
   if (cmd.kind == Kind::show && cmd.show == ShowWhat::routes) return run_show_routes(ctx, cmd);
+  if (cmd.kind == Kind::show && (cmd.show == ShowWhat::groups || cmd.show == ShowWhat::interfaces))
+    return run_show_joined(ctx, cmd);
   if (cmd.kind == Kind::version && !ctx.options.json) {
     // The client's own version, even when no daemon answers.
     out << ctx.program << " " << MFCD_VERSION << "\n";

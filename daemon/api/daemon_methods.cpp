@@ -1,8 +1,10 @@
-// interface.list, cache.flush, daemon.status, daemon.version, daemon.stop
+// interface.list (whole, or in pages), cache.flush, daemon.status, daemon.version, daemon.stop
 // and rpc.discover.
 #include <algorithm>
+#include <cstdint>
 
 #include "api/methods.hpp"
+#include "api/paging.hpp"
 #include "api/params.hpp"
 #include "api/views.hpp"
 #include "core/phyint.hpp"
@@ -14,14 +16,43 @@ namespace mfcd::api {
 
 using nlohmann::json;
 
+namespace {
+
+// Where a page of interface.list starts: "index:N", after the interface
+// with index N (0: the start). Opaque to clients.
+int parse_interface_cursor(const std::string& text) {
+  const auto index =
+      text.rfind("index:", 0) == 0 ? parse_seq(std::string_view(text).substr(6)) : std::nullopt;
+  if (!index || *index > INT32_MAX)
+    throw rpc::ParamError{"cursor", "not a cursor that interface.list returned: '" + text + "'"};
+  return static_cast<int>(*index);
+}
+
+}  // namespace
+
+// Whole, or a page of the interfaces by index (`limit`, `cursor`, `next`
+// as route.list's).
 rpc::HandlerResult interface_list(Context& c, const json& params) {
-  no_params(params);
+  rpc::Params p(params);
+  const PageRequest page = page_request(p);
+  p.finish();
   const auto& model = c.router.model();
-  auto links = model.links;
-  std::sort(links.begin(), links.end(),
-            [](const auto& a, const auto& b) { return a.ifindex < b.ifindex; });
+  const int after = page.cursor ? parse_interface_cursor(*page.cursor) : 0;
+  using Link = const core::Link*;
+  auto by_index = [](Link a, Link b) { return a->ifindex < b->ifindex; };
+  Smallest<Link, decltype(by_index)> pick(page.size ? *page.size + 1 : model.links.size(),
+                                          by_index);
+  for (const auto& link : model.links)
+    if (link.ifindex > after) pick.offer(&link);
+  auto links = std::move(pick).take();
+  json next = nullptr;
+  if (page.size && links.size() > *page.size) {
+    links.pop_back();
+    next = "index:" + std::to_string(links.back()->ifindex);
+  }
   json list = json::array();
-  for (const auto& link : links) {
+  for (const auto* l : links) {
+    const core::Link& link = *l;
     // The one phyint rule (core::resolve_phyint), as for VIFs and mrdisc.
     const core::PhyintSettings ph = core::resolve_phyint(model.intent.phyints(), link.name);
     json item = {{"index", link.ifindex},
@@ -40,7 +71,8 @@ rpc::HandlerResult interface_list(Context& c, const json& params) {
         mrd && mrd->announcing ? json(double(mrd->next_due_ms) / 1000.0) : json(nullptr);
     list.push_back(item);
   }
-  return json{{"interfaces", list}};
+  if (!page.size) return json{{"interfaces", list}};
+  return json{{"interfaces", list}, {"next", next}};
 }
 
 rpc::HandlerResult cache_flush(Context& c, const json& params) {

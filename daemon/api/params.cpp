@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "api/paging.hpp"
+
 namespace mfcd::api {
 
 using nlohmann::json;
@@ -132,6 +134,16 @@ JoinRequest join_request(const json& params, bool mask_host_bits) {
 
 void no_params(const json& params) {
   rpc::Params(params).finish();
+}
+
+PageRequest page_request(rpc::Params& p) {
+  const auto limit = p.opt_int("limit");
+  PageRequest page;
+  page.cursor = p.opt_string("cursor");
+  if (limit && (*limit < 1 || *limit > kMaxPage))
+    throw rpc::ParamError{"limit", "must be between 1 and " + std::to_string(kMaxPage)};
+  if (limit || page.cursor) page.size = static_cast<size_t>(limit.value_or(kDefaultPage));
+  return page;
 }
 
 }  // namespace mfcd::api

@@ -42,4 +42,12 @@ void check_ifname(const char* param, const std::string& name);
 // Only the params a method takes, none of them.
 void no_params(const nlohmann::json& params);
 
+// A listing's `limit` and `cursor` (api/paging.hpp's bounds), taken from
+// `p`: none of them asks for the whole listing, either one for a page.
+struct PageRequest {
+  std::optional<size_t> size;         // items on the page; nullopt: the whole listing
+  std::optional<std::string> cursor;  // where the page starts; nullopt: at the start
+};
+PageRequest page_request(rpc::Params& p);
+
 }  // namespace mfcd::api

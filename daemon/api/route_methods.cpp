@@ -271,14 +271,11 @@ rpc::JsonText route_list_page(Context& c, bool detail, size_t limit, const Curso
 rpc::HandlerResult route_list(Context& c, const json& params) {
   rpc::Params p(params);
   const bool detail = p.opt_bool("detail", false);
-  const auto limit = p.opt_int("limit");
-  const auto cursor = p.opt_string("cursor");
+  const PageRequest page = page_request(p);
   p.finish();
-  if (limit && (*limit < 1 || *limit > kMaxPage))
-    throw rpc::ParamError{"limit", "must be between 1 and " + std::to_string(kMaxPage)};
-  if (!limit && !cursor) return whole_route_list(c, detail);
-  const Cursor from = cursor ? parse_cursor(*cursor) : Cursor{};
-  return route_list_page(c, detail, static_cast<size_t>(limit.value_or(kDefaultPage)), from);
+  if (!page.size) return whole_route_list(c, detail);
+  const Cursor from = page.cursor ? parse_cursor(*page.cursor) : Cursor{};
+  return route_list_page(c, detail, *page.size, from);
 }
 
 namespace {
@@ -353,13 +350,9 @@ json pending_list_page(Context& c, size_t limit, const std::optional<std::string
 
 rpc::HandlerResult pending_list(Context& c, const json& params) {
   rpc::Params p(params);
-  const auto limit = p.opt_int("limit");
-  const auto cursor = p.opt_string("cursor");
+  const PageRequest page = page_request(p);
   p.finish();
-  if (limit && (*limit < 1 || *limit > kMaxPage))
-    throw rpc::ParamError{"limit", "must be between 1 and " + std::to_string(kMaxPage)};
-  if (limit || cursor)
-    return pending_list_page(c, static_cast<size_t>(limit.value_or(kDefaultPage)), cursor);
+  if (page.size) return pending_list_page(c, *page.size, page.cursor);
   json pending = json::array();
   for (const auto* r : c.router.model().intent.routes()) {
     const core::RouteStatus* st = c.router.route_status(r->key);

@@ -158,6 +158,23 @@ jq -e '.groups.conf[] | select(.iif == "late0" and .group == "225.3.3.3") | .sta
 jq -e '.groups.conf[] | select(.group == "232.1.1.1") | .source == "192.0.2.2" and .origins == ["config"]' <<<"$list" >/dev/null ||
   fail "232.1.1.1 is listed wrong: $list"
 
+say "group.list in pages of 37 walks the same joins and memberships, across sockets"
+walked='{"conf":[],"kernel":[]}'
+cursor=null
+pages=0
+while :; do
+  page=$(rpc_ok group.list "$(jq -cn --argjson c "$cursor" '{limit: 37} + (if $c == null then {} else {cursor: $c} end)')")
+  walked=$(jq -c --argjson p "$page" '{conf: (.conf + $p.groups.conf), kernel: (.kernel + $p.groups.kernel)}' <<<"$walked")
+  cursor=$(jq -c '.next' <<<"$page")
+  pages=$((pages + 1))
+  [ "$cursor" != null ] || break
+  [ "$pages" -lt 100 ] || fail "group.list pages do not end"
+done
+[ "$walked" = "$(jq -c '.groups' <<<"$list")" ] || fail "group.list's pages differ from the whole listing"
+total=$(jq '.groups.conf + .groups.kernel | length' <<<"$list")
+[ "$pages" -eq $(((total + 36) / 37)) ] || fail "$total items came in $pages pages of 37"
+[ "$(mfcctl -j show groups | jq -c '.groups')" = "$walked" ] || fail "mfcctl -j show groups differs from group.list"
+
 say "a join waits for its interface, then follows it (new ifindex too)"
 ip -n "$(ns_name router)" link add late0 type veth peer name late0p
 ip -n "$(ns_name router)" link set late0p up

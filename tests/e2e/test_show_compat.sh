@@ -81,6 +81,20 @@ mfcctl -j show interfaces | jq -e '.interfaces | all(
     (.vif == null or (.vif | type == "number")) and (.mif == null or (.mif | type == "number")))
     and any(.name == "lo" and .vif == null)' >/dev/null ||
   fail "-j show interfaces: fields: $(mfcctl -j show interfaces)"
+# interface.list one interface a page: the same list, by index (but for
+# mrdisc_next, which counts down).
+whole=$(rpc_ok interface.list | jq -c '.interfaces | map(del(.mrdisc_next))')
+walked='[]' cursor=null pages=0
+while :; do
+  page=$(rpc_ok interface.list "$(jq -cn --argjson c "$cursor" '{limit: 1} + (if $c == null then {} else {cursor: $c} end)')")
+  walked=$(jq -c --argjson p "$page" '. + ($p.interfaces | map(del(.mrdisc_next)))' <<<"$walked")
+  cursor=$(jq -c '.next' <<<"$page")
+  pages=$((pages + 1))
+  [ "$cursor" != null ] || break
+  [ "$pages" -lt 50 ] || fail "interface.list pages do not end"
+done
+[ "$walked" = "$whole" ] || fail "interface.list's pages: $walked, whole: $whole"
+[ "$pages" -eq "$(jq length <<<"$whole")" ] || fail "interface.list: $pages pages of 1 for $whole"
 
 # --- plain headings: rulers of 79, titles, column headers -----------------
 out=$(mfcctl -p show routes)

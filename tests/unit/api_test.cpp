@@ -1626,6 +1626,85 @@ API_CASE("group.list", "config and API joins, and the memberships the kernel hol
   check_invalid_param(f.error("group.list", {{"iif", "a1"}}), "iif", "unknown parameter");
 }
 
+// Walks `method`'s pages from `params` on (limit given) and joins the lists
+// at `lists` into one result shaped as the whole listing; counts the pages.
+json walk_list_pages(ApiFixture& f, const std::string& method, json params,
+                     const std::vector<json::json_pointer>& lists, size_t* pages) {
+  json all = json::object();
+  for (const auto& list : lists)
+    all[list] = json::array();
+  *pages = 0;
+  for (;;) {
+    const json page = f.result(method, params);
+    check_result(method, page);
+    REQUIRE(page.contains("next"));
+    size_t n = 0;
+    for (const auto& list : lists) {
+      for (const auto& item : page.at(list))
+        all[list].push_back(item);
+      n += page.at(list).size();
+    }
+    ++*pages;
+    CHECK(n <= params.at("limit").get<size_t>());
+    if (page.at("next").is_null()) break;
+    CHECK(n == params.at("limit").get<size_t>());  // only the last page is short
+    params["cursor"] = page.at("next");
+    REQUIRE(*pages < 100);
+  }
+  return all;
+}
+
+API_CASE("group.list", "pages of any size walk the joins, then the memberships, once each") {
+  ApiFixture f;
+  f.start(std::string(kConf) + "mgroup from a2 source 10.0.0.1 group 232.1.1.1\n" +
+          "mgroup from eth9 group 225.5.5.5\n");
+  f.result("group.join", {{"iif", "a1"}, {"group", "225.1.1.0/31"}, {"owner", "orch"}});
+  f.result("group.join", {{"iif", "a2"}, {"group", "ff05::7"}});
+  const json whole = f.result("group.list");
+  const size_t total =
+      whole.at("groups").at("conf").size() + whole.at("groups").at("kernel").size();
+  REQUIRE(total == 4 + 4);
+  const std::vector<json::json_pointer> lists{json::json_pointer("/groups/conf"),
+                                              json::json_pointer("/groups/kernel")};
+  for (size_t limit = 1; limit <= total + 1; ++limit) {
+    CAPTURE(limit);
+    size_t pages = 0;
+    CHECK(walk_list_pages(f, "group.list", {{"limit", limit}}, lists, &pages) == whole);
+    CHECK(pages == std::max<size_t>(1, (total + limit - 1) / limit));
+  }
+  // A page full at the end of the joins goes on at the memberships.
+  const json first = f.result("group.list", {{"limit", 4}});
+  CHECK(first.at("next") == "kernel:");
+  // A membership's cursor names it whole; the walk goes on after it.
+  const json second = f.result("group.list", {{"limit", 1}, {"cursor", "kernel:"}});
+  CHECK(second.at("next") == "kernel:0,2,225.1.1.0,*,a1");
+  CHECK(second.at("groups").at("kernel") == json::array({whole.at("groups").at("kernel").at(0)}));
+  const json third = f.result("group.list", {{"cursor", second.at("next")}});
+  CHECK(third.at("groups").at("kernel").size() == 3);
+  CHECK(third.at("next").is_null());
+  // Nothing at all: one empty page.
+  ApiFixture e;
+  e.start(kConf);
+  CHECK(e.result("group.list", {{"limit", 5}}) ==
+        json{{"groups", {{"conf", json::array()}, {"kernel", json::array()}}}, {"next", nullptr}});
+}
+
+API_CASE("group.list", "a bad limit or cursor is -32602 naming it") {
+  ApiFixture f;
+  f.start(kConf);
+  for (const json& bad : {json(0), json(-1), json(10001)})
+    check_invalid_param(f.error("group.list", {{"limit", bad}}), "limit",
+                        "must be between 1 and 10000");
+  for (const char* bad :
+       {"", "conf", "conf:x", "conf:-1", "asm:1", "kernel:0", "kernel:0,0,225.1.1.1",
+        "kernel:0,0,225.1.1.1,*", "kernel:x,0,225.1.1.1,*,a1", "kernel:0,0,225.1.1.300,*,a1",
+        "kernel:0,0,225.1.1.1,10.0.0.x,a1", "kernel:0,4294967296,225.1.1.1,*,a1"}) {
+    CAPTURE(bad);
+    check_invalid_param(f.error("group.list", {{"limit", 10}, {"cursor", bad}}), "cursor",
+                        std::string("not a cursor that group.list returned: '") + bad + "'");
+  }
+}
+
 // --- config.reload ----------------------------------------------------------------
 
 API_CASE("config.reload", "a dry run reports exactly what the reload then does") {
@@ -1933,6 +2012,31 @@ API_CASE("interface.list", "every link by index, with its VIFs, phyint settings 
                     link(5, "a4", true, false, nullptr, nullptr, 1, true, false, nullptr)}}});
   check_result("interface.list", r);
   check_invalid_param(f.error("interface.list", {{"name", "a1"}}), "name", "unknown parameter");
+
+  // Pages of any size walk the same list by index, once each.
+  const std::vector<json::json_pointer> lists{json::json_pointer("/interfaces")};
+  for (size_t limit = 1; limit <= 5; ++limit) {
+    CAPTURE(limit);
+    size_t pages = 0;
+    CHECK(walk_list_pages(f, "interface.list", {{"limit", limit}}, lists, &pages) == r);
+    CHECK(pages == std::max<size_t>(1, (4 + limit - 1) / limit));
+  }
+  const json first = f.result("interface.list", {{"limit", 1}});
+  CHECK(first.at("next") == "index:2");
+  // An interface that goes away does not lose the walk its place.
+  f.rf.link_removed("a1");
+  const json rest = f.result("interface.list", {{"cursor", first.at("next")}});
+  CHECK(rest.at("interfaces").size() == 3);
+  CHECK(rest.at("interfaces").at(0).at("name") == "a2");
+  CHECK(rest.at("next").is_null());
+  for (const json& bad : {json(0), json(10001)})
+    check_invalid_param(f.error("interface.list", {{"limit", bad}}), "limit",
+                        "must be between 1 and 10000");
+  for (const char* bad : {"", "2", "index:", "index:x", "index:-1", "index:2147483648", "if:2"}) {
+    CAPTURE(bad);
+    check_invalid_param(f.error("interface.list", {{"limit", 10}, {"cursor", bad}}), "cursor",
+                        std::string("not a cursor that interface.list returned: '") + bad + "'");
+  }
 }
 
 // --- cache.flush ------------------------------------------------------------------

@@ -708,9 +708,119 @@ TEST_CASE("run: show groups -pu SOCK, the way batch.sh calls it") {
   CHECK(r.code == 0);
   CHECK(r.err.empty());
   CHECK(d.sockets == std::vector<std::string>{"/tmp/s.sock"});
-  CHECK(json::parse(d.requests.at(0)) ==
-        json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "group.list"}, {"params", json::object()}});
+  CHECK(
+      json::parse(d.requests.at(0)) ==
+      json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "group.list"}, {"params", {{"limit", 1000}}}});
   CHECK(r.out.find("\n(*, 225.2.2.2)                             a2\n") != std::string::npos);
+}
+
+// A whole group.list and interface.list result, and the same cut into pages
+// of one item each, every page naming the next ("p1", "p2", ...).
+struct PagedListing {
+  json whole;
+  std::vector<json> pages;
+};
+
+PagedListing paged_groups() {
+  const json conf =
+      json::array({{{"source", nullptr}, {"group", "225.2.2.2"}, {"iif", "a2"}},
+                   {{"source", "10.0.0.1"}, {"group", "232.1.1.1"}, {"iif", "a-much-longer"}}});
+  const json kernel = json::array({{{"source", nullptr},
+                                    {"group", "225.2.2.2"},
+                                    {"iif", "a2"},
+                                    {"family", "ipv4"},
+                                    {"socket", 0}},
+                                   {{"source", "10.0.0.1"},
+                                    {"group", "232.1.1.1"},
+                                    {"iif", "a-much-longer"},
+                                    {"family", "ipv4"},
+                                    {"socket", 1}}});
+  PagedListing l;
+  l.whole = {{"groups", {{"conf", conf}, {"kernel", kernel}}}};
+  for (const char* section : {"conf", "kernel"}) {
+    for (const auto& item : l.whole.at("groups").at(section)) {
+      json page{{"groups", {{"conf", json::array()}, {"kernel", json::array()}}}};
+      page["groups"][section].push_back(item);
+      page["next"] = "p" + std::to_string(l.pages.size() + 1);
+      l.pages.push_back(page);
+    }
+  }
+  l.pages.back()["next"] = nullptr;
+  return l;
+}
+
+PagedListing paged_interfaces() {
+  PagedListing l;
+  l.whole = {{"interfaces", json::array()}};
+  int index = 1;
+  for (const char* name : {"lo", "a1", "a-much-longer"}) {
+    const json item{
+        {"index", index++}, {"name", name},    {"vif", index == 2 ? json() : json(index)},
+        {"mif", nullptr},   {"mrdisc", false}, {"mrdisc_next", nullptr}};
+    l.whole["interfaces"].push_back(item);
+    l.pages.push_back(
+        {{"interfaces", json::array({item})}, {"next", "p" + std::to_string(index - 1)}});
+  }
+  l.pages.back()["next"] = nullptr;
+  return l;
+}
+
+TEST_CASE("run: show groups and show interfaces page through and print what one reply would") {
+  for (const auto& [what, listing] :
+       {std::pair{"groups", paged_groups()}, std::pair{"interfaces", paged_interfaces()}}) {
+    const std::string shown = what;
+    CAPTURE(shown);
+    FakeDaemon d;
+    d.answer = [&listing = listing](const json& req) {
+      const json& p = req.at("params");
+      const size_t at =
+          p.contains("cursor") ? std::stoul(p.at("cursor").get<std::string>().substr(1)) : 0;
+      return ok(listing.pages.at(at));
+    };
+    FakeDaemon whole;
+    whole.answer = [&listing = listing](const json&) { return ok(listing.whole); };
+    for (const std::string flag : {"-p", "-d", "-j"}) {
+      CAPTURE(flag);
+      d.requests.clear();
+      auto paged = invoke(d, {"mfcctl", flag, "show", what});
+      CHECK(paged.code == 0);
+      CHECK(paged.err.empty());
+      REQUIRE(d.requests.size() == listing.pages.size());
+      for (size_t i = 0; i < d.requests.size(); ++i) {
+        const json p = json::parse(d.requests[i]).at("params");
+        CHECK(p.at("limit") == 1000);
+        CHECK(p.value("cursor", json()) == (i == 0 ? json() : json("p" + std::to_string(i))));
+      }
+      // The widest name is on the last page, and every line is as wide as
+      // it: the same text as from one whole reply.
+      auto one = invoke(whole, {"mfcctl", flag, "show", what});
+      CHECK(one.code == 0);
+      CHECK(paged.out == one.out);
+      CHECK(paged.out.find("a-much-longer") != std::string::npos);
+    }
+    // A daemon that hands back the same cursor would loop: a bad reply.
+    d.answer = [&listing = listing](const json&) {
+      json page = listing.pages.at(0);
+      page["next"] = "p0";
+      return ok(page);
+    };
+    auto looped = invoke(d, {"mfcctl", "show", what});
+    CHECK(looped.code == 70);
+    CHECK(looped.err.find("next is not a new cursor") != std::string::npos);
+    // A daemon from before paging is asked for the whole listing.
+    d.answer = [&listing = listing](const json& req) {
+      if (req.at("params").contains("limit"))
+        return fail(-32602, "Invalid params: limit: unknown parameter",
+                    {{"param", "limit"}, {"message", "unknown parameter"}});
+      return ok(listing.whole);
+    };
+    d.requests.clear();
+    auto old = invoke(d, {"mfcctl", "-p", "show", what});
+    CHECK(old.code == 0);
+    REQUIRE(d.requests.size() == 2);
+    CHECK(json::parse(d.requests[1]).at("params") == json::object());
+    CHECK(old.out == invoke(whole, {"mfcctl", "-p", "show", what}).out);
+  }
 }
 
 TEST_CASE("run: no command means show routes; not a TTY means plain headings") {
@@ -843,7 +953,7 @@ TEST_CASE("run: -j prints the result alone for every command, or the error alone
                                                                  {"join", "a1", "225.1.1.1"},
                                                                  {"flush"},
                                                                  {"version"},
-                                                                 {"show", "groups"}}) {
+                                                                 {"show", "pending"}}) {
     FakeDaemon each;
     each.answer = [&](const json&) { return ok(reloaded); };
     std::vector<std::string> argv{"mfcctl", "-j"};
