@@ -1176,7 +1176,10 @@ std::string_view NameList::back() const {
 }
 
 std::vector<std::string> NameList::to_vector() const {
+  // Sized exactly: the vector is kept (a route's OIFs in the intent), and
+  // growing it by doubling left a quarter of it unused on average.
   std::vector<std::string> out;
+  out.reserve(size());
   for (std::string_view name : *this)
     out.emplace_back(name);
   return out;
