@@ -109,13 +109,16 @@ class FlatMap {
     size_ = 0;
   }
 
-  // Room for `n` elements without growing.
+  // Room for `n` elements without growing. The element array still grows
+  // at least twofold: callers reserve one change's worth at a time
+  // (apply() reserves its adds), and growing to exactly that made every
+  // small change copy the whole table.
   void reserve(size_t n) {
     size_t want = 16;
     while (want / 8 * 7 < n)
       want *= 2;
     if (want > capacity_) rehash(want);
-    if (n > item_capacity_) grow_items(n);
+    if (n > item_capacity_) grow_items(std::max(n, item_capacity_ * 2));
   }
 
   // Starts loading the slot a lookup of `key` reads first; for batches of

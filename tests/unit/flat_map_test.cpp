@@ -117,3 +117,42 @@ TEST_CASE("FlatMap copies, moves, clears and throws like the std maps") {
   }
   CHECK(seen == 1);
 }
+
+namespace {
+
+// A value that counts how often elements are moved or copied.
+struct Counted {
+  static inline size_t moves = 0;
+  int v = 0;
+  Counted() = default;
+  explicit Counted(int x) : v(x) {}
+  Counted(const Counted& o) : v(o.v) { ++moves; }
+  Counted(Counted&& o) noexcept : v(o.v) { ++moves; }
+  Counted& operator=(const Counted&) = default;
+  Counted& operator=(Counted&&) = default;
+};
+
+}  // namespace
+
+TEST_CASE("FlatMap grows its elements geometrically, also when reserved one at a time") {
+  // apply() reserves room for each plan's adds: one route.add at a time on
+  // a big table must not copy the table every time.
+  FlatMap<int, Counted, std::hash<int>> m;
+  Counted::moves = 0;
+  constexpr int kN = 5000;
+  for (int i = 0; i < kN; ++i) {
+    m.reserve(m.size() + 1);
+    m.try_emplace(i, i);
+  }
+  CHECK(m.size() == kN);
+  CHECK(Counted::moves < 2 * kN);  // about kN in all; one copy a time would be kN^2/2
+  // Erasing moves one element at most (the last, into the gap).
+  Counted::moves = 0;
+  for (int i = 0; i < kN; i += 2)
+    CHECK(m.erase(i) == 1);
+  CHECK(Counted::moves <= kN / 2);
+  for (int i = 0; i < kN; ++i)
+    CHECK(m.count(i) == (i % 2 == 1 ? 1u : 0u));
+  for (const auto& [k, c] : m)
+    CHECK(c.v == k);
+}
