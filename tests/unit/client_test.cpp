@@ -708,9 +708,10 @@ TEST_CASE("run: show groups -pu SOCK, the way batch.sh calls it") {
   CHECK(r.code == 0);
   CHECK(r.err.empty());
   CHECK(d.sockets == std::vector<std::string>{"/tmp/s.sock"});
-  CHECK(
-      json::parse(d.requests.at(0)) ==
-      json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "group.list"}, {"params", {{"limit", 1000}}}});
+  CHECK(json::parse(d.requests.at(0)) == json{{"jsonrpc", "2.0"},
+                                              {"id", 1},
+                                              {"method", "group.list"},
+                                              {"params", {{"limit", 10000}}}});
   CHECK(r.out.find("\n(*, 225.2.2.2)                             a2\n") != std::string::npos);
 }
 
@@ -788,7 +789,7 @@ TEST_CASE("run: show groups and show interfaces page through and print what one 
       REQUIRE(d.requests.size() == listing.pages.size());
       for (size_t i = 0; i < d.requests.size(); ++i) {
         const json p = json::parse(d.requests[i]).at("params");
-        CHECK(p.at("limit") == 1000);
+        CHECK(p.at("limit") == 10000);
         CHECK(p.value("cursor", json()) == (i == 0 ? json() : json("p" + std::to_string(i))));
       }
       // The widest name is on the last page, and every line is as wide as
@@ -828,7 +829,7 @@ TEST_CASE("run: no command means show routes; not a TTY means plain headings") {
   d.answer = [](const json&) { return ok(kRoutes); };
   auto r = invoke(d, {"mfcctl", "-d"});
   CHECK(r.code == 0);
-  CHECK(json::parse(d.requests.at(0))["params"] == json{{"detail", true}, {"limit", 1000}});
+  CHECK(json::parse(d.requests.at(0))["params"] == json{{"detail", true}, {"limit", 10000}});
   CHECK(r.out.rfind(kUnderscores + "\n(*,G) Template Rules\n", 0) == 0);
   CHECK(r.out.find('\033') == std::string::npos);
 
@@ -871,7 +872,7 @@ TEST_CASE("run: show pages through route.list and prints what one reply would pr
     REQUIRE(d.requests.size() == 4);
     for (size_t i = 0; i < 4; ++i) {
       const json p = json::parse(d.requests[i]).at("params");
-      CHECK(p.at("limit") == 1000);
+      CHECK(p.at("limit") == 10000);
       CHECK(p.value("cursor", json()) == (i == 0 ? json() : json("c" + std::to_string(i))));
     }
     FakeDaemon whole;
