@@ -1,8 +1,9 @@
-// bench_upcalls: how mfcd copes with many new flows of one (*,G/16) rule.
+// bench_upcalls: how mfcd copes with many new flows of one (*,G/15) rule.
 //
-// For K = 100, 1,000 and 10,000 new flows, once as a burst (every first
-// packet sent as fast as one socket can) and once paced at 2,000 new flows
-// per second, a fresh mfcd forwards 225.20.0.0/16 from r-in to r-out. Each
+// For K = 100, 1,000 and 10,000 new flows (at most 131,071), once as a
+// burst (every first packet sent as fast as one socket can) and once paced
+// at 2,000 new flows per second, a fresh mfcd forwards 225.20.0.0/15 from
+// r-in to r-out. Each
 // flow is one packet to its own group. Printed per run: flows installed
 // (daemon.status routes.dynamic), upcalls lost (the kernel's drop count of
 // the mroute socket, daemon.status upcalls.lost), time from the first send
@@ -45,7 +46,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string g_prefix;
-bool g_v6 = false;  // --family 6: ff0e::20:0/112 instead of 225.20.0.0/16
+bool g_v6 = false;  // --family 6: ff0e::20:0/111 instead of 225.20.0.0/15
+// Flow i (from 1) goes to group 225.20.0.0 + i, or ff0e::20:0 + i: the
+// rule's range holds 2^17 groups.
+constexpr size_t kMaxFlows = (1u << 17) - 1;
 
 int sh(const std::string& cmd) {
   return std::system(cmd.c_str());
@@ -136,7 +140,7 @@ Result run(const std::string& mfcd, size_t k, int rate) {
   sh("mkdir -p " + dir);
   const std::string conf = dir + "/mfcd.conf", sock = dir + "/mfcd.sock", pid = dir + "/mfcd.pid";
   sh(std::string("printf 'phyint r-in enable\\nphyint r-out enable\\nmroute from r-in group ") +
-     (g_v6 ? "ff0e::20:0/112" : "225.20.0.0/16") + " to r-out\\n' > " + conf);
+     (g_v6 ? "ff0e::20:0/111" : "225.20.0.0/15") + " to r-out\\n' > " + conf);
   sh("rm -f " + pid);
   sh("ip netns exec " + ns("r") + " " + mfcd + " -n -S '' -c 0 -l err -f " + conf + " -u " + sock +
      " -P " + pid + " >" + dir + "/mfcd.log 2>&1 &");
@@ -168,15 +172,15 @@ Result run(const std::string& mfcd, size_t k, int rate) {
         if (n < static_cast<ssize_t>(sizeof(ip6_hdr))) continue;
         const auto* ip6 = reinterpret_cast<const ip6_hdr*>(buf);
         const uint8_t* d = ip6->ip6_dst.s6_addr;
-        // ff0e::20:i
-        if (d[0] != 0xff || d[1] != 0x0e || d[12] != 0 || d[13] != 0x20) continue;
-        i = static_cast<size_t>(d[14]) << 8 | d[15];
+        // ff0e::20:0 + i
+        if (d[0] != 0xff || d[1] != 0x0e || d[12] != 0 || (d[13] & 0xfe) != 0x20) continue;
+        i = static_cast<size_t>(d[13] - 0x20) << 16 | static_cast<size_t>(d[14]) << 8 | d[15];
       } else {
         if (n < static_cast<ssize_t>(sizeof(iphdr))) continue;
         const auto* ip = reinterpret_cast<const iphdr*>(buf);
         const uint32_t g = ntohl(ip->daddr);
-        if ((g >> 16) != 0xE114) continue;  // 225.20/16
-        i = g & 0xffff;
+        if ((g >> 17) != (0xE1140000U >> 17)) continue;  // 225.20/15
+        i = g & kMaxFlows;
       }
       if (i == 0 || i > k || got[i - 1]) continue;
       got[i - 1] = 1;
@@ -213,6 +217,7 @@ Result run(const std::string& mfcd, size_t k, int rate) {
         a->sin6_family = AF_INET6;
         a->sin6_port = htons(5000);
         inet_pton(AF_INET6, "ff0e::20:0", &a->sin6_addr);
+        a->sin6_addr.s6_addr[13] = static_cast<uint8_t>(0x20 + ((i + 1) >> 16));
         a->sin6_addr.s6_addr[14] = static_cast<uint8_t>((i + 1) >> 8);
         a->sin6_addr.s6_addr[15] = static_cast<uint8_t>(i + 1);
         to_len = sizeof *a;
@@ -232,7 +237,8 @@ Result run(const std::string& mfcd, size_t k, int rate) {
   sender.join();
 
   const auto t0 = sent.front();
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  // 10 s, or more for a big K (the test bed installs a few thousand a second).
+  const auto deadline = Clock::now() + std::chrono::seconds(std::max<size_t>(10, k / 2000));
   std::string status;
   while (Clock::now() < deadline) {
     status = rpc(sock, "daemon.status");
@@ -282,6 +288,12 @@ int main(int argc, char** argv) {
       sizes.clear();
       for (char* t = std::strtok(argv[i + 1], ","); t; t = std::strtok(nullptr, ","))
         sizes.push_back(std::strtoul(t, nullptr, 10));
+    }
+  }
+  for (size_t k : sizes) {
+    if (k == 0 || k > kMaxFlows) {
+      std::fprintf(stderr, "bench_upcalls: --sizes: each from 1 to %zu\n", kMaxFlows);
+      return 64;
     }
   }
   if (::geteuid() != 0) {
