@@ -207,6 +207,14 @@ Received receive(const Context& ctx, const std::string& request,
 // while the page is written.
 constexpr int kShowPage = 10000;
 
+// A daemon from before paging (a package upgrade leaves the running one
+// alone) refuses `limit` on the first page: the caller asks it for the
+// whole listing instead.
+bool refuses_paging(const rpc::RpcError& e, const json& params) {
+  return e.code == rpc::kInvalidParams && params.contains("limit") && !params.contains("cursor") &&
+         e.data.is_object() && e.data.value("param", json()) == "limit";
+}
+
 int run_show_routes(const Context& ctx, const Command& cmd) {
   auto& out = ctx.io.out;
   RoutesPrinter printer(ctx.style);
@@ -235,11 +243,8 @@ int run_show_routes(const Context& ctx, const Command& cmd) {
     Decoded d = decode(*got.raw);
     if (!d.reply) return bad_reply(ctx, d.error);
     if (d.reply->error) {
-      // A daemon from before paging (a package upgrade leaves the running
-      // one alone) refuses `limit`: ask it for the whole table instead.
       const auto& e = *d.reply->error;
-      if (e.code == rpc::kInvalidParams && params.contains("limit") && !params.contains("cursor") &&
-          e.data.is_object() && e.data.value("param", json()) == "limit") {
+      if (refuses_paging(e, params)) {
         params.erase("limit");
         continue;
       }
@@ -298,10 +303,8 @@ int run_show_joined(const Context& ctx, const Command& cmd) {
     Decoded d = decode(*got.raw);
     if (!d.reply) return bad_reply(ctx, d.error);
     if (d.reply->error) {
-      // A daemon from before paging: ask it for the whole listing.
       const auto& e = *d.reply->error;
-      if (e.code == rpc::kInvalidParams && params.contains("limit") && !params.contains("cursor") &&
-          e.data.is_object() && e.data.value("param", json()) == "limit") {
+      if (refuses_paging(e, params)) {
         params.erase("limit");
         continue;
       }

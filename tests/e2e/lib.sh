@@ -478,6 +478,22 @@ rpc_ok() {
   printf '%s\n' "$result"
 }
 
+# rpc_pages METHOD LIMIT: walks METHOD's listing in pages of LIMIT items
+# (limit, then each next as the cursor) and prints each page's result, one
+# a line; every call must succeed, and the walk must end within 1,000 pages.
+rpc_pages() {
+  local cursor=null page n=0
+  while :; do
+    page=$(rpc_ok "$1" "$(jq -cn --argjson l "$2" --argjson c "$cursor" \
+      '{limit: $l} + (if $c == null then {} else {cursor: $c} end)')") || exit 1
+    printf '%s\n' "$page"
+    cursor=$(jq -c '.next' <<<"$page")
+    [ "$cursor" != null ] || return 0
+    n=$((n + 1))
+    [ "$n" -lt 1000 ] || fail "$1: its pages do not end"
+  done
+}
+
 # rpc_error METHOD PARAMS-JSON CODE: the call must fail with CODE.
 rpc_error() {
   local reply code

@@ -84,15 +84,9 @@ mfcctl -j show interfaces | jq -e '.interfaces | all(
 # interface.list one interface a page: the same list, by index (but for
 # mrdisc_next, which counts down).
 whole=$(rpc_ok interface.list | jq -c '.interfaces | map(del(.mrdisc_next))')
-walked='[]' cursor=null pages=0
-while :; do
-  page=$(rpc_ok interface.list "$(jq -cn --argjson c "$cursor" '{limit: 1} + (if $c == null then {} else {cursor: $c} end)')")
-  walked=$(jq -c --argjson p "$page" '. + ($p.interfaces | map(del(.mrdisc_next)))' <<<"$walked")
-  cursor=$(jq -c '.next' <<<"$page")
-  pages=$((pages + 1))
-  [ "$cursor" != null ] || break
-  [ "$pages" -lt 50 ] || fail "interface.list pages do not end"
-done
+paged=$(rpc_pages interface.list 1) || exit 1
+pages=$(wc -l <<<"$paged")
+walked=$(jq -sc 'map(.interfaces | map(del(.mrdisc_next))) | add' <<<"$paged")
 [ "$walked" = "$whole" ] || fail "interface.list's pages: $walked, whole: $whole"
 [ "$pages" -eq "$(jq length <<<"$whole")" ] || fail "interface.list: $pages pages of 1 for $whole"
 
